@@ -1,0 +1,3 @@
+from yarnlab.cli import main
+
+raise SystemExit(main())
