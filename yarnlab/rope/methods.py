@@ -1,0 +1,183 @@
+"""Every RoPE scaling method as one pure function, and the registry that names them.
+
+Shared signature::
+
+    method(geom: Geometry, factor: float, seq_len: int | None, **params) -> (inv_freq, s_eff)
+
+``inv_freq`` is the scaled theta'_d (float64, shape (|D|/2,)); ``s_eff`` is the scale the
+temperature rule sees (the factor for static methods, max(1, l/L) for dynamic ones). The attention
+factor m = sqrt(1/t) is computed from ``s_eff`` by a rule of :mod:`yarnlab.rope.temperature`; the
+spec (:mod:`yarnlab.rope.spec`) joins the two. ``METHODS`` maps each name to a :class:`Method`
+holding the function, its parameters with defaults, and its default temperature rule.
+
+Every method keeps RoPE's relative-position property: it only changes theta_d per pair
+(h(theta) in Eq. 12), and q_m . k_n still depends on m - n (Eqs. 6-9).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from yarnlab.rope.frequencies import base_inv_freq, blend, correction_range, ramp_index, ramp_paper, ratios
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """|D| (rotated channels), b (base) and L (original trained context)."""
+
+    rotary_dim: int
+    base: float
+    original_ctx: int
+
+
+def dynamic_scale(seq_len: int | None, original_ctx: int) -> float:
+    """Section 3.3: s = max(1, l'/L) with l' the current length (L when unknown)."""
+    if seq_len is None:
+        return 1.0
+    return max(1.0, seq_len / original_ctx)
+
+
+def rope_none(geom: Geometry, factor: float, seq_len: int | None = None):
+    """Plain RoPE: theta_d = b^(-2d/|D|) (Eq. 5)."""
+    return base_inv_freq(geom.rotary_dim, geom.base), 1.0
+
+
+def rope_pi(geom: Geometry, factor: float, seq_len: int | None = None):
+    """Position Interpolation: g(m) = m/s, equivalently h(theta_d) = theta_d / s for every d."""
+    return base_inv_freq(geom.rotary_dim, geom.base) / factor, factor
+
+
+def ntk_base(base: float, factor: float, rotary_dim: int) -> float:
+    """b' = b s^(|D|/(|D|-2)) (Eq. 16): the last pair is scaled like PI, the first is untouched."""
+    return base * factor ** (rotary_dim / (rotary_dim - 2))
+
+
+def rope_ntk(geom: Geometry, factor: float, seq_len: int | None = None):
+    """NTK-aware interpolation (Def. 1): theta'_d = b'^(-2d/|D|) with b' from Eq. 16."""
+    return base_inv_freq(geom.rotary_dim, ntk_base(geom.base, factor, geom.rotary_dim)), factor
+
+
+def rope_dynamic_ntk(geom: Geometry, factor: float, seq_len: int | None = None, variant: str = "paper"):
+    """Dynamic NTK (Section 3.3), in two named forms.
+
+    - ``paper``: NTK-aware (Eq. 16) with s = max(1, l/L). At l = sL it equals static ``ntk``;
+      ``factor`` only states the intended extension.
+    - ``transformers``: b' = b (factor * l/L - (factor - 1))^(|D|/(|D|-2)) with l = max(l, L), as
+      transformers' ``dynamic`` rope type and the reference code's dynamic NTK compute it (there L is
+      ``max_position_embeddings``). It is NTK-aware with the effective scale
+      s_eff = factor * l/L - factor + 1, which grows ``factor`` times faster than l/L.
+    """
+    length = geom.original_ctx if seq_len is None else max(seq_len, geom.original_ctx)
+    if variant == "paper":
+        s = length / geom.original_ctx
+    else:
+        s = factor * length / geom.original_ctx - (factor - 1.0)
+    return base_inv_freq(geom.rotary_dim, ntk_base(geom.base, s, geom.rotary_dim)), s
+
+
+def ntk_by_parts_gamma(
+    geom: Geometry, alpha: float, beta: float, ramp: str = "index", truncate: bool = True
+) -> np.ndarray:
+    """gamma_d per pair: 1 keeps theta_d, 0 interpolates like PI.
+
+    - ``paper``: gamma(r(d)) of Eq. 18, linear in r(d) = L/lambda_d (Eq. 17).
+    - ``index``: the reference code's ramp, linear in the pair index between d(beta) (rounded
+      down) and d(alpha) (rounded up, see :func:`~yarnlab.rope.frequencies.correction_range`);
+      ``truncate=False`` skips the rounding as transformers' ``truncate`` option does.
+    """
+    n_pairs = geom.rotary_dim // 2
+    if ramp == "paper":
+        return ramp_paper(ratios(geom.rotary_dim, geom.base, geom.original_ctx), alpha, beta)
+    low, high = correction_range(beta, alpha, geom.rotary_dim, geom.base, geom.original_ctx, truncate)
+    return ramp_index(n_pairs, low, high)
+
+
+def rope_ntk_by_parts(
+    geom: Geometry,
+    factor: float,
+    seq_len: int | None = None,
+    alpha: float = 1.0,
+    beta: float = 32.0,
+    ramp: str = "index",
+    truncate: bool = True,
+):
+    """NTK-by-parts (Def. 2): h(theta_d) = (1 - gamma_d) theta_d/s + gamma_d theta_d (Eq. 20).
+
+    Pairs with r > beta are left alone, pairs with r < alpha are interpolated like PI; alpha = 1,
+    beta = 32 for the Llama family. ``ramp`` picks the paper's ramp or the reference code's.
+    """
+    theta = base_inv_freq(geom.rotary_dim, geom.base)
+    gamma = ntk_by_parts_gamma(geom, alpha, beta, ramp, truncate)
+    return blend(theta, factor, gamma), factor
+
+
+def rope_yarn(geom: Geometry, factor: float, seq_len: int | None = None, **params):
+    """YaRN (Def. 3): NTK-by-parts frequencies; its default temperature rule is ``yarn`` (Eq. 22)."""
+    return rope_ntk_by_parts(geom, factor, seq_len, **params)
+
+
+def rope_dynamic_yarn(geom: Geometry, factor: float, seq_len: int | None = None, grow_only: bool = False,
+                      **params):
+    """Dynamic-YaRN: YaRN with s = max(1, l/L) recomputed per forward pass (Section 3.3).
+
+    ``grow_only`` (the reference code's semantics: recompute only when l exceeds the longest length
+    seen) is state, not a function of l; it is honoured by :class:`~yarnlab.rope.spec.DynamicLength`.
+    """
+    s = dynamic_scale(seq_len, geom.original_ctx)
+    inv_freq, _ = rope_ntk_by_parts(geom, s, seq_len, **params)
+    return inv_freq, s
+
+
+def rope_llama3(geom: Geometry, factor: float, seq_len: int | None = None,
+                low_freq_factor: float = 1.0, high_freq_factor: float = 4.0):
+    """Llama 3.1's scaling: PI for lambda > L/low_freq_factor, untouched for lambda < L/high_freq_factor,
+    and between them (1 - g) theta/s + g theta with g = (L/lambda - low)/(high - low).
+
+    g is linear in r = L/lambda, so this is NTK-by-parts with the paper ramp, alpha = low_freq_factor
+    and beta = high_freq_factor (Eqs. 17-20).
+    """
+    theta = base_inv_freq(geom.rotary_dim, geom.base)
+    gamma = ramp_paper(ratios(geom.rotary_dim, geom.base, geom.original_ctx), low_freq_factor, high_freq_factor)
+    return blend(theta, factor, gamma), factor
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    fn: Callable
+    params: dict = field(default_factory=dict)  # parameter -> default
+    default_temperature: str = "none"
+    dynamic: bool = False
+    summary: str = ""
+
+
+_RAMP = {"alpha": 1.0, "beta": 32.0, "ramp": "index", "truncate": True}
+
+METHODS: dict[str, Method] = {
+    m.name: m
+    for m in [
+        Method("none", rope_none, summary="plain RoPE"),
+        Method("pi", rope_pi, summary="Position Interpolation: theta/s"),
+        Method("ntk", rope_ntk, summary="NTK-aware base change (Eq. 16)"),
+        Method("dynamic-ntk", rope_dynamic_ntk, {"variant": "paper"}, dynamic=True,
+               summary="NTK-aware with s = max(1, l/L), or transformers' form"),
+        Method("ntk-by-parts", rope_ntk_by_parts, dict(_RAMP), summary="ramp between PI and RoPE (Eq. 17-20)"),
+        Method("yarn", rope_yarn, dict(_RAMP), default_temperature="yarn",
+               summary="NTK-by-parts + temperature (Def. 3)"),
+        Method("dynamic-yarn", rope_dynamic_yarn, {**_RAMP, "grow_only": False}, default_temperature="yarn",
+               dynamic=True, summary="YaRN with s = max(1, l/L)"),
+        Method("llama3", rope_llama3, {"low_freq_factor": 1.0, "high_freq_factor": 4.0},
+               summary="Llama 3.1 low/high frequency factors"),
+    ]
+}
+
+RAMPS = ("paper", "index")
+DYNAMIC_NTK_VARIANTS = ("paper", "transformers")
+
+
+def is_finite_number(x) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)

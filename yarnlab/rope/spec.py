@@ -1,0 +1,264 @@
+"""``RopeSpec``: a scaling method, its parameters and the geometry it applies to, validated.
+
+A spec is a frozen value. Construction checks everything at once and raises one
+:class:`~yarnlab.errors.SpecError` listing every problem as ``field: constraint (got value)``.
+Method parameters left out are filled with their defaults, so two specs that compute the same
+frequencies compare equal and ``RopeSpec.from_dict(spec.to_dict()) == spec``.
+
+What "L" means: ``original_ctx`` is the context the model was PRE-trained with (transformers'
+``original_max_position_embeddings``); the extended context is L' = factor * L.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from yarnlab.errors import SpecError
+from yarnlab.rope.methods import DYNAMIC_NTK_VARIANTS, METHODS, RAMPS, Geometry, is_finite_number
+from yarnlab.rope.temperature import TEMPERATURE_RULES
+
+SPEC_FIELDS = ("method", "head_dim", "base", "original_ctx", "factor", "rotary_dim", "params",
+               "temperature", "temperature_params")
+
+
+@dataclass(frozen=True)
+class RopeResult:
+    """Scaled inverse frequencies theta'_d (float64, (|D|/2,)) and the cos/sin multiplier m = sqrt(1/t)."""
+
+    inv_freq: np.ndarray
+    attention_factor: float
+    scale: float  # the s the temperature rule saw (s_eff for dynamic methods)
+
+
+def _check_param(method: str, key: str, value: Any, problems: list[str]) -> None:
+    where = f"params.{key}"
+    if key in ("alpha", "beta", "low_freq_factor", "high_freq_factor"):
+        if not is_finite_number(value) or value <= 0:
+            problems.append(f"{where}: must be a finite number > 0 (got {value!r})")
+    elif key == "ramp":
+        if value not in RAMPS:
+            problems.append(f"{where}: must be one of {', '.join(RAMPS)} (got {value!r})")
+    elif key in ("truncate", "grow_only"):
+        if not isinstance(value, bool):
+            problems.append(f"{where}: must be true or false (got {value!r})")
+    elif key == "variant":
+        if value not in DYNAMIC_NTK_VARIANTS:
+            problems.append(f"{where}: must be one of {', '.join(DYNAMIC_NTK_VARIANTS)} (got {value!r})")
+
+
+def validate(fields: dict[str, Any]) -> list[str]:
+    """Every problem with a would-be spec, as ``field: constraint (got value)`` strings."""
+    problems: list[str] = []
+    method = fields.get("method")
+    if method not in METHODS:
+        problems.append(f"method: must be one of {', '.join(METHODS)} (got {method!r})")
+    head_dim = fields.get("head_dim")
+    head_ok = isinstance(head_dim, int) and not isinstance(head_dim, bool) and head_dim >= 4 and head_dim % 2 == 0
+    if not head_ok:
+        problems.append(f"head_dim: must be an even integer >= 4 (got {head_dim!r})")
+    rotary_dim = fields.get("rotary_dim")
+    if rotary_dim is not None:
+        if not (isinstance(rotary_dim, int) and not isinstance(rotary_dim, bool) and rotary_dim >= 4
+                and rotary_dim % 2 == 0):
+            problems.append(f"rotary_dim: must be an even integer >= 4, or null for head_dim (got {rotary_dim!r})")
+        elif head_ok and rotary_dim > head_dim:
+            problems.append(f"rotary_dim: must be <= head_dim = {head_dim} (got {rotary_dim!r})")
+    base = fields.get("base")
+    if not is_finite_number(base) or base <= 1:
+        problems.append(f"base: must be a finite number > 1 (got {base!r})")
+    ctx = fields.get("original_ctx")
+    if not (isinstance(ctx, int) and not isinstance(ctx, bool) and ctx > 0):
+        problems.append(f"original_ctx: must be an integer > 0 (got {ctx!r})")
+    factor = fields.get("factor")
+    if not is_finite_number(factor) or factor < 1:
+        problems.append(f"factor: must be a finite number >= 1 (got {factor!r})")
+
+    params = fields.get("params")
+    if not isinstance(params, dict):
+        problems.append(f"params: must be a mapping (got {params!r})")
+        params = {}
+    if method in METHODS:
+        allowed = METHODS[method].params
+        for key, value in params.items():
+            if key not in allowed:
+                choices = ", ".join(allowed) if allowed else "none"
+                problems.append(f"params.{key}: unknown parameter for method {method!r} (allowed: {choices})")
+            else:
+                _check_param(method, key, value, problems)
+        full = {**allowed, **{k: v for k, v in params.items() if k in allowed}}
+        if "alpha" in full and "beta" in full and is_finite_number(full["alpha"]) and is_finite_number(full["beta"]):
+            if not 0 < full["alpha"] < full["beta"]:
+                problems.append(f"params.alpha, params.beta: must satisfy 0 < alpha < beta "
+                                f"(got alpha={full['alpha']!r}, beta={full['beta']!r})")
+        lo, hi = full.get("low_freq_factor"), full.get("high_freq_factor")
+        if is_finite_number(lo) and is_finite_number(hi) and not 0 < lo < hi:
+            problems.append(f"params.low_freq_factor, params.high_freq_factor: must satisfy 0 < low < high "
+                            f"(got low={lo!r}, high={hi!r})")
+
+    rule = fields.get("temperature")
+    tparams = fields.get("temperature_params")
+    if not isinstance(tparams, dict):
+        problems.append(f"temperature_params: must be a mapping (got {tparams!r})")
+        tparams = {}
+    if rule is not None and rule not in TEMPERATURE_RULES:
+        problems.append(f"temperature: must be one of {', '.join(TEMPERATURE_RULES)} or null (got {rule!r})")
+    elif method in METHODS or rule is not None:
+        rule_name = rule if rule is not None else METHODS[method].default_temperature
+        spec_rule = TEMPERATURE_RULES[rule_name]
+        for key, value in tparams.items():
+            if key not in spec_rule.params:
+                choices = ", ".join(spec_rule.params) if spec_rule.params else "none"
+                problems.append(f"temperature_params.{key}: unknown parameter for rule {rule_name!r} "
+                                f"(allowed: {choices})")
+            elif not is_finite_number(value):
+                problems.append(f"temperature_params.{key}: must be a finite number (got {value!r})")
+            elif key in ("m", "mscale", "mscale_all_dim") and value <= 0:
+                problems.append(f"temperature_params.{key}: must be > 0 (got {value!r})")
+            elif key == "coefficient" and value < 0:
+                problems.append(f"temperature_params.{key}: must be >= 0 (got {value!r})")
+        for key in spec_rule.required:
+            if key not in tparams:
+                problems.append(f"temperature_params.{key}: required by rule {rule_name!r}")
+    return problems
+
+
+@dataclass(frozen=True)
+class RopeSpec:
+    """Method + parameters + geometry. See the module docstring; fields:
+
+    - ``method``: a name in :data:`~yarnlab.rope.methods.METHODS`.
+    - ``head_dim``: |D| of the attention head (even); ``rotary_dim``: rotated channels (partial
+      rotary), ``None`` means all of ``head_dim``.
+    - ``base``: b > 1. ``original_ctx``: L > 0. ``factor``: s >= 1 (for dynamic methods the intended
+      maximum; the applied s follows the length).
+    - ``params``: the method's parameters (``alpha``, ``beta``, ``ramp``, ``truncate``, ``variant``,
+      ``grow_only``, ``low_freq_factor``, ``high_freq_factor``), defaults filled in.
+    - ``temperature``: a rule in :data:`~yarnlab.rope.temperature.TEMPERATURE_RULES`, or ``None``
+      for the method's default (``yarn`` for yarn/dynamic-yarn, ``none`` otherwise);
+      ``temperature_params`` its parameters.
+    """
+
+    method: str
+    head_dim: int
+    base: float = 10000.0
+    original_ctx: int = 4096
+    factor: float = 1.0
+    rotary_dim: int | None = None
+    params: dict = field(default_factory=dict)
+    temperature: str | None = None
+    temperature_params: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        fields = {f: getattr(self, f) for f in SPEC_FIELDS}
+        problems = validate(fields)
+        if problems:
+            raise SpecError(problems)
+        # normalise: ints stay ints, numbers become floats, defaults filled in
+        object.__setattr__(self, "base", float(self.base))
+        object.__setattr__(self, "factor", float(self.factor))
+        object.__setattr__(self, "params", {**METHODS[self.method].params, **self.params})
+        object.__setattr__(self, "temperature_params", dict(self.temperature_params))
+        if self.rotary_dim == self.head_dim:
+            object.__setattr__(self, "rotary_dim", None)
+
+    # ---- derived -------------------------------------------------------------------------------
+    @property
+    def dim(self) -> int:
+        """|D| as the formulas use it: the rotated channels."""
+        return self.rotary_dim or self.head_dim
+
+    @property
+    def geometry(self) -> Geometry:
+        return Geometry(self.dim, self.base, self.original_ctx)
+
+    @property
+    def temperature_rule(self) -> str:
+        return self.temperature if self.temperature is not None else METHODS[self.method].default_temperature
+
+    @property
+    def is_dynamic(self) -> bool:
+        """True when frequencies or the attention factor depend on the current length."""
+        return METHODS[self.method].dynamic or TEMPERATURE_RULES[self.temperature_rule].length_dependent
+
+    @property
+    def extended_ctx(self) -> int:
+        """L' = s L, rounded (the ``max_position_embeddings`` of an extended model)."""
+        return int(round(self.factor * self.original_ctx))
+
+    def compute(self, seq_len: int | None = None) -> RopeResult:
+        """theta'_d and m for a forward pass over ``seq_len`` tokens (ignored by static methods)."""
+        if seq_len is not None and (not isinstance(seq_len, int | np.integer) or seq_len <= 0):
+            raise SpecError([f"seq_len: must be an integer > 0 (got {seq_len!r})"], "compute() argument")
+        method = METHODS[self.method]
+        inv_freq, s_eff = method.fn(self.geometry, self.factor, seq_len, **self.params)
+        rule = TEMPERATURE_RULES[self.temperature_rule]
+        m = rule.fn(s_eff, original_ctx=self.original_ctx, seq_len=seq_len, **self.temperature_params)
+        return RopeResult(np.asarray(inv_freq, dtype=np.float64), float(m), float(s_eff))
+
+    # ---- (de)serialisation ---------------------------------------------------------------------
+    def replace(self, **changes) -> RopeSpec:
+        """A new validated spec with some fields changed (changing ``method`` drops its params)."""
+        if "method" in changes and changes["method"] != self.method and "params" not in changes:
+            changes["params"] = {}
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f: (dict(getattr(self, f)) if f.endswith("params") else getattr(self, f)) for f in SPEC_FIELDS}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RopeSpec:
+        if not isinstance(data, dict):
+            raise SpecError([f"spec: must be a JSON object (got {type(data).__name__})"])
+        unknown = sorted(set(data) - set(SPEC_FIELDS))
+        problems = [f"{k}: unknown field (allowed: {', '.join(SPEC_FIELDS)})" for k in unknown]
+        missing = [k for k in ("method", "head_dim") if k not in data]
+        problems += [f"{k}: required" for k in missing]
+        if problems:
+            raise SpecError(problems)
+        kwargs = dict(data)
+        kwargs.setdefault("params", {})
+        kwargs.setdefault("temperature_params", {})
+        if kwargs["params"] is None:
+            kwargs["params"] = {}
+        if kwargs["temperature_params"] is None:
+            kwargs["temperature_params"] = {}
+        return cls(**kwargs)
+
+    def to_json(self, **kwargs) -> str:
+        return json.dumps(self.to_dict(), **kwargs)
+
+    @classmethod
+    def from_json(cls, text: str) -> RopeSpec:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SpecError([f"spec: not valid JSON ({exc})"]) from None
+        return cls.from_dict(data)
+
+
+class DynamicLength:
+    """The length a dynamic method sees, with optional grow-only memory.
+
+    Plain dynamic scaling uses the current length l. The reference code's Dynamic-YaRN (and
+    transformers' dynamic rope) recompute only when l exceeds the longest length seen so far
+    (``grow_only``); this tracks that maximum. ``reset()`` forgets it.
+    """
+
+    def __init__(self, spec: RopeSpec):
+        self.grow_only = bool(spec.params.get("grow_only", False))
+        self.longest = 0
+
+    def __call__(self, seq_len: int) -> int:
+        if not self.grow_only:
+            return seq_len
+        self.longest = max(self.longest, seq_len)
+        return self.longest
+
+    def reset(self) -> None:
+        self.longest = 0
+

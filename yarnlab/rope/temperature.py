@@ -1,0 +1,116 @@
+"""Attention temperature rules: each gives the cos/sin multiplier m = sqrt(1/t).
+
+Multiplying both cos and sin by m scales q and k by m, hence every logit by m^2: the same as a
+softmax temperature t = 1/m^2 (Eq. 21, "length scaling"). Each rule is a pure function
+``rule(s, *, original_ctx, seq_len, **params) -> m`` where ``s`` is the (effective) scale factor,
+``original_ctx`` is L and ``seq_len`` the current length (used only by length-dependent rules).
+``TEMPERATURE_RULES`` maps the rule's name to the function and its parameters.
+
+InfoScale-style rules are not included: they need per-model statistics, not only (s, L).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+def _g(s: float, coefficient: float) -> float:
+    """g(s, c) = c ln s + 1 for s > 1, else 1 (the reference code's get_mscale)."""
+    return coefficient * math.log(s) + 1.0 if s > 1.0 else 1.0
+
+
+def temperature_none(s: float, *, original_ctx: int, seq_len: int | None = None) -> float:
+    """m = 1: no temperature (PI, NTK-aware, llama3, plain RoPE)."""
+    return 1.0
+
+
+def temperature_yarn(
+    s: float, *, original_ctx: int, seq_len: int | None = None, coefficient: float = 0.1
+) -> float:
+    """YaRN's rule sqrt(1/t) = 0.1 ln(s) + 1 (Eq. 22), m = 1 for s <= 1.
+
+    ``coefficient`` replaces 0.1 (the fitted slope; the theory layer fits it). At s = 8 the
+    default gives m ~= 1.208 (Eq. 25).
+    """
+    return _g(s, coefficient)
+
+
+def temperature_fixed(s: float, *, original_ctx: int, seq_len: int | None = None, m: float = 1.0) -> float:
+    """A given m, whatever s (transformers' ``attention_factor`` override; temperature sweeps)."""
+    return float(m)
+
+
+def temperature_mscale_ratio(
+    s: float, *, original_ctx: int, seq_len: int | None = None, mscale: float = 1.0, mscale_all_dim: float = 1.0
+) -> float:
+    """DeepSeek-V2/V3's rule: m = g(s, mscale) / g(s, mscale_all_dim), g(s, c) = 0.1 c ln s + 1.
+
+    Source: DeepSeek-V2's yarn code, as transformers implements it when both ``mscale`` and
+    ``mscale_all_dim`` are set. With mscale == mscale_all_dim, m = 1.
+    """
+    return _g(s, 0.1 * mscale) / _g(s, 0.1 * mscale_all_dim)
+
+
+def temperature_longrope(s: float, *, original_ctx: int, seq_len: int | None = None) -> float:
+    """LongRoPE / Phi-3's rule: m = sqrt(1 + ln s / ln L) for s > 1, else 1.
+
+    Source: LongRoPE (Ding et al. 2024), as transformers' longrope default attention factor.
+    """
+    if s <= 1.0:
+        return 1.0
+    return math.sqrt(1.0 + math.log(s) / math.log(original_ctx))
+
+
+def temperature_log_n(s: float, *, original_ctx: int, seq_len: int | None = None) -> float:
+    """Length-dependent log-n scaling: logits times max(1, ln n / ln L), so m = sqrt of that.
+
+    Source: Chiang & Cholak 2022 ("Overcoming a theoretical limitation of self-attention") and
+    Su's log-n attention scaling. ``n`` is the current length ``seq_len`` (L when not given), so the
+    rule ignores s: at n <= L it is 1. A per-position form is :func:`log_n_position_scale`.
+    """
+    n = original_ctx if seq_len is None else seq_len
+    return math.sqrt(max(1.0, math.log(n) / math.log(original_ctx)))
+
+
+def log_n_position_scale(positions, original_ctx: int):
+    """Per-query logit multiplier max(1, ln n / ln L) with n = position + 1 (numpy array in/out)."""
+    import numpy as np
+
+    n = np.asarray(positions, dtype=np.float64) + 1.0
+    return np.maximum(1.0, np.log(n) / math.log(original_ctx))
+
+
+@dataclass(frozen=True)
+class TemperatureRule:
+    name: str
+    fn: Callable[..., float]
+    params: dict[str, float] = field(default_factory=dict)  # name -> default
+    required: tuple[str, ...] = ()
+    length_dependent: bool = False
+
+
+TEMPERATURE_RULES: dict[str, TemperatureRule] = {
+    r.name: r
+    for r in [
+        TemperatureRule("none", temperature_none),
+        TemperatureRule("yarn", temperature_yarn, {"coefficient": 0.1}),
+        TemperatureRule("fixed", temperature_fixed, {"m": 1.0}, required=("m",)),
+        TemperatureRule(
+            "mscale-ratio",
+            temperature_mscale_ratio,
+            {"mscale": 1.0, "mscale_all_dim": 1.0},
+            required=("mscale", "mscale_all_dim"),
+        ),
+        TemperatureRule("longrope", temperature_longrope),
+        TemperatureRule("log-n", temperature_log_n, length_dependent=True),
+    ]
+}
+
+
+def attention_factor(
+    rule: str, s: float, *, original_ctx: int, seq_len: int | None = None, **params: float
+) -> float:
+    """m = sqrt(1/t) from the named rule (see ``TEMPERATURE_RULES``)."""
+    return TEMPERATURE_RULES[rule].fn(s, original_ctx=original_ctx, seq_len=seq_len, **params)
