@@ -147,3 +147,65 @@ def entropy_curve(logits: np.ndarray, m_values: Sequence[float]) -> list[dict]:
         t = 1.0 / m**2
         rows.append({"m": float(m), "t": t, "entropy": mean_entropy(logits, t)})
     return rows
+
+
+# ---- tables for the analyses and figures --------------------------------------------------------
+
+def best_matching_sigma(scales: Sequence[float], coefficient: float = 0.1) -> float:
+    """The sigma whose asymptotic invariant m* = (1 + 2 ln s/sigma^2)^(1/4) is closest (least squares
+    over ``scales``) to the YaRN rule coefficient * ln s + 1 (Eq. 22)."""
+    from scipy.optimize import minimize_scalar
+
+    s = np.asarray(scales, dtype=np.float64)
+    target = coefficient * np.log(s) + 1.0
+
+    def loss(log_sigma: float) -> float:
+        return float(np.sum((gaussian_invariant_m_asymptotic(s, math.exp(log_sigma)) - target) ** 2))
+
+    res = minimize_scalar(loss, bounds=(math.log(0.1), math.log(100.0)), method="bounded")
+    return math.exp(res.x)
+
+
+def invariant_temperature_table(n_short: int, scales: Sequence[float], sigmas: Sequence[float],
+                                seed: int = 0) -> list[dict]:
+    """Rows (n_short, s, sigma, m_invariant_mc, m_invariant_asymptotic, m_yarn_rule) for the
+    Gaussian-logit model; m_yarn_rule = 0.1 ln s + 1 (Eq. 22) for comparison."""
+    rows = []
+    for sigma in sigmas:
+        for s in scales:
+            rows.append({"n_short": n_short, "s": s, "sigma": sigma,
+                         "m_invariant_mc": gaussian_invariant_m_mc(s, n_short, sigma, seed=seed),
+                         "m_invariant_asymptotic": float(gaussian_invariant_m_asymptotic(s, sigma)),
+                         "m_yarn_rule": 0.1 * math.log(s) + 1.0})
+    return rows
+
+
+def temperature_rules_table(geom, scales: Sequence[float],
+                            rules: Sequence[str] = ("yarn", "log-n", "longrope", "none")) -> list[dict]:
+    """Rows (rule, s, m) from the core's temperature rules, each evaluated through a ``yarn`` spec on
+    ``geom`` at length l = sL (so length-dependent rules such as log-n see n = sL)."""
+    from yarnlab.rope import RopeSpec
+
+    rows = []
+    for rule in rules:
+        for s in scales:
+            spec = RopeSpec(method="yarn", head_dim=geom.rotary_dim, base=geom.base,
+                            original_ctx=geom.original_ctx, factor=float(s), temperature=rule)
+            m = spec.compute(seq_len=int(round(s * geom.original_ctx))).attention_factor
+            rows.append({"rule": rule, "s": s, "L": geom.original_ctx, "m": m})
+    return rows
+
+
+def entropy_curve_table(n_short: int, scales: Sequence[float], sigma: float, m_values: Sequence[float],
+                        seed: int = 0) -> list[dict]:
+    """Rows (s, n, sigma, m, t, entropy_mc, entropy_asymptotic) of the Gaussian-logit model at n = n_short
+    (s = 1) and n = s * n_short for each s, over the grid of m = sqrt(1/t)."""
+    rows = []
+    for s in [1.0, *[float(x) for x in scales]]:
+        n = int(round(s * n_short))
+        logits = GaussianLogits(n, sigma, seed=seed + (0 if s == 1.0 else 1))
+        for m in m_values:
+            t = 1.0 / m**2
+            rows.append({"s": s, "n": n, "sigma": sigma, "m": float(m), "t": t, "entropy_mc": logits.entropy(t),
+                         "entropy_asymptotic": float(gaussian_entropy_asymptotic(n, sigma, t))})
+    return rows
