@@ -15,6 +15,7 @@ Forms (``FORMS``):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -166,3 +167,13 @@ def compare_forms(s: Sequence[float], m_opt: Sequence[float], forms: Sequence[st
     """Fit every form (default: all of ``FORMS``) and return the reports sorted by AIC (best first)."""
     reports = [fit_temperature_rule(s, m_opt, form=f, **kwargs) for f in (forms or list(FORMS))]
     return sorted(reports, key=lambda r: r.aic)
+
+
+def band_table(report: FitReport, s_min: float, s_max: float, n: int = 60) -> list[dict]:
+    """A report's fitted curve and bootstrap band on a log grid of s, with the paper's rule beside it:
+    rows {s, m_fit, m_lo, m_hi, m_paper}; the table :func:`yarnlab.theory.figures.plot_fit` draws."""
+    sg = np.geomspace(max(s_min, 1.0), s_max, n)
+    lo, hi = report.band(sg)
+    fit = report.predict(sg)
+    return [{"s": float(a), "m_fit": float(f), "m_lo": float(b), "m_hi": float(c),
+             "m_paper": 0.1 * math.log(a) + 1.0} for a, f, b, c in zip(sg, fit, lo, hi)]
