@@ -1,0 +1,24 @@
+"""``python -m yarnlab.train pretrain|finetune ...``: the ``yarnlab train`` commands on their own."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from yarnlab.errors import UsageError
+from yarnlab.train.cli import register
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m yarnlab")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["train", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        return int(args.func(args) or 0)
+    except UsageError as exc:
+        print(f"yarnlab train: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,125 @@
+"""``yarnlab train pretrain|finetune``: the command line of :mod:`yarnlab.train.recipes`.
+
+Standard library only at module level. Multi-process: launch the same command under
+``torchrun --nproc-per-node N -m yarnlab train ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--corpus", default="prose", help="prose | code | a directory of text files (default prose)")
+    p.add_argument("--out", required=True, help="output folder: HF checkpoint, metrics.jsonl, manifest.json")
+    p.add_argument("--steps", type=int, required=True, help="optimizer steps")
+    p.add_argument("--seed", type=int, default=0, help="data order and initialisation seed (default 0)")
+    p.add_argument("--lr", type=float, default=None, help="peak learning rate (default: per scenario)")
+    p.add_argument("--batch-size", type=int, default=16, help="global batch in chunks (default 16)")
+    p.add_argument("--warmup", type=int, default=None, help="linear warmup steps")
+    p.add_argument("--schedule", choices=["constant", "cosine", "linear"], default=None)
+    p.add_argument("--weight-decay", type=float, default=None)
+    p.add_argument("--grad-clip", type=float, default=1.0, help="max grad norm, 0 disables (default 1)")
+    p.add_argument("--heldout-fraction", type=float, default=0.1, help="document groups held out (default 0.1)")
+    p.add_argument("--eval-every", type=int, default=None, help="held-out evaluation every N steps")
+    p.add_argument("--eval-batches", type=int, default=8, help="batches per periodic evaluation (default 8)")
+    p.add_argument("--final-eval-chunks", type=int, default=1024, help="held-out chunks at the end (default 1024)")
+    p.add_argument("--checkpoint-every", type=int, default=None, help="resumable checkpoint every N steps")
+    p.add_argument("--log-every", type=int, default=10, help="metrics line every N steps (default 10)")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    p.add_argument("--strategy", choices=["ddp", "fsdp"], default="ddp", help="multi-process wrapping")
+    p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _config(args, defaults: dict):
+    from yarnlab.train.config import TrainConfig
+
+    d = dict(defaults)
+    given = {"steps": args.steps, "seed": args.seed, "lr": args.lr, "batch_size": args.batch_size,
+             "warmup_steps": args.warmup, "schedule": args.schedule, "weight_decay": args.weight_decay,
+             "grad_clip": args.grad_clip, "heldout_fraction": args.heldout_fraction,
+             "eval_every": args.eval_every, "eval_batches": args.eval_batches,
+             "final_eval_chunks": args.final_eval_chunks, "checkpoint_every": args.checkpoint_every,
+             "log_every": args.log_every, "threads": args.threads, "strategy": args.strategy}
+    d.update({k: v for k, v in given.items() if v is not None})
+    return TrainConfig(**d)
+
+
+def _report(summary: dict) -> int:
+    from yarnlab.train import distributed as D
+
+    if D.current().is_main:
+        keys = ("steps", "tokens", "tokens_per_s_this_run", "final_train_loss", "heldout_bpb")
+        print(json.dumps({k: summary.get(k) for k in keys}))
+    return 0
+
+
+def _pretrain(args) -> int:
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from yarnlab.model.tiny import tiny_config
+    from yarnlab.train import distributed as D
+    from yarnlab.train import recipes
+    from yarnlab.train.config import pretrain_config
+
+    D.init_from_env()
+    mcfg = tiny_config(args.preset)
+    seq_len = args.seq_len or mcfg.max_position_embeddings
+    base = pretrain_config(lr=mcfg.yarnlab_pretrain_lr, seq_len=seq_len, steps=args.steps,
+                           warmup_steps=min(100, max(1, args.steps // 10))).to_dict()
+    base["eval_every"] = base["checkpoint_every"] = max(1, args.steps // 5)
+    cfg = _config(args, base)
+    return _report(recipes.pretrain(args.preset, args.corpus, args.out, cfg, resume=args.resume,
+                                    progress=not args.no_progress))
+
+
+def _finetune(args) -> int:
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from yarnlab.train import distributed as D
+    from yarnlab.train import recipes
+    from yarnlab.train.config import TrainConfig
+
+    D.init_from_env()
+    lr = args.lr
+    if lr is None:  # the base model's own fine-tuning lr (tiny presets), else the paper's 2e-5
+        try:
+            with open(f"{args.base}/config.json") as fh:
+                lr = json.load(fh).get("yarnlab_finetune_lr")
+        except OSError:
+            lr = None
+    base = TrainConfig(seq_len=args.seq_len, steps=args.steps, lr=lr or 2e-5).to_dict()
+    base["eval_every"] = base["checkpoint_every"] = max(1, args.steps // 5)
+    cfg = _config(args, {**base, "lr": lr or 2e-5})
+    params = {k: v for k, v in (("alpha", args.alpha), ("beta", args.beta), ("ramp", args.ramp))
+              if v is not None}
+    return _report(recipes.finetune(args.base, args.method, args.factor, args.corpus, args.out, cfg,
+                                    params=params, temperature=args.temperature, resume=args.resume,
+                                    progress=not args.no_progress))
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("train", help="pretrain a tiny model or fine-tune an extended one")
+    sub = p.add_subparsers(dest="train_command", required=True)
+
+    pre = sub.add_parser("pretrain", help="pretrain a tiny byte-level Llama from scratch")
+    pre.add_argument("--preset", default="tiny", help="micro | tiny | small | medium (default tiny)")
+    pre.add_argument("--seq-len", type=int, default=None, help="chunk length (default: the preset's L)")
+    _common(pre)
+    pre.set_defaults(func=_pretrain)
+
+    ft = sub.add_parser("finetune", help="extend a base checkpoint's context and fine-tune it (paper recipe)")
+    ft.add_argument("--base", required=True, help="base model checkpoint folder")
+    ft.add_argument("--method", required=True, help="scaling method, e.g. pi, ntk, ntk-by-parts, yarn")
+    ft.add_argument("--factor", type=float, required=True, help="scale s = L'/L")
+    ft.add_argument("--alpha", type=float, default=None, help="ramp lower ratio (paper: 1)")
+    ft.add_argument("--beta", type=float, default=None, help="ramp upper ratio (paper: 32)")
+    ft.add_argument("--ramp", choices=["paper", "index"], default=None, help="ramp over r (paper) or pair index")
+    ft.add_argument("--temperature", default=None, help="temperature rule (default: the method's)")
+    ft.add_argument("--seq-len", type=int, required=True, help="fine-tuning chunk length")
+    _common(ft)
+    ft.set_defaults(func=_finetune)

@@ -1,0 +1,116 @@
+"""Typed, validated training configuration.
+
+``TrainConfig()`` defaults to the YaRN fine-tuning recipe (paper Section 4.1): AdamW with
+beta1 = 0.9, beta2 = 0.95, weight decay 0, linear warmup over 20 steps then a constant learning
+rate of 2e-5 (the paper's value for Llama 2 7B), documents chunked to the training length and
+bookended by BOS/EOS. :func:`pretrain_config` gives the tiny-model pretraining defaults
+(warmup + cosine decay, the preset's own peak learning rate).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+from yarnlab.errors import UsageError
+
+SCHEDULES = ("constant", "cosine", "linear")
+STRATEGIES = ("ddp", "fsdp")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    steps: int = 400                 # optimizer steps (paper: 400 at s = 16)
+    seq_len: int = 256               # chunk length T, BOS and EOS included
+    batch_size: int = 16             # global batch in chunks (paper: 64)
+    lr: float = 2e-5                 # peak learning rate (paper, 7B)
+    schedule: str = "constant"       # after warmup: constant | cosine | linear decay
+    min_lr_ratio: float = 0.1        # floor of cosine/linear decay, as a fraction of lr
+    warmup_steps: int = 20           # linear warmup from lr/warmup_steps to lr (paper: 20)
+    weight_decay: float = 0.0        # paper: none
+    beta1: float = 0.9
+    beta2: float = 0.95
+    eps: float = 1e-8
+    grad_clip: float = 1.0           # max global grad norm; 0 disables
+    seed: int = 0                    # data order, offsets and any dropout
+    heldout_fraction: float = 0.1    # share of document groups held out
+    eval_every: int = 100            # held-out evaluation every N steps (0: only at the end)
+    eval_batches: int = 8            # batches per periodic held-out evaluation
+    final_eval_chunks: int = 1024    # held-out chunks evaluated at the end
+    checkpoint_every: int = 100      # resumable checkpoint every N steps (0: only at the end)
+    keep_checkpoints: int = 2        # newest checkpoints kept
+    log_every: int = 10              # metrics line every N steps
+    threads: int = 1                 # torch.set_num_threads
+    strategy: str = "ddp"            # multi-process wrapping: ddp | fsdp (fsdp needs CUDA)
+
+    def __post_init__(self):
+        problems = []
+
+        def need(field, ok, rule):
+            if not ok:
+                problems.append(f"{field}: must be {rule} (got {getattr(self, field)!r})")
+
+        def is_int(v):
+            return isinstance(v, int) and not isinstance(v, bool)
+
+        def is_num(v):
+            return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+        need("steps", is_int(self.steps) and self.steps >= 1, "an integer >= 1")
+        need("seq_len", is_int(self.seq_len) and self.seq_len >= 3, "an integer >= 3")
+        need("batch_size", is_int(self.batch_size) and self.batch_size >= 1, "an integer >= 1")
+        need("lr", is_num(self.lr) and 0 < self.lr < 1, "in (0, 1)")
+        need("schedule", self.schedule in SCHEDULES, f"one of {SCHEDULES}")
+        need("min_lr_ratio", is_num(self.min_lr_ratio) and 0 <= self.min_lr_ratio <= 1, "in [0, 1]")
+        need("warmup_steps", is_int(self.warmup_steps) and self.warmup_steps >= 0, "an integer >= 0")
+        need("weight_decay", is_num(self.weight_decay) and 0 <= self.weight_decay < 1, "in [0, 1)")
+        need("beta1", is_num(self.beta1) and 0 <= self.beta1 < 1, "in [0, 1)")
+        need("beta2", is_num(self.beta2) and 0 <= self.beta2 < 1, "in [0, 1)")
+        need("eps", is_num(self.eps) and self.eps > 0, "> 0")
+        need("grad_clip", is_num(self.grad_clip) and self.grad_clip >= 0, ">= 0")
+        need("seed", is_int(self.seed) and self.seed >= 0, "an integer >= 0")
+        need("heldout_fraction", is_num(self.heldout_fraction) and 0 < self.heldout_fraction < 1, "in (0, 1)")
+        for f in ("eval_every", "checkpoint_every"):
+            need(f, is_int(getattr(self, f)) and getattr(self, f) >= 0, "an integer >= 0")
+        for f in ("eval_batches", "final_eval_chunks", "keep_checkpoints", "log_every", "threads"):
+            need(f, is_int(getattr(self, f)) and getattr(self, f) >= 1, "an integer >= 1")
+        need("strategy", self.strategy in STRATEGIES, f"one of {STRATEGIES}")
+        if problems:
+            raise UsageError("invalid TrainConfig:\n" + "\n".join(f"  - {p}" for p in problems))
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
+        unknown = sorted(set(d) - {f.name for f in dataclasses.fields(cls)})
+        if unknown:
+            raise UsageError(f"TrainConfig: unknown field(s) {unknown}")
+        return cls(**d)
+
+    def replace(self, **changes) -> TrainConfig:
+        return dataclasses.replace(self, **changes)
+
+    def lr_at(self, step: int) -> float:
+        """Learning rate for optimizer step ``step`` (0-based): linear warmup
+        lr * (step + 1) / warmup_steps, then constant or decaying to lr * min_lr_ratio."""
+        if step < self.warmup_steps:
+            return self.lr * (step + 1) / self.warmup_steps
+        if self.schedule == "constant":
+            return self.lr
+        span = max(1, self.steps - self.warmup_steps)
+        frac = min(1.0, (step - self.warmup_steps) / span)
+        floor = self.lr * self.min_lr_ratio
+        if self.schedule == "cosine":
+            return floor + (self.lr - floor) * 0.5 * (1 + math.cos(math.pi * frac))
+        return self.lr - (self.lr - floor) * frac
+
+
+def pretrain_config(lr: float = 2e-3, **changes) -> TrainConfig:
+    """Tiny-model pretraining defaults: warmup 100 steps, cosine to 10%, AdamW(0.9, 0.95),
+    weight decay 0.1, batch 16 x 256 bytes."""
+    base = dict(lr=lr, schedule="cosine", warmup_steps=100, weight_decay=0.1, steps=1000,
+                eval_every=200, checkpoint_every=200)
+    base.update(changes)
+    return TrainConfig(**base)

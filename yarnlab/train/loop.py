@@ -1,0 +1,244 @@
+"""One training loop for pretraining tiny base models and fine-tuning extended ones.
+
+Objective: next-byte cross-entropy, mean over non-PAD targets. Optimizer: AdamW (decoupled weight
+decay on matrices only; paper Section 4.1: beta1 0.9, beta2 0.95, no decay, 20 warmup steps),
+learning rate from :meth:`TrainConfig.lr_at`. Held-out loss is reported in bits per byte:
+bpb = (sum of -ln p over byte targets) / (number of byte targets) / ln 2 (EOS targets excluded).
+
+Outputs in ``out``: ``metrics.jsonl`` (one JSON line per ``log_every`` steps: step, loss, lr,
+tokens, tokens_per_s, elapsed_s; evaluation lines add heldout_loss and heldout_bpb),
+``checkpoints/step-*.pt`` (resumable), the final model as an ordinary Hugging Face checkpoint
+(config.json + model.safetensors) and ``train_summary.json`` (results + provenance).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from yarnlab.data.chunks import IGNORE, ChunkStream
+from yarnlab.data.corpus import write_json_atomic
+from yarnlab.data.tokenizer import BYTE_VOCAB, PAD_ID
+from yarnlab.errors import UsageError
+from yarnlab.train import checkpoint as ckpt
+from yarnlab.train import distributed as D
+from yarnlab.train.config import TrainConfig
+
+# settings that may change between a run and its resumption (they do not change the weights)
+_RESUME_FREE = {"threads", "log_every", "eval_every", "eval_batches", "final_eval_chunks",
+                "checkpoint_every", "keep_checkpoints"}
+
+
+def provenance(seed: int, extra: dict | None = None) -> dict:
+    """Package version, git revision (when run inside a checkout), torch/transformers versions."""
+    import transformers
+
+    from yarnlab import __version__
+
+    try:
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,
+                             cwd=Path(__file__).parent).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        rev = None
+    return {"yarnlab": __version__, "git_revision": rev, "torch": torch.__version__,
+            "transformers": transformers.__version__, "seed": seed, **(extra or {})}
+
+
+def next_token_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy of predicting labels[:, 1:] from logits[:, :-1]; logits (B, T, V)."""
+    return F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]).float(),
+                           labels[:, 1:].reshape(-1), ignore_index=IGNORE)
+
+
+@torch.no_grad()
+def heldout_bits_per_byte(model, batches, device: str = "cpu") -> dict:
+    """Bits per byte over the byte targets of ``batches`` (iterable of (input_ids, labels))."""
+    was_training = model.training
+    model.eval()
+    nats, count = 0.0, 0
+    for ids, labels in batches:
+        ids, labels = ids.to(device), labels.to(device)
+        logits = model(input_ids=ids).logits[:, :-1].float()
+        target = labels[:, 1:]
+        mask = (target >= 0) & (target < BYTE_VOCAB)
+        nll = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.clamp(min=0).reshape(-1),
+                              reduction="none").view_as(target)
+        nats += float(nll[mask].sum())
+        count += int(mask.sum())
+    model.train(was_training)
+    if not count:
+        return {"heldout_loss": float("nan"), "heldout_bpb": float("nan"), "heldout_bytes": 0}
+    return {"heldout_loss": nats / count, "heldout_bpb": nats / count / math.log(2), "heldout_bytes": count}
+
+
+def _optimizer(model, cfg: TrainConfig):
+    decay = [p for p in model.parameters() if p.requires_grad and p.ndim >= 2]
+    other = [p for p in model.parameters() if p.requires_grad and p.ndim < 2]
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": other, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.eps, foreach=False)
+
+
+def _state_dicts(model, opt, ctx: D.DistContext, cfg: TrainConfig):
+    if ctx.active and cfg.strategy == "fsdp":
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, get_state_dict
+
+        return get_state_dict(model, opt, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+    return model.state_dict(), opt.state_dict()
+
+
+def _load_state_dicts(model, opt, state: dict, ctx: D.DistContext, cfg: TrainConfig):
+    if ctx.active and cfg.strategy == "fsdp":
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, set_state_dict
+
+        set_state_dict(model, opt, model_state_dict=state["model"], optim_state_dict=state["optimizer"],
+                       options=StateDictOptions(full_state_dict=True))
+    else:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+
+
+def _truncate_metrics(path: Path, step: int) -> None:
+    """Drop metric lines written after ``step`` (by a run killed after its last checkpoint)."""
+    if not path.exists():
+        return
+    keep = [ln for ln in path.read_text().splitlines() if ln.strip() and json.loads(ln)["step"] <= step]
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("".join(ln + "\n" for ln in keep))
+    os.replace(tmp, path)
+
+
+def save_hf_atomic(model, out: Path, state_dict: dict | None = None) -> None:
+    """``save_pretrained`` into a temporary folder, then ``os.replace`` each file into ``out``."""
+    tmp = out / f".final.tmp{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    model.save_pretrained(tmp, state_dict=state_dict)
+    for f in tmp.iterdir():
+        os.replace(f, out / f.name)
+    tmp.rmdir()
+
+
+def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, cfg: TrainConfig,
+          out: str | os.PathLike, resume: bool = False, progress: bool = True,
+          meta: dict | None = None) -> dict:
+    """Train ``model`` in place for ``cfg.steps`` optimizer steps; return the summary dict.
+
+    Runs single-process, or in every rank of an initialised torch.distributed group (each rank
+    calls ``train`` with the same arguments). ``resume`` continues from the newest checkpoint in
+    ``out``; without it, an ``out`` that already holds checkpoints is refused.
+    """
+    torch.set_num_threads(cfg.threads)
+    if train_stream.seq_len != cfg.seq_len:
+        raise UsageError(f"seq_len: stream has {train_stream.seq_len}, config has {cfg.seq_len}")
+    ctx = D.current()
+    out = Path(out)
+    if ctx.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+    D.barrier(ctx)
+    existing = ckpt.latest_checkpoint(out)
+    if existing is not None and not resume:
+        raise UsageError(f"out: {out} already holds checkpoints; pass --resume or choose a new --out")
+    model.to(ctx.device)
+    model.train()
+    net = D.wrap(model, cfg.strategy, ctx)
+    opt = _optimizer(model, cfg)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: cfg.lr_at(s) / cfg.lr)
+    step, tokens = 0, 0
+    metrics_path = out / "metrics.jsonl"
+    if resume and existing is not None:
+        state = ckpt.load_checkpoint(existing)
+        changed = sorted(k for k, v in cfg.to_dict().items()
+                         if k not in _RESUME_FREE and state["config"].get(k) != v)
+        if changed:
+            raise UsageError("resume: these settings differ from the checkpoint's: "
+                             + ", ".join(f"{k} (was {state['config'].get(k)!r}, got {getattr(cfg, k)!r})"
+                                         for k in changed))
+        _load_state_dicts(model, opt, state, ctx, cfg)
+        sched.load_state_dict(state["scheduler"])
+        ckpt.set_rng_state(state["rng"])
+        step, tokens = state["step"], state["tokens"]
+        if ctx.is_main:
+            _truncate_metrics(metrics_path, step)
+    elif ctx.is_main and metrics_path.exists():
+        metrics_path.unlink()
+    D.barrier(ctx)
+
+    def log(row):
+        if ctx.is_main:
+            with open(metrics_path, "a") as fh:
+                fh.write(json.dumps(row) + "\n")
+
+    def evaluate(n_batches):
+        if heldout_stream is None:
+            return {}
+        return heldout_bits_per_byte(model if cfg.strategy == "ddp" else net,
+                                     heldout_stream.eval_batches(n_batches, cfg.batch_size), ctx.device)
+
+    def save(at_step):
+        model_sd, opt_sd = _state_dicts(model, opt, ctx, cfg)
+        if ctx.is_main:
+            ckpt.save_checkpoint(out, {"model": model_sd, "optimizer": opt_sd, "scheduler": sched.state_dict(),
+                                       "rng": ckpt.rng_state(), "step": at_step, "tokens": tokens,
+                                       "config": cfg.to_dict()}, at_step, cfg.keep_checkpoints)
+        D.barrier(ctx)
+        return model_sd
+
+    bar = None
+    if progress and ctx.is_main:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=cfg.steps, initial=step, desc="train", unit="step", dynamic_ncols=True)
+    t0, tokens0, train_time = time.perf_counter(), tokens, 0.0
+    row = {}
+    while step < cfg.steps:
+        t_step = time.perf_counter()
+        ids, labels = train_stream.batch(step, cfg.batch_size, ctx.rank, ctx.world_size)
+        ids, labels = ids.to(ctx.device), labels.to(ctx.device)
+        lr = sched.get_last_lr()[0]
+        loss = next_token_loss(net(input_ids=ids).logits, labels)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        sched.step()
+        step += 1
+        tokens += int(D.all_sum(int((ids != PAD_ID).sum()), ctx))
+        train_time += time.perf_counter() - t_step
+        do_eval = bool(cfg.eval_every) and step % cfg.eval_every == 0 and step < cfg.steps
+        if do_eval or step % cfg.log_every == 0 or step == cfg.steps:
+            row = {"step": step, "loss": D.all_mean(loss.detach().item(), ctx), "lr": lr, "tokens": tokens,
+                   "tokens_per_s": (tokens - tokens0) / max(train_time, 1e-9),
+                   "elapsed_s": time.perf_counter() - t0}
+            if do_eval:
+                row.update(evaluate(cfg.eval_batches))
+            log(row)
+            if bar is not None:
+                bar.set_postfix(loss=f"{row['loss']:.3f}", bpb=f"{row.get('heldout_bpb', float('nan')):.3f}")
+        if bar is not None:
+            bar.update(1)
+        if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < cfg.steps:
+            save(step)
+    if bar is not None:
+        bar.close()
+    n_final = max(1, math.ceil(cfg.final_eval_chunks / cfg.batch_size))
+    final_eval = evaluate(n_final)
+    final_sd = save(step)
+    summary = {"steps": step, "tokens": tokens, "final_train_loss": row.get("loss"),
+               "tokens_per_s_this_run": (tokens - tokens0) / max(train_time, 1e-9),
+               "train_seconds_this_run": train_time, "world_size": ctx.world_size,
+               **final_eval, "config": cfg.to_dict(), "provenance": provenance(cfg.seed, meta)}
+    if ctx.is_main:
+        log({"step": step, "final": True, **final_eval})
+        save_hf_atomic(model, out, final_sd if (ctx.active and cfg.strategy == "fsdp") else None)
+        write_json_atomic(out / "train_summary.json", summary)
+    D.barrier(ctx)
+    return summary

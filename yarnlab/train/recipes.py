@@ -1,0 +1,94 @@
+"""The two training scenarios: pretrain a tiny base model, fine-tune an extended one.
+
+Both read a corpus (``prose``, ``code`` or a directory), split it by document
+(:func:`yarnlab.data.corpus.split_corpus`), save the split's manifest beside the results
+(``<out>/manifest.json``), and call the one loop :func:`yarnlab.train.loop.train`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from yarnlab.data.chunks import ChunkStream
+from yarnlab.data.corpus import Split, load_corpus, split_corpus, write_json_atomic, write_manifest
+from yarnlab.errors import UsageError
+from yarnlab.train.config import TrainConfig, pretrain_config
+
+
+def corpus_streams(corpus: str, seq_len: int, seed: int, heldout_fraction: float,
+                   split_seed: int = 0) -> tuple[Split, ChunkStream, ChunkStream]:
+    """Split ``corpus`` by document (split seed fixed at 0 by default so every run of a corpus
+    holds out the same documents) and build the training and held-out chunk streams."""
+    split = split_corpus(load_corpus(corpus), heldout_fraction, split_seed)
+    train_docs = [d.read_bytes() for d in split.train]
+    held_docs = [d.read_bytes() for d in split.heldout]
+    train = ChunkStream(train_docs, seq_len, seed=seed)
+    held = ChunkStream(held_docs, seq_len, seed=0, vary_offsets=False)
+    return split, train, held
+
+
+def pretrain(preset: str | dict, corpus: str, out: str | os.PathLike, cfg: TrainConfig | None = None,
+             resume: bool = False, progress: bool = True, model_seed: int | None = None) -> dict:
+    """Pretrain a tiny byte-level Llama (:mod:`yarnlab.model.tiny`) from scratch."""
+    from yarnlab.model.tiny import build_model, tiny_config
+
+    mcfg = tiny_config(preset)
+    cfg = cfg or pretrain_config(lr=mcfg.yarnlab_pretrain_lr, seq_len=mcfg.max_position_embeddings)
+    if cfg.seq_len > mcfg.max_position_embeddings:
+        raise UsageError(f"seq_len: must be <= the model's trained context "
+                         f"{mcfg.max_position_embeddings} for pretraining (got {cfg.seq_len})")
+    split, train_s, held_s = corpus_streams(corpus, cfg.seq_len, cfg.seed, cfg.heldout_fraction)
+    out = Path(out)
+    model = build_model(mcfg, seed=cfg.seed if model_seed is None else model_seed)
+    _write_inputs(out, split)
+    meta = {"scenario": "pretrain", "preset": mcfg.yarnlab_preset, "corpus": corpus,
+            "parameters": sum(p.numel() for p in model.parameters()), "manifest": "manifest.json"}
+    return _run(model, train_s, held_s, cfg, out, resume, progress, meta)
+
+
+def finetune_spec(base_config: dict, method: str, factor: float, params: dict | None = None,
+                  temperature: str | None = None):
+    """The RopeSpec for extending a base model: its geometry (head size, base, L) with a new
+    method, factor s and method parameters."""
+    from yarnlab.rope.hf import spec_from_hf_config
+
+    base = spec_from_hf_config(base_config)
+    return base.replace(method=method, factor=float(factor), params=dict(params or {}),
+                        temperature=temperature)
+
+
+def finetune(base: str | os.PathLike, method: str, factor: float, corpus: str, out: str | os.PathLike,
+             cfg: TrainConfig, params: dict | None = None, temperature: str | None = None,
+             resume: bool = False, progress: bool = True) -> dict:
+    """Extend a base checkpoint with ``method`` at scale ``factor`` and fine-tune it (paper
+    Section 4.1: only the RoPE frequencies change; every weight is trained)."""
+    from yarnlab.model import apply_scaling
+    from yarnlab.model.tiny import load_model
+
+    if not Path(base, "config.json").is_file():
+        raise UsageError(f"base: {str(base)!r} is not a checkpoint folder with a config.json")
+    model = load_model(str(base))
+    spec = finetune_spec(model.config.to_dict(), method, factor, params, temperature)
+    apply_scaling(model, spec)
+    split, train_s, held_s = corpus_streams(corpus, cfg.seq_len, cfg.seed, cfg.heldout_fraction)
+    out = Path(out)
+    _write_inputs(out, split)
+    write_json_atomic(out / "rope_spec.json", spec.to_dict())
+    meta = {"scenario": "finetune", "base": str(base), "corpus": corpus, "spec": spec.to_dict(),
+            "manifest": "manifest.json"}
+    return _run(model, train_s, held_s, cfg, out, resume, progress, meta)
+
+
+def _write_inputs(out: Path, split: Split) -> None:
+    from yarnlab.train import distributed as D
+
+    if D.current().is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        write_manifest(split, out / "manifest.json")
+
+
+def _run(model, train_s, held_s, cfg, out, resume, progress, meta):
+    from yarnlab.train.loop import train
+
+    return train(model, train_s, held_s, cfg, out, resume=resume, progress=progress, meta=meta)
