@@ -1,0 +1,132 @@
+"""Sliding-window perplexity against a brute-force transcription of the reference loop."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from yarnlab.errors import UsageError
+from yarnlab.evaluate.perplexity import (
+    naive_perplexity,
+    plan_windows,
+    protocol_perplexity,
+    sliding_window_nll,
+)
+
+
+def tiny_llama(seed: int = 0, dtype=torch.float64):
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(seed)
+    cfg = LlamaConfig(
+        vocab_size=259, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
+    )
+    return LlamaForCausalLM(cfg).to(dtype).eval()
+
+
+def random_docs(lengths, seed=1):
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, 259, size=n) for n in lengths]
+
+
+def brute_force(model, docs, window, stride):
+    """Reference eval/perplexity.py loop (no BOS), written out independently: windows
+    begin = 0, S, 2S..., targets are the last end - prev_end tokens; NLL from full float64 logits.
+    A window with no target (a 1-token tail chunk, NaN in the reference) is skipped."""
+    losses, counts = [], []
+    for d in docs:
+        d = torch.as_tensor(d)
+        prev_end = 0
+        for begin in range(0, len(d), stride):
+            end = min(begin + window, len(d))
+            trg_len = min(end - prev_end, end - begin - 1)  # the first input token is never a target
+            with torch.no_grad():
+                logp = torch.log_softmax(model(input_ids=d[begin:end][None]).logits[0].double(), -1)
+            nll = [-logp[p - begin - 1, d[p]].item() for p in range(end - trg_len, end)]
+            if nll:
+                losses.append(float(np.mean(nll)))
+                counts.append(len(nll))
+            prev_end = end
+            if end == len(d):
+                break
+    token = math.exp(sum(loss * n for loss, n in zip(losses, counts)) / sum(counts))
+    return token, math.exp(float(np.mean(losses)))
+
+
+@pytest.mark.parametrize("window,stride", [(64, 16), (48, 48), (40, 7), (64, 64)])
+def test_batched_equals_brute_force(window, stride):
+    model = tiny_llama()
+    docs = random_docs([200, 131, 64, 97])
+    res = sliding_window_nll(model, docs, window, stride, batch_tokens=300)
+    token, win = brute_force(model, docs, window, stride)
+    assert res.perplexity("token") == pytest.approx(token, rel=1e-10)
+    assert res.perplexity("window") == pytest.approx(win, rel=1e-10)
+    # the naive loop uses the HF loss, which computes in float32
+    assert naive_perplexity(model, docs, window, stride) == pytest.approx((token, win), rel=1e-6)
+
+
+def test_every_token_scored_once():
+    for n, w, s in [(200, 64, 16), (64, 64, 16), (10, 64, 64), (300, 50, 50), (101, 20, 3)]:
+        seen = np.zeros(n, dtype=int)
+        for b, e, tb in plan_windows(n, w, s):
+            assert b < tb <= e and e - b <= w
+            seen[tb:e] += 1
+        if s < w:
+            assert seen[0] == 0 and (seen[1:] == 1).all()
+        assert seen.max() == 1
+
+
+def test_stride_equal_window_is_non_overlapping_chunks():
+    model = tiny_llama()
+    doc = random_docs([160])[0]
+    res = sliding_window_nll(model, [doc], window=40, stride=40)
+    chunks = [doc[i : i + 40] for i in range(0, 160, 40)]
+    per_chunk = sliding_window_nll(model, chunks, window=40, stride=40)
+    assert res.perplexity() == pytest.approx(per_chunk.perplexity(), rel=1e-12)
+    assert np.allclose(res.doc_nll()[0], np.nanmean(np.concatenate(per_chunk.token_nll)))
+    assert [w[1:4] for w in res.windows] == [(0, 40, 1), (40, 80, 41), (80, 120, 81), (120, 160, 121)]
+
+
+def test_bos_scores_every_token_and_matches_naive():
+    model = tiny_llama()
+    docs = random_docs([90, 70])
+    res = sliding_window_nll(model, docs, 32, 8, bos_id=1)
+    assert not np.isnan(np.concatenate(res.token_nll)).any()
+    assert naive_perplexity(model, docs, 32, 8, bos_id=1) == pytest.approx(
+        (res.perplexity("token"), res.perplexity("window")), rel=1e-6
+    )
+
+
+def test_sliding_scores_chunk_boundaries():
+    """Sliding windows score the first token of every chunk; non-overlapping chunks cannot."""
+    model = tiny_llama()
+    docs = random_docs([256])
+    near = sliding_window_nll(model, docs, 64, 8).token_nll[0]
+    chunk = sliding_window_nll(model, docs, 64, 64).token_nll[0]
+    assert np.isnan(chunk[64]) and not np.isnan(near[64])
+
+
+def test_segments_and_protocol():
+    model = tiny_llama()
+    docs = random_docs([128, 128, 50])
+    out = protocol_perplexity(model, docs, [32, 64, 128])
+    assert set(out) == {32, 64, 128}
+    assert len(out[64].token_nll) == 2 and len(out[64].token_nll[0]) == 64  # the short doc is dropped
+    assert len(out[64].windows) == 2  # one window per document, as the reference with --truncate
+    nll, counts = out[128].segment_nll(32)
+    assert nll.shape == (2, 4) and counts[:, 0].tolist() == [31, 31] and counts[:, 1].tolist() == [32, 32]
+    total = np.nansum(nll * counts) / counts.sum()
+    assert total == pytest.approx(out[128].mean_nll(), rel=1e-12)
+    slid = protocol_perplexity(model, docs, [128], window=64, stride=16)[128]
+    assert len(slid.windows) == 2 * 5
+
+
+def test_bad_input_raises_usage_error():
+    with pytest.raises(UsageError, match="stride"):
+        plan_windows(100, 32, 64)
+    with pytest.raises(UsageError, match="min_tokens"):
+        protocol_perplexity(None, random_docs([10]), [32])

@@ -1,0 +1,266 @@
+"""Sliding-window perplexity (Press et al. 2022), as used by YaRN Section 4.3.
+
+Shape symbols: D documents, W window (tokens per forward pass), S stride, B windows per batch.
+
+A document x_0 .. x_{n-1} is cut into windows [b, e) with b = 0, S, 2S, ... and e = min(b + W, n);
+the walk stops at the first window with e = n. Window k scores the targets that no earlier window
+scored, [e_{k-1}, e_k), so every token is scored exactly once, with as much left context as its
+window allows (at least W - S tokens once the first window is full). Token 0 has no left context
+and is scored only when a BOS token is prepended (``bos_id``). With S = W the windows are
+non-overlapping chunks, and the first token of each chunk is then unscored unless a BOS is used.
+
+Per-token negative log-likelihood ``nll_p = -log p(x_p | x_b .. x_{p-1})``. Two aggregations:
+
+- token-weighted (default): ``PPL = exp(sum_p nll_p / #scored)`` over all scored tokens of all
+  documents;
+- window-weighted (the reference code, ``eval/perplexity.py`` of jquesnelle/yarn):
+  ``PPL = exp(mean_k mean_{p in window k} nll_p)``, i.e. exp of the mean of per-window mean NLL.
+  The two agree only when every window scores the same number of tokens.
+
+The reference code's ``--truncate`` option is ambiguous: it truncates each document to the
+evaluation length ``max_length`` AND sets the stride to ``max_length``, so every document is
+exactly one window and nothing ever slides, although the paper describes a sliding window with
+S = 256. The paper's protocol (Proof-pile: documents of >= N tokens truncated to each
+evaluation length) is :func:`protocol_perplexity`; with its default ``window=None`` (window =
+evaluation length) it reproduces the reference's one-window-per-document numbers, and with a
+smaller ``window`` it really slides. The reference loop also yields NaN for a window with no
+target (a one-token tail chunk when S = W); here such a window is simply not planned.
+
+Windows of equal length and equal scored count are batched together (so a dynamic scaling method
+sees the same sequence length as in a per-window loop), and only the logits of scored positions
+are computed (``logits_to_keep``). :func:`naive_perplexity` is the plain per-window loop the
+batched evaluator is tested and benchmarked against.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from yarnlab.errors import UsageError
+
+WEIGHTINGS = ("token", "window")
+
+
+def plan_windows(n_tokens: int, window: int, stride: int = 256, bos: bool = False) -> list[tuple[int, int, int]]:
+    """Windows ``(begin, end, target_begin)`` of one document of ``n_tokens`` tokens.
+
+    Inputs are tokens ``[begin, end)``; scored targets are ``[target_begin, end)``. Without a BOS
+    token the first input token of a window cannot be a target.
+    """
+    if window < 1:
+        raise UsageError(f"window: must be >= 1 (got {window})")
+    if not 1 <= stride <= window:
+        raise UsageError(f"stride: must be in [1, window={window}] (got {stride})")
+    if window < 2 and not bos:
+        raise UsageError(f"window: must be >= 2 without a BOS token (got {window})")
+    plan = []
+    prev_end = 0
+    for begin in range(0, n_tokens, stride):
+        end = min(begin + window, n_tokens)
+        target_begin = prev_end if bos else max(prev_end, begin + 1)
+        if end > target_begin:
+            plan.append((begin, end, target_begin))
+        prev_end = end
+        if end == n_tokens:
+            break
+    return plan
+
+
+@dataclass
+class PerplexityResult:
+    """Per-token NLL of every document plus the window plan that produced it.
+
+    ``token_nll[d][p]`` is the NLL (nats) of token p of document d, NaN where unscored.
+    ``windows`` rows are ``(doc, begin, end, target_begin, nll_sum, n_scored)``.
+    """
+
+    window: int
+    stride: int
+    bos: bool
+    token_nll: list[np.ndarray]
+    windows: list[tuple[int, int, int, int, float, int]] = field(default_factory=list)
+
+    def mean_nll(self, weighting: str = "token") -> float:
+        """Token-weighted mean NLL, or the mean over windows of per-window mean NLL."""
+        if weighting not in WEIGHTINGS:
+            raise UsageError(f"weighting: must be one of {WEIGHTINGS} (got {weighting!r})")
+        if weighting == "token":
+            total = sum(float(np.nansum(a)) for a in self.token_nll)
+            count = sum(int(np.count_nonzero(~np.isnan(a))) for a in self.token_nll)
+            return total / count
+        return float(np.mean([s / n for (_, _, _, _, s, n) in self.windows]))
+
+    def perplexity(self, weighting: str = "token") -> float:
+        return math.exp(self.mean_nll(weighting))
+
+    def doc_nll(self) -> np.ndarray:
+        """(D,) token-weighted mean NLL of each document."""
+        return np.array([float(np.nanmean(a)) for a in self.token_nll])
+
+    def segment_nll(self, segment: int, length: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Mean NLL per document and position segment ``[g*segment, (g+1)*segment)``.
+
+        Returns ``(nll (D, G), counts (D, G))``; NaN where a segment has no scored token.
+        ``length`` fixes G = ceil(length / segment) (default: the longest document).
+        """
+        if segment < 1:
+            raise UsageError(f"segment: must be >= 1 (got {segment})")
+        length = length or max(len(a) for a in self.token_nll)
+        n_seg = -(-length // segment)
+        nll = np.full((len(self.token_nll), n_seg), np.nan)
+        counts = np.zeros((len(self.token_nll), n_seg), dtype=np.int64)
+        for d, a in enumerate(self.token_nll):
+            a = a[:length]
+            pad = np.full(n_seg * segment - len(a), np.nan)
+            blocks = np.concatenate([a, pad]).reshape(n_seg, segment)
+            counts[d] = np.count_nonzero(~np.isnan(blocks), axis=1)
+            with np.errstate(invalid="ignore"):
+                nll[d] = np.where(counts[d] > 0, np.nansum(blocks, axis=1) / np.maximum(counts[d], 1), np.nan)
+        return nll, counts
+
+
+def _forward_scored(model, input_ids, n_keep: int):
+    """Logits of the last ``n_keep`` positions, shape (B, n_keep, V), at least float32."""
+    import torch
+
+    try:
+        logits = model(input_ids=input_ids, use_cache=False, logits_to_keep=n_keep).logits
+    except TypeError:  # a model without logits_to_keep
+        logits = model(input_ids=input_ids, use_cache=False).logits
+    logits = logits[:, -n_keep:]
+    return logits if logits.dtype == torch.float64 else logits.to(torch.float32)
+
+
+def sliding_window_nll(
+    model,
+    docs: Sequence,
+    window: int,
+    stride: int = 256,
+    bos_id: int | None = None,
+    batch_tokens: int = 16384,
+    progress: bool = False,
+) -> PerplexityResult:
+    """Per-token NLL of ``docs`` (1-D token-id arrays/tensors) under ``model`` (module docstring).
+
+    ``batch_tokens`` bounds B * W per forward pass. The model is used as is (no grad, eval mode
+    is the caller's choice); its device is taken from its first parameter.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    docs = [torch.as_tensor(np.asarray(d), dtype=torch.long) for d in docs]
+    if not docs:
+        raise UsageError("docs: need at least one document")
+    device = next(model.parameters()).device
+    bos = bos_id is not None
+    token_nll = [np.full(len(d), np.nan) for d in docs]
+    groups: dict[tuple[int, int], list[tuple[int, int, int, int]]] = defaultdict(list)
+    for i, d in enumerate(docs):
+        for begin, end, tb in plan_windows(len(d), window, stride, bos):
+            groups[(end - begin, end - tb)].append((i, begin, end, tb))
+    total = sum(len(g) for g in groups.values())
+    windows = []
+    bar = _progress(total, progress, "windows")
+    with torch.inference_mode():
+        for (length, n_scored), members in groups.items():
+            per_batch = max(1, batch_tokens // (length + bos))
+            for k in range(0, len(members), per_batch):
+                chunk = members[k : k + per_batch]
+                rows = [docs[i][b:e] for (i, b, e, _) in chunk]
+                ids = torch.stack(rows)
+                if bos:
+                    ids = torch.cat([torch.full((len(rows), 1), bos_id, dtype=torch.long), ids], dim=1)
+                # the last logit predicts beyond the window: keep n_scored + 1 and drop it
+                logits = _forward_scored(model, ids.to(device), n_scored + 1)[:, :-1]
+                targets = torch.stack([docs[i][tb:e] for (i, _, e, tb) in chunk]).to(device)
+                nll = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")
+                nll = nll.double().cpu().numpy()
+                for row, (i, b, e, tb) in enumerate(chunk):
+                    token_nll[i][tb:e] = nll[row]
+                    windows.append((i, b, e, tb, float(nll[row].sum()), e - tb))
+                bar.update(len(chunk))
+    bar.close()
+    windows.sort()
+    return PerplexityResult(window, stride, bos, token_nll, windows)
+
+
+def naive_perplexity(model, docs: Sequence, window: int, stride: int = 256, bos_id: int | None = None):
+    """The plain per-window loop of the reference code: one forward pass per window, full logits,
+    loss from ``labels`` with unscored targets set to -100. Returns ``(token_ppl, window_ppl)``."""
+    import torch
+
+    sums, counts, means = [], [], []
+    with torch.inference_mode():
+        for d in docs:
+            d = torch.as_tensor(np.asarray(d), dtype=torch.long)
+            for begin, end, tb in plan_windows(len(d), window, stride, bos_id is not None):
+                ids = d[begin:end][None]
+                if bos_id is not None:
+                    ids = torch.cat([torch.tensor([[bos_id]]), ids], dim=1)
+                labels = ids.clone()
+                labels[:, : ids.shape[1] - (end - tb)] = -100
+                dev = next(model.parameters()).device
+                loss = float(model(input_ids=ids.to(dev), labels=labels.to(dev), use_cache=False).loss)
+                sums.append(loss * (end - tb))
+                counts.append(end - tb)
+                means.append(loss)
+    return math.exp(sum(sums) / sum(counts)), math.exp(float(np.mean(means)))
+
+
+def select_documents(docs: Sequence, min_tokens: int, max_docs: int | None = None) -> list:
+    """Documents with at least ``min_tokens`` tokens, in order, at most ``max_docs`` of them."""
+    chosen = [d for d in docs if len(d) >= min_tokens]
+    if not chosen:
+        longest = max((len(d) for d in docs), default=0)
+        raise UsageError(f"min_tokens: no document has >= {min_tokens} tokens (longest has {longest})")
+    return chosen[:max_docs] if max_docs else chosen
+
+
+def protocol_perplexity(
+    model,
+    docs: Sequence,
+    lengths: Sequence[int],
+    min_tokens: int | None = None,
+    max_docs: int | None = None,
+    window: int | None = None,
+    stride: int = 256,
+    bos_id: int | None = None,
+    batch_tokens: int = 16384,
+    progress: bool = False,
+) -> dict[int, PerplexityResult]:
+    """The paper's protocol (Section 4.3): keep documents of >= ``min_tokens`` tokens (default
+    ``max(lengths)``), truncate each to every evaluation length L, and evaluate with window
+    ``min(window, L)`` (default L: one window per document, as the reference code with
+    ``--truncate``) and stride ``min(stride, window)``."""
+    lengths = [int(n) for n in lengths]
+    if not lengths or min(lengths) < 2:
+        raise UsageError(f"lengths: need one or more lengths >= 2 (got {lengths})")
+    chosen = select_documents(docs, min_tokens or max(lengths), max_docs)
+    out = {}
+    for n in lengths:
+        w = min(window or n, n)
+        out[n] = sliding_window_nll(
+            model, [d[:n] for d in chosen], w, min(stride, w), bos_id, batch_tokens, progress
+        )
+    return out
+
+
+def short_context_check(model_before, model_after, docs: Sequence, length: int, **kwargs) -> dict:
+    """Perplexity at the original context L before and after extension (paper claim 8).
+
+    Both models see the same documents truncated to ``length``; returns both perplexities and
+    their ratio (after / before; > 1 means extension costs short-context quality)."""
+    before = protocol_perplexity(model_before, docs, [length], **kwargs)[length].perplexity()
+    after = protocol_perplexity(model_after, docs, [length], **kwargs)[length].perplexity()
+    return {"length": length, "ppl_before": before, "ppl_after": after, "ratio": after / before}
+
+
+def _progress(total: int, enabled: bool, unit: str):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, disable=not enabled, unit=unit, leave=False)
