@@ -128,6 +128,16 @@ def read_hf_config(config: dict[str, Any]) -> tuple[RopeSpec, list[str]]:
                     temperature=temperature, temperature_params=tparams, **geom), warnings
 
 
+def partial_factor(rotary_dim: int, head_dim: int) -> float:
+    """The float f with int(head_dim * f) == rotary_dim, as transformers truncates (62/94 * 94 = 61.99...)."""
+    import math
+
+    f = rotary_dim / head_dim
+    while int(head_dim * f) < rotary_dim:
+        f = math.nextafter(f, math.inf)
+    return f
+
+
 def spec_from_hf_config(config: dict[str, Any]) -> RopeSpec:
     """The spec a Hugging Face config describes (warnings dropped; see :func:`read_hf_config`)."""
     return read_hf_config(config)[0]
@@ -169,7 +179,7 @@ def spec_to_hf(spec: RopeSpec) -> dict[str, Any]:
     rope: dict[str, Any] = {"rope_theta": spec.base}
     out: dict[str, Any] = {"head_dim": spec.head_dim, "max_position_embeddings": spec.extended_ctx}
     if spec.rotary_dim is not None:
-        rope["partial_rotary_factor"] = spec.rotary_dim / spec.head_dim
+        rope["partial_rotary_factor"] = partial_factor(spec.rotary_dim, spec.head_dim)
     m = spec.method
     if m == "none":
         rope["rope_type"] = "default"

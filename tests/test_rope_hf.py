@@ -1,0 +1,83 @@
+"""Reading Hugging Face configs: both dict forms, pitfalls, GPT-NeoX fields, and yarnlab-only specs."""
+
+from __future__ import annotations
+
+import pytest
+
+from yarnlab.errors import UsageError
+from yarnlab.rope import RopeSpec, read_hf_config, spec_from_hf_config, spec_to_hf
+
+LLAMA2 = {"hidden_size": 4096, "num_attention_heads": 32, "rope_theta": 10000.0}
+
+
+def test_old_rope_scaling_and_new_rope_parameters_read_the_same():
+    old = {**LLAMA2, "max_position_embeddings": 65536,
+           "rope_scaling": {"type": "yarn", "factor": 16.0, "original_max_position_embeddings": 4096}}
+    new = {**LLAMA2, "max_position_embeddings": 65536,
+           "rope_parameters": {"rope_type": "yarn", "factor": 16.0, "original_max_position_embeddings": 4096}}
+    a, wa = read_hf_config(old)
+    b, wb = read_hf_config(new)
+    assert a == b and wa == wb == []
+    assert a.method == "yarn" and a.original_ctx == 4096 and a.factor == 16.0 and a.head_dim == 128
+    assert a.params["ramp"] == "index"
+
+
+def test_missing_original_context_warns():
+    spec, warnings = read_hf_config({**LLAMA2, "max_position_embeddings": 65536,
+                                     "rope_scaling": {"type": "yarn", "factor": 16.0}})
+    assert spec.original_ctx == 65536
+    assert any("original_max_position_embeddings is missing" in w for w in warnings)
+
+
+def test_factor_and_length_ratio_disagree_warns():
+    _, warnings = read_hf_config({**LLAMA2, "max_position_embeddings": 32768,
+                                  "rope_parameters": {"rope_type": "yarn", "factor": 16.0,
+                                                      "original_max_position_embeddings": 4096}})
+    assert any("transformers uses the factor" in w for w in warnings)
+
+
+def test_factor_missing_is_derived_from_lengths():
+    spec, warnings = read_hf_config({**LLAMA2, "max_position_embeddings": 32768,
+                                     "rope_parameters": {"rope_type": "yarn",
+                                                         "original_max_position_embeddings": 4096}})
+    assert spec.factor == 8.0 and warnings
+
+
+def test_yarn_overrides_become_temperature_rules():
+    base = {**LLAMA2, "max_position_embeddings": 32768}
+    fixed = spec_from_hf_config({**base, "rope_parameters": {"rope_type": "yarn", "factor": 8.0,
+                                                             "original_max_position_embeddings": 4096,
+                                                             "attention_factor": 1.0}})
+    assert fixed.temperature == "fixed" and fixed.compute().attention_factor == 1.0
+    ds = spec_from_hf_config({**base, "rope_parameters": {"rope_type": "yarn", "factor": 40.0, "mscale": 1.0,
+                                                          "mscale_all_dim": 1.0,
+                                                          "original_max_position_embeddings": 4096}})
+    assert ds.temperature == "mscale-ratio" and ds.compute().attention_factor == 1.0
+
+
+def test_gpt_neox_fields():
+    spec = spec_from_hf_config({"hidden_size": 512, "num_attention_heads": 8, "rotary_pct": 0.25,
+                                "rotary_emb_base": 10000, "max_position_embeddings": 2048})
+    assert spec.method == "none" and spec.head_dim == 64 and spec.dim == 16
+
+
+def test_yarnlab_only_spec_round_trips_through_its_own_key():
+    spec = RopeSpec("dynamic-yarn", head_dim=64, original_ctx=256, factor=8, params={"ramp": "paper"})
+    assert spec_from_hf_config({**LLAMA2, "yarnlab_rope": spec.to_dict()}) == spec
+
+
+def test_spec_to_hf_writes_ntk_as_base_change():
+    fields = spec_to_hf(RopeSpec("ntk", head_dim=128, original_ctx=4096, factor=16))
+    assert fields["rope_parameters"]["rope_type"] == "default"
+    assert fields["rope_parameters"]["rope_theta"] == pytest.approx(1e4 * 16 ** (128 / 126))
+
+
+@pytest.mark.parametrize("config,field", [
+    ({"max_position_embeddings": 4096}, "config: needs head_dim"),
+    ({**LLAMA2, "rope_scaling": {"type": "longrope"}}, "rope_type: 'longrope' is not supported"),
+    ({**LLAMA2, "max_position_embeddings": 4096, "rope_scaling": {"type": "linear"}}, "rope_parameters.factor"),
+    ({**LLAMA2, "max_position_embeddings": 4096, "rope_scaling": {"type": "linear", "factor": 0.5}}, "factor:"),
+])
+def test_bad_configs_name_the_field(config, field):
+    with pytest.raises(UsageError, match=field):
+        read_hf_config(config)
