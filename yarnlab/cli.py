@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "yarnlab.rope.cli",
     "yarnlab.theory.cli",
     "yarnlab.model.cli",
+    "yarnlab.train.cli",
     "yarnlab.evaluate.cli",
 ]
 
