@@ -50,13 +50,16 @@ def plot_wavelengths(rows: list[dict], stem: str | Path) -> list[Path]:
     for i, g in enumerate(dict.fromkeys(r["geometry"] for r in base)):
         sub = _select(base, geometry=g, s=s0)
         color = f"C{i}"
-        frac = _col(sub, "d") / (2 * len(sub))  # 2d/|D| so geometries with different |D| share the axis
-        ax.semilogy(frac, _col(sub, "wavelength"), color=color,
+        frac = _col(sub, "d") / len(sub)  # 2d/|D|, so geometries with different |D| share the axis
+        ax.semilogy(frac, _col(sub, "wavelength"), color=color, ls=["-", "--", "-.", ":"][i % 4], lw=2 - 0.3 * i,
+                    marker="os^v"[i % 4] if len(sub) < 32 else None, ms=4,
                     label=f"{g} (|D|={sub[0]['D']}, b={sub[0]['base']:g}); L={sub[0]['L']}")
         ax.axhline(sub[0]["L"], color=color, ls="--", lw=0.9)
+        ax.annotate(f"L={sub[0]['L']}", (1.0, sub[0]["L"]), color=color, fontsize=7, ha="right", va="bottom")
     ax.set_xlabel("pair position 2d/|D| (0 = fastest pair, 1 = slowest)")
     ax.set_ylabel("wavelength lambda_d (tokens, log scale)")
-    ax.set_title("RoPE wavelengths vs original context L (dashed): pairs above their L never complete a turn")
+    ax.set_title("RoPE wavelengths vs original context L (thin dashed lines);\n"
+                 "pairs above their L never complete a turn within the context")
     ax.title.set_fontsize(9)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, which="both")
@@ -74,8 +77,8 @@ def plot_interpolation_factor(rows: list[dict], stem: str | Path, geometry: str,
     d = _col(_select(sub, method=sub[0]["method"]), "d")
     ax.set_xlim(d.min(), d.max())
     ax.set_xlabel("pair index d (fast -> slow)")
-    ax.set_ylabel("interpolation factor theta_d / theta'_d (log2; 1 = untouched, s = PI)")
-    ax.set_title(f"Per-pair interpolation, {geometry} (L={sub[0]['L']}), s={s:g}")
+    ax.set_ylabel("interpolation factor theta_d / theta'_d (log2)")
+    ax.set_title(f"Per-pair interpolation, {geometry} (L={sub[0]['L']}), s={s:g}: 1 = untouched, s = PI")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, which="both")
     return _save(fig, stem)
@@ -91,13 +94,14 @@ def plot_ramp_comparison(rows: list[dict], stem: str | Path, geometry: str, s: f
     a1.plot(d, _col(sub, "gamma_index"), marker=".", label="reference code: linear in pair index")
     a1.plot(d, _col(sub, "gamma_diff"), color="k", lw=1, ls=":", label="difference (index - paper)")
     a1.set_ylabel("gamma (1 = untouched, 0 = PI)")
-    a1.set_title(f"NTK-by-parts ramp, {geometry} (alpha={sub[0].get('alpha', 1):g}, "
-                 f"beta={sub[0].get('beta', 32):g})" if "alpha" in sub[0] else f"NTK-by-parts ramp, {geometry}")
+    a1.set_title(f"NTK-by-parts ramp, {geometry} (L={sub[0]['L']}, alpha={sub[0]['alpha']:g}, "
+                 f"beta={sub[0]['beta']:g})")
     a1.legend(fontsize=8)
     a1.grid(alpha=0.3)
     a2.plot(d, 100 * _col(sub, "theta_rel_diff"), marker=".", color="C3")
     a2.set_xlabel("pair index d")
-    a2.set_ylabel(f"(theta'_index - theta'_paper) / theta'_paper (%), s={s:g}")
+    a2.set_ylabel("relative difference (%)")
+    a2.set_title(f"scaled frequency at s={s:g}: (theta'_index - theta'_paper) / theta'_paper", fontsize=9)
     a2.grid(alpha=0.3)
     return _save(fig, stem)
 
@@ -145,9 +149,13 @@ def plot_entropy(curve_rows: list[dict], invariant_rows: list[dict], rule_rows: 
             label="n = sL, large-n formula ln n - sigma^2 m^4 / 2")
     h_target = float(np.interp(1.0, _col(base, "m"), _col(base, "entropy_mc")))
     a1.axhline(h_target, color="gray", ls="--", lw=0.8, label="entropy at L with m = 1")
+    seen: dict[float, str] = {}
     for i, rule in enumerate(dict.fromkeys(r["rule"] for r in rule_rows)):
         m_rule = _select(rule_rows, rule=rule, s=s)[0]["m"]
-        a1.axvline(m_rule, color=f"C{i + 1}", ls="-.", lw=1, label=f"rule {rule}: m = {m_rule:.3f}")
+        same = next((name for mv, name in seen.items() if abs(mv - m_rule) < 1e-9), None)
+        seen[m_rule] = rule
+        a1.axvline(m_rule, color=f"C{i + 1}", ls="-.", lw=1,
+                   label=f"rule {rule}: m = {m_rule:.3f}" + (f" (= {same})" if same else ""))
     a1.set_xlabel("m = sqrt(1/t) (logits scaled by m^2)")
     a1.set_ylabel("attention entropy (nats)")
     a1.set_title(f"Gaussian logits, sigma = {sigma:g}, s = {s:g}")

@@ -35,8 +35,9 @@ def ramp_comparison(geoms: dict[str, Geometry], scales: Sequence[float], alpha: 
             ti = scaled_inv_freq(g, "ntk-by-parts", s, {**common, "ramp": "index", "truncate": truncate})
             for d in range(len(theta)):
                 rows.append({
-                    "geometry": gname, "D": g.rotary_dim, "base": g.base, "L": g.original_ctx, "s": s, "d": d,
-                    "r": r[d], "gamma_paper": gp[d], "gamma_index": gi[d], "gamma_diff": gi[d] - gp[d],
+                    "geometry": gname, "D": g.rotary_dim, "base": g.base, "L": g.original_ctx, "s": s,
+                    "alpha": alpha, "beta": beta, "d": d, "r": r[d],
+                    "gamma_paper": gp[d], "gamma_index": gi[d], "gamma_diff": gi[d] - gp[d],
                     "theta": theta[d], "theta_paper": tp[d], "theta_index": ti[d],
                     "theta_rel_diff": (ti[d] - tp[d]) / tp[d],
                 })

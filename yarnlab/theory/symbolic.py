@@ -116,7 +116,9 @@ def relative_position(frequency_map: bool = False) -> Derivation:
     <R(m*w) q, R(n*w) k> = q^T R((n - m) * w) k depends on m - n only. With ``frequency_map`` the
     block frequency is w = h(theta) for an arbitrary function h (Eq. 12 with g(m) = m, the form of
     every method here), showing that any per-pair frequency change keeps the property.
-    The check: after substituting m = n + delta, the derivative with respect to n is zero.
+    The check (exact, polynomial in sin/cos after ``expand_trig``): with m = n + delta the derivative
+    with respect to n is zero, so the product equals its value at n = 0, which matches the closed form
+    q^T R((n - m) w) k there.
     """
     m_, n_, delta = sp.symbols("m n delta", real=True)
     q1, q2, k1, k2 = sp.symbols("q1 q2 k1 k2", real=True)
@@ -125,10 +127,10 @@ def relative_position(frequency_map: bool = False) -> Derivation:
     k = sp.Matrix([k1, k2])
     dot = ((_rot(m_ * w) * q).T * (_rot(n_ * w) * k))[0, 0]
     shifted = dot.subs(m_, n_ + delta)
-    holds = sp.simplify(sp.diff(sp.expand_trig(shifted), n_)) == 0
-    closed = sp.simplify(sp.trigsimp(dot))
-    expected = ((q.T * _rot((n_ - m_) * w)) * k)[0, 0]
-    holds = holds and sp.simplify(sp.expand_trig(closed - expected)) == 0
+    holds = sp.expand(sp.expand_trig(sp.diff(shifted, n_))) == 0
+    closed = ((q.T * _rot((n_ - m_) * w)) * k)[0, 0]
+    at_zero = (shifted - closed.subs(m_, n_ + delta)).subs(n_, 0)
+    holds = holds and sp.expand(sp.expand_trig(at_zero)) == 0
     name = "relative_position_h" if frequency_map else "relative_position"
     return Derivation(name, "R(m w) q . R(n w) k depends only on m - n", closed, holds,
                       {"m": m_, "n": n_, "theta": theta, "q1": q1, "q2": q2, "k1": k1, "k2": k2})
