@@ -65,7 +65,11 @@ def spec_from_rope_dict(model: nn.Module, rope: dict[str, Any]) -> RopeSpec:
     cfg.pop("rope_scaling", None)
     base_rope = _hf_rope(cfg)
     keep = ("rope_theta", "partial_rotary_factor", "original_max_position_embeddings")
-    cfg["rope_parameters"] = {**{k: base_rope[k] for k in keep if k in base_rope}, **rope}
+    inherited = {k: base_rope[k] for k in keep if k in base_rope}
+    # L is the trained context of the model as it was: a dict applied to an unscaled model means
+    # L = its max_position_embeddings (the reading of a saved linear config, L = max_pos / s, would not)
+    inherited.setdefault("original_max_position_embeddings", spec_from_hf_config(cfg).original_ctx)
+    cfg["rope_parameters"] = {**inherited, **rope}
     return spec_from_hf_config(cfg)
 
 
