@@ -52,10 +52,11 @@ def provenance(seed: int, extra: dict | None = None) -> dict:
             "transformers": transformers.__version__, "seed": seed, **(extra or {})}
 
 
-def next_token_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy of predicting labels[:, 1:] from logits[:, :-1]; logits (B, T, V)."""
+def next_token_loss(logits: torch.Tensor, labels: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    """Cross-entropy of predicting labels[:, 1:] from logits[:, :-1] (PAD targets ignored);
+    logits (B, T, V), labels (B, T)."""
     return F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]).float(),
-                           labels[:, 1:].reshape(-1), ignore_index=IGNORE)
+                           labels[:, 1:].reshape(-1), ignore_index=IGNORE, reduction=reduction)
 
 
 @torch.no_grad()
@@ -128,12 +129,14 @@ def save_hf_atomic(model, out: Path, state_dict: dict | None = None) -> None:
 
 def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, cfg: TrainConfig,
           out: str | os.PathLike, resume: bool = False, progress: bool = True,
-          meta: dict | None = None) -> dict:
+          meta: dict | None = None, stop_after: int | None = None) -> dict:
     """Train ``model`` in place for ``cfg.steps`` optimizer steps; return the summary dict.
 
     Runs single-process, or in every rank of an initialised torch.distributed group (each rank
     calls ``train`` with the same arguments). ``resume`` continues from the newest checkpoint in
-    ``out``; without it, an ``out`` that already holds checkpoints is refused.
+    ``out``; without it, an ``out`` that already holds checkpoints is refused. ``stop_after``
+    interrupts the run after that many steps (in total) with a checkpoint and no final save, as a
+    time-limited job would; the run is then continued with ``resume=True``.
     """
     torch.set_num_threads(cfg.threads)
     if train_stream.seq_len != cfg.seq_len:
@@ -203,9 +206,12 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
         ids, labels = train_stream.batch(step, cfg.batch_size, ctx.rank, ctx.world_size)
         ids, labels = ids.to(ctx.device), labels.to(ctx.device)
         lr = sched.get_last_lr()[0]
-        loss = next_token_loss(net(input_ids=ids).logits, labels)
+        # token-mean over the GLOBAL batch: each rank's sum over its targets divided by the global
+        # count, times world_size because DDP/FSDP average gradients over ranks
+        n_global = D.all_sum(int((labels[:, 1:] != IGNORE).sum()), ctx)
+        loss_sum = next_token_loss(net(input_ids=ids).logits, labels, reduction="sum")
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        (loss_sum * (ctx.world_size / n_global)).backward()
         if cfg.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         opt.step()
@@ -215,7 +221,8 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
         train_time += time.perf_counter() - t_step
         do_eval = bool(cfg.eval_every) and step % cfg.eval_every == 0 and step < cfg.steps
         if do_eval or step % cfg.log_every == 0 or step == cfg.steps:
-            row = {"step": step, "loss": D.all_mean(loss.detach().item(), ctx), "lr": lr, "tokens": tokens,
+            row = {"step": step, "loss": D.all_sum(loss_sum.detach().item(), ctx) / n_global, "lr": lr,
+                   "tokens": tokens,
                    "tokens_per_s": (tokens - tokens0) / max(train_time, 1e-9),
                    "elapsed_s": time.perf_counter() - t0}
             if do_eval:
@@ -227,6 +234,12 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
             bar.update(1)
         if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < cfg.steps:
             save(step)
+        if stop_after is not None and step >= stop_after and step < cfg.steps:
+            if not (cfg.checkpoint_every and step % cfg.checkpoint_every == 0):
+                save(step)
+            if bar is not None:
+                bar.close()
+            return {"steps": step, "tokens": tokens, "interrupted": True}
     if bar is not None:
         bar.close()
     n_final = max(1, math.ceil(cfg.final_eval_chunks / cfg.batch_size))

@@ -1,0 +1,38 @@
+"""TrainConfig validation and the learning-rate schedule."""
+
+import pytest
+
+from yarnlab.errors import UsageError
+from yarnlab.train.config import TrainConfig, pretrain_config
+
+
+def test_defaults_are_the_papers_finetuning_recipe():
+    c = TrainConfig()
+    assert (c.lr, c.beta1, c.beta2, c.weight_decay, c.warmup_steps, c.schedule) == \
+        (2e-5, 0.9, 0.95, 0.0, 20, "constant")
+
+
+def test_every_bad_field_is_named_at_once():
+    with pytest.raises(UsageError) as exc:
+        TrainConfig(steps=0, lr=2.0, beta2=1.0, schedule="step", seq_len=2)
+    msg = str(exc.value)
+    for field in ("steps", "lr", "beta2", "schedule", "seq_len"):
+        assert f"{field}:" in msg
+    with pytest.raises(UsageError, match="unknown"):
+        TrainConfig.from_dict({"learning_rate": 1e-3})
+
+
+def test_linear_warmup_then_constant():
+    c = TrainConfig(lr=1e-3, warmup_steps=20, steps=100)
+    assert c.lr_at(0) == pytest.approx(1e-3 / 20)
+    assert c.lr_at(9) == pytest.approx(1e-3 * 10 / 20)
+    assert c.lr_at(19) == pytest.approx(1e-3)
+    assert c.lr_at(80) == pytest.approx(1e-3)
+
+
+def test_cosine_decays_to_the_floor():
+    c = pretrain_config(lr=1e-3, steps=200, warmup_steps=100, min_lr_ratio=0.1)
+    assert c.lr_at(99) == pytest.approx(1e-3)
+    assert c.lr_at(150) == pytest.approx(1e-4 + 0.9e-3 * 0.5)
+    assert c.lr_at(200) == pytest.approx(1e-4)
+    assert TrainConfig.from_dict(c.to_dict()) == c

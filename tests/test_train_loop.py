@@ -1,0 +1,97 @@
+"""The training loop end to end on a tiny model: metrics, checkpoints, fine-tuning, CLI errors."""
+
+import json
+
+import pytest
+import torch
+
+from yarnlab.data.chunks import ChunkStream
+from yarnlab.errors import UsageError
+from yarnlab.model.tiny import build_model
+from yarnlab.train.config import TrainConfig
+from yarnlab.train.loop import train
+
+TEXT = [(f"Document {i}: " + "the quick brown fox jumps over the lazy dog. " * (20 + 3 * i)).encode()
+        for i in range(8)]
+SMALL = {"preset": "micro", "num_hidden_layers": 1, "max_position_embeddings": 32}
+
+
+def _cfg(**kw):
+    base = dict(steps=12, seq_len=32, batch_size=4, lr=3e-3, warmup_steps=2, eval_every=6, eval_batches=2,
+                final_eval_chunks=8, checkpoint_every=5, log_every=3, seed=0)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def test_training_lowers_the_loss_and_writes_its_outputs(tmp_path):
+    model = build_model(SMALL, seed=0)
+    cfg = _cfg(steps=30, checkpoint_every=10, eval_every=10)
+    stream = ChunkStream(TEXT[:6], 32, seed=0)
+    summary = train(model, stream, ChunkStream(TEXT[6:], 32, vary_offsets=False), cfg, tmp_path, progress=False)
+    rows = [json.loads(x) for x in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    steps = [r["step"] for r in rows if not r.get("final")]
+    assert steps == sorted(set(steps)) and steps[-1] == 30
+    assert {"step", "loss", "lr", "tokens", "tokens_per_s"} <= set(rows[0])
+    assert rows[0]["loss"] > rows[-2]["loss"]
+    assert any("heldout_bpb" in r for r in rows[:-1])
+    assert summary["tokens"] == sum(int((stream.batch(k, 4)[0] != 258).sum()) for k in range(30))
+    assert 0 < summary["heldout_bpb"] < 8.5
+    assert [p.name for p in sorted((tmp_path / "checkpoints").iterdir())] == ["step-0000020.pt", "step-0000030.pt"]
+    assert (tmp_path / "model.safetensors").is_file()
+    assert json.loads((tmp_path / "train_summary.json").read_text())["provenance"]["seed"] == 0
+    with pytest.raises(UsageError, match="--resume"):
+        train(build_model(SMALL), ChunkStream(TEXT, 32), None, cfg, tmp_path, progress=False)
+
+
+def test_in_process_resume_is_bit_identical(tmp_path):
+    cfg = _cfg()
+    full = build_model(SMALL, seed=1)
+    train(full, ChunkStream(TEXT, 32, seed=0), None, cfg, tmp_path / "a", progress=False)
+    part = build_model(SMALL, seed=1)
+    out = train(part, ChunkStream(TEXT, 32, seed=0), None, cfg, tmp_path / "b", progress=False, stop_after=7)
+    assert out["interrupted"] and not (tmp_path / "b" / "model.safetensors").exists()
+    # the interrupted run left checkpoints at 5 and 7; remove 7 to resume from the middle
+    (tmp_path / "b" / "checkpoints" / "step-0000007.pt").unlink()
+    resumed = build_model(SMALL, seed=99)  # weights come from the checkpoint
+    with pytest.raises(UsageError, match="steps"):
+        train(resumed, ChunkStream(TEXT, 32), None, cfg.replace(steps=13), tmp_path / "b",
+              resume=True, progress=False)
+    train(resumed, ChunkStream(TEXT, 32, seed=0), None, cfg, tmp_path / "b", resume=True, progress=False)
+    for (k, a), (_, b) in zip(full.state_dict().items(), resumed.state_dict().items()):
+        assert torch.equal(a, b), k
+
+
+def test_finetune_saves_a_model_vanilla_transformers_reloads(tmp_path):
+    from transformers import LlamaForCausalLM
+
+    from yarnlab.train.recipes import finetune
+
+    base = build_model(SMALL, seed=0)
+    base.save_pretrained(tmp_path / "base")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i, t in enumerate(TEXT):
+        (corpus / f"d{i}.txt").write_bytes(t)
+    cfg = TrainConfig(steps=3, seq_len=64, batch_size=2, lr=1e-3, eval_every=0, checkpoint_every=0,
+                      final_eval_chunks=4, heldout_fraction=0.25)
+    finetune(tmp_path / "base", "yarn", 2.0, str(corpus), tmp_path / "ft", cfg, progress=False)
+    saved = json.loads((tmp_path / "ft" / "config.json").read_text())
+    rope = saved["rope_parameters"]
+    assert rope["rope_type"] == "yarn" and rope["factor"] == 2.0
+    assert json.loads((tmp_path / "ft" / "manifest.json").read_text())["heldout"]
+    from yarnlab.model import load_model as yl_load
+
+    ours = yl_load(str(tmp_path / "ft"))
+    vanilla = LlamaForCausalLM.from_pretrained(tmp_path / "ft")
+    ids = torch.randint(0, 256, (1, 64), generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        torch.testing.assert_close(vanilla(input_ids=ids).logits, ours(input_ids=ids).logits,
+                                   rtol=1e-5, atol=1e-5)
+
+
+def test_cli_bad_values_exit_2(tmp_path, capsys):
+    from yarnlab.train.__main__ import main
+
+    rc = main(["pretrain", "--preset", "micro", "--corpus", str(tmp_path), "--out", str(tmp_path / "o"),
+               "--steps", "0"])
+    assert rc == 2 and "steps" in capsys.readouterr().err
