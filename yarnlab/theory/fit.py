@@ -150,12 +150,12 @@ def fit_temperature_rule(s: Sequence[float], m_opt: Sequence[float], form: str =
 
     contains = joint = None
     if form == "log":
-        contains = all(ci[k][0] <= PAPER_RULE[k] <= ci[k][1] for k in ("a", "b"))
+        contains = bool(all(ci[k][0] <= PAPER_RULE[k] <= ci[k][1] for k in ("a", "b")))
         cov = np.cov(boot.T)
         diff = np.array([PAPER_RULE["a"], PAPER_RULE["b"]]) - p
         try:
             d2 = float(diff @ np.linalg.solve(cov, diff))
-            joint = d2 <= stats.chi2.ppf(ci_level, 2)
+            joint = bool(d2 <= stats.chi2.ppf(ci_level, 2))
         except np.linalg.LinAlgError:
             joint = None
     return FitReport(form, f.formula, {k: float(v) for k, v in zip(f.params, p)}, ci, ci_level, resid, rss,
