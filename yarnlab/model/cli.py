@@ -1,0 +1,142 @@
+"""``yarnlab model show`` and ``yarnlab model extend``.
+
+Only the standard library is imported at module level; ``show`` reads ``config.json`` with numpy
+only, ``extend`` imports torch and transformers inside its handler.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _config_path(path: str) -> Path:
+    from yarnlab.errors import UsageError
+
+    p = Path(path)
+    if p.is_dir():
+        p = p / "config.json"
+    if not p.is_file():
+        raise UsageError(f"PATH: no config.json at {path!r} (give a checkpoint directory or a config.json)")
+    return p
+
+
+def describe(config: dict, seq_len: int | None = None) -> dict:
+    """Geometry, scaling spec and attention factor of a Hugging Face ``config.json`` dict.
+
+    For a dynamic spec the attention factor and s are those at ``seq_len`` (default L' = sL).
+    """
+    from yarnlab.errors import UsageError
+    from yarnlab.rope.hf import hf_supported, read_hf_config
+
+    spec, warnings = read_hf_config(config)
+    if seq_len is not None and seq_len <= 0:
+        raise UsageError(f"--seq-len: must be an integer > 0 (got {seq_len})")
+    at = (seq_len or spec.extended_ctx) if spec.is_dynamic else None
+    res = spec.compute(at)
+    heads = config.get("num_attention_heads")
+    yarnlab_only = config.get("yarnlab_rope") is not None
+    return {
+        "architecture": (config.get("architectures") or [config.get("model_type")])[0],
+        "layers": config.get("num_hidden_layers"),
+        "heads": heads,
+        "kv_heads": config.get("num_key_value_heads", heads),
+        "head_dim": spec.head_dim,
+        "rotary_dim": spec.dim,
+        "base": spec.base,
+        "original_ctx": spec.original_ctx,
+        "max_position_embeddings": config.get("max_position_embeddings"),
+        "spec": spec.to_dict(),
+        "temperature_rule": spec.temperature_rule,
+        "dynamic": spec.is_dynamic,
+        "seq_len": at,
+        "scale": res.scale,
+        "attention_factor": res.attention_factor,
+        "stored_as": "yarnlab_rope (yarnlab-only; vanilla transformers loads it UNSCALED, use "
+                     "yarnlab.model.load_model)" if yarnlab_only else
+                     ("rope_parameters (transformers-native)" if hf_supported(spec) else "rope_parameters"),
+        "warnings": warnings,
+    }
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    path = _config_path(args.path)
+    try:
+        config = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        from yarnlab.errors import UsageError
+
+        raise UsageError(f"PATH: {path} is not valid JSON ({exc})") from None
+    d = describe(config, args.seq_len)
+    if args.json:
+        json.dump(d, sys.stdout, indent=1)
+        print()
+        return 0
+    spec = d["spec"]
+    print(f"checkpoint {args.path}  ({d['architecture']})")
+    print(f"  layers {d['layers']}  heads {d['heads']} (kv {d['kv_heads']})  head dim {d['head_dim']}  "
+          f"rotary dim {d['rotary_dim']}  base {d['base']:g}")
+    print(f"  L (original context) {d['original_ctx']}  max_position_embeddings {d['max_position_embeddings']}")
+    print(f"  scaling: method {spec['method']}  factor {spec['factor']:g}  params {spec['params'] or '{}'}")
+    print(f"  temperature rule {d['temperature_rule']} {spec['temperature_params'] or ''}".rstrip())
+    where = f" at seq_len {d['seq_len']} (dynamic: s follows the length)" if d["dynamic"] else ""
+    print(f"  s = {d['scale']:g}, attention factor m = sqrt(1/t) = {d['attention_factor']:.6g}{where}")
+    print(f"  stored as {d['stored_as']}")
+    for w in d["warnings"]:
+        print(f"  warning: {w}")
+    return 0
+
+
+def _cmd_extend(args: argparse.Namespace) -> int:
+    import os
+    import shutil
+    import tempfile
+
+    from yarnlab.errors import UsageError
+    from yarnlab.rope.cli import spec_from_args
+
+    src = _config_path(args.path).parent
+    out = Path(args.out)
+    if out.exists():
+        raise UsageError(f"OUT: {out} already exists (choose a new directory)")
+    from yarnlab.model.patch import apply_scaling, load_model, original_config
+    from yarnlab.rope.hf import read_hf_config
+    from yarnlab.theory.provenance import provenance, write_json
+
+    model = load_model(src, reapply=False)
+    geom, _ = read_hf_config({k: v for k, v in original_config(model).items() if k != "yarnlab_rope"})
+    spec = spec_from_args(args, head_dim=geom.head_dim, base=geom.base, original_ctx=geom.original_ctx,
+                          rotary_dim=geom.rotary_dim)
+    apply_scaling(model, spec)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
+    try:
+        model.save_pretrained(tmp)
+        write_json(tmp / "yarnlab_extend.provenance.json",
+                   provenance({"source": str(args.path), "spec": spec.to_dict()}))
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    print(f"wrote {out} ({spec.method}, s = {spec.factor:g}, L = {spec.original_ctx})")
+    return 0
+
+
+def register(subparsers) -> None:
+    from yarnlab.rope.cli import add_spec_arguments
+
+    p = subparsers.add_parser("model", help="inspect and extend Hugging Face checkpoints",
+                              description="Inspect or extend a Hugging Face causal-LM checkpoint.")
+    sub = p.add_subparsers(dest="model_command", required=True)
+    show = sub.add_parser("show", help="print a checkpoint's geometry, scaling spec and attention factor")
+    show.add_argument("path", metavar="PATH", help="checkpoint directory or its config.json")
+    show.add_argument("--seq-len", type=int, help="length at which to evaluate a dynamic spec (default L' = sL)")
+    show.add_argument("--json", action="store_true", help="print JSON instead of text")
+    show.set_defaults(func=_cmd_show)
+    ext = sub.add_parser("extend", help="apply a scaling spec to a checkpoint and save it to a new directory")
+    ext.add_argument("path", metavar="PATH", help="source checkpoint directory")
+    ext.add_argument("out", metavar="OUT", help="new checkpoint directory (must not exist)")
+    add_spec_arguments(ext)
+    ext.set_defaults(func=_cmd_extend)
