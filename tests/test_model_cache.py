@@ -155,3 +155,23 @@ def test_crop_and_batch_select_keep_positions(ids):
         step = model(ids[1:, 71:72], cache=cache, use_cache=True).logits[:, -1]
         full = model(ids[1:, :72], use_cache=False).logits[:, -1]
         torch.testing.assert_close(step, full, atol=TOL, rtol=0)
+
+
+def test_left_padded_batch_generate(ids):
+    """Rows with different padding keep their own positions in the cache; greedy generation equals a
+    recomputing loop fed the same attention mask and position ids (generate's cumsum rule)."""
+    model = make_model("llama", layers=1)
+    apply_scaling(model, dynamic_spec("dynamic-yarn"))
+    prompt, mask = ids[:, :PREFILL].clone(), torch.ones(2, PREFILL, dtype=torch.long)
+    prompt[0, :10], mask[0, :10] = 0, 0  # row 0 is left-padded by 10
+    new = 50
+    with torch.no_grad():
+        out = model.generate(prompt, attention_mask=mask, max_new_tokens=new, min_new_tokens=new,
+                             do_sample=False, pad_token_id=0)
+        seq, m = prompt, mask
+        for _ in range(new):
+            pos = (m.cumsum(-1) - 1).masked_fill(m == 0, 1)
+            logits = model(seq, attention_mask=m, position_ids=pos, use_cache=False).logits[:, -1]
+            seq = torch.cat((seq, logits.argmax(-1, keepdim=True)), dim=-1)
+            m = torch.cat((m, torch.ones(2, 1, dtype=torch.long)), dim=-1)
+    assert torch.equal(out, seq)
