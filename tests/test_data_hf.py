@@ -13,9 +13,12 @@ def test_unknown_dataset_is_a_usage_error():
         load_hf_documents("wikitext")
 
 
-def test_in_memory_dataset_filters_by_length():
+def test_in_memory_dataset_filters_by_length(tmp_path):
     datasets = pytest.importorskip("datasets")
-    ds = datasets.Dataset.from_dict({"report": ["short", "x" * 500, "y" * 800], "summary": ["", "", ""]})
+    path = tmp_path / "gov.json"
+    path.write_text("".join(json.dumps({"report": r, "summary": ""}) + "\n" for r in ["short", "x" * 500, "y" * 800]))
+    ds = datasets.load_dataset("json", data_files=str(path), split="train", cache_dir=str(tmp_path / "cache"))
+    assert isinstance(ds, datasets.Dataset)
     docs = load_hf_documents("govreport", split="test", source=ds, min_bytes=100)
     assert [d.name for d in docs] == ["govreport/test/1", "govreport/test/2"]
     assert docs[1].manifest_row()["bytes"] == 800
@@ -26,10 +29,10 @@ def test_local_jsonl_files(tmp_path):
     pytest.importorskip("datasets")
     path = tmp_path / "pg19.jsonl"
     path.write_text("".join(json.dumps({"text": f"book {i} " * 100}) + "\n" for i in range(3)))
-    docs = load_hf_documents("pg19", split="test", source=str(path))
+    docs = load_hf_documents("pg19", split="test", source=str(path), cache_dir=str(tmp_path / "c"))
     assert len(docs) == 3 and docs[2].text.startswith("book 2")
     with pytest.raises(UsageError, match="field"):
-        load_hf_documents("pg19", source=str(path), field="report")
+        load_hf_documents("pg19", source=str(path), field="report", cache_dir=str(tmp_path / "c"))
 
 
 def test_registry_names_a_text_field():

@@ -46,13 +46,13 @@ class TextDocument:
         return {"file": self.name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
 
-def _open(source, split: str, entry: dict):
+def _open(source, split: str, entry: dict, cache_dir: str | None = None):
     try:
         import datasets
     except ModuleNotFoundError as exc:
         raise UsageError("hub data sets need the [gpu] extra: pip install 'yarnlab[gpu]'") from exc
     if source is None:
-        return datasets.load_dataset(entry["path"], entry["name"], split=split)
+        return datasets.load_dataset(entry["path"], entry["name"], split=split, cache_dir=cache_dir)
     if isinstance(source, datasets.Dataset):
         return source
     if isinstance(source, datasets.DatasetDict):
@@ -60,12 +60,14 @@ def _open(source, split: str, entry: dict):
     files = [os.fspath(s) for s in source] if isinstance(source, list | tuple) else [os.fspath(source)]
     ext = os.path.splitext(files[0])[1].lower()
     if ext in _FILE_BUILDERS:
-        return datasets.load_dataset(_FILE_BUILDERS[ext], data_files={split: files}, split=split)
-    return datasets.load_dataset(files[0], split=split)
+        return datasets.load_dataset(_FILE_BUILDERS[ext], data_files={split: files}, split=split,
+                                     cache_dir=cache_dir)
+    return datasets.load_dataset(files[0], split=split, cache_dir=cache_dir)
 
 
 def load_hf_documents(name: str, split: str = "test", source=None, field: str | None = None,
-                      min_bytes: int = 0, max_docs: int | None = None) -> list[TextDocument]:
+                      min_bytes: int = 0, max_docs: int | None = None,
+                      cache_dir: str | None = None) -> list[TextDocument]:
     """Documents of data set ``name`` (a key of ``HF_DATASETS``) in row order.
 
     Keeps documents with at least ``min_bytes`` UTF-8 bytes (the paper selects documents by
@@ -79,7 +81,7 @@ def load_hf_documents(name: str, split: str = "test", source=None, field: str | 
         raise UsageError(f"max_docs: must be >= 1 (got {max_docs})")
     entry = HF_DATASETS[name]
     field = field or entry["field"]
-    ds = _open(source, split, entry)
+    ds = _open(source, split, entry, cache_dir)
     if field not in ds.column_names:
         raise UsageError(f"field: {field!r} is not a column of {name} (columns: {ds.column_names})")
     docs = []
