@@ -33,6 +33,8 @@ def register(subparsers) -> None:
     p.add_argument("--beta", type=float, default=32.0, help="NTK-by-parts beta (default 32)")
     p.add_argument("--sigmas", default="1,2,3", help="logit standard deviations of the Gaussian entropy model")
     p.add_argument("--entropy-geometry", default="llama2", help="geometry whose L is the entropy model's n")
+    p.add_argument("--entropy-scales", default="2,4,8,16,32,64",
+                   help="scales s >= 1 at which the entropy-invariant temperature is solved")
     p.add_argument("--entropy-s", type=float, default=16.0, help="scale shown in the entropy-vs-m panel")
     p.add_argument("--similarity-geometries", default=None, help="geometries for the similarity analysis "
                    "(default: the entropy geometry)")
@@ -67,6 +69,9 @@ def _run(args: argparse.Namespace) -> int:
     sigmas = _floats(args.sigmas)
     if any(x <= 0 for x in sigmas):
         problems.append(f"--sigmas: must be > 0 (got {args.sigmas})")
+    entropy_scales = _floats(args.entropy_scales)
+    if any(s < 1 for s in entropy_scales):
+        problems.append(f"--entropy-scales: every s must be >= 1 (got {args.entropy_scales})")
     if args.entropy_s < 1:
         problems.append(f"--entropy-s: must be >= 1 (got {args.entropy_s})")
     if args.n_boot < 10:
@@ -79,7 +84,7 @@ def _run(args: argparse.Namespace) -> int:
         args.entropy_geometry, args.entropy_s,
         [g.strip() for g in args.similarity_geometries.split(",")] if args.similarity_geometries else None,
         _floats(args.similarity_scales) if args.similarity_scales else None, args.optima, args.fit_sigma,
-        args.n_boot, args.seed, not args.no_figures)
+        args.n_boot, args.seed, not args.no_figures, entropy_scales)
     l2 = summary.get("llama2")
     print(f"wrote theory tables{' and figures' if not args.no_figures else ''} to {args.out} "
           f"in {summary['elapsed_s']} s; derivations all hold: {summary['derivations_all_hold']}")

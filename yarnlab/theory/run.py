@@ -32,11 +32,13 @@ def run_theory(out: str | Path, geometries: list[str], tiny: Geometry, scales: l
                beta: float = 32.0, sigmas: list[float] = (1.0, 2.0, 3.0), entropy_geometry: str = "llama2",
                entropy_s: float = 16.0, similarity_geometries: list[str] | None = None,
                similarity_scales: list[float] | None = None, optima: str | Path | None = None,
-               fit_sigma: float | None = None, n_boot: int = 1000, seed: int = 0, make_figures: bool = True
-               ) -> dict[str, Any]:
+               fit_sigma: float | None = None, n_boot: int = 1000, seed: int = 0, make_figures: bool = True,
+               entropy_scales: list[float] = ENTROPY_SCALES) -> dict[str, Any]:
     """Run the analyses; returns the summary written to ``summary.json``."""
     t0 = time.perf_counter()
     out = Path(out)
+    if optima and not Path(optima).is_file():
+        raise UsageError(f"optima: file not found: {optima}")
     geoms = wavelength.make_geometries(geometries, tiny)
     if entropy_geometry not in geoms:
         raise UsageError(f"entropy_geometry: must be one of the chosen geometries {list(geoms)} "
@@ -46,7 +48,8 @@ def run_theory(out: str | Path, geometries: list[str], tiny: Geometry, scales: l
     params = {"geometries": {k: vars(v) for k, v in geoms.items()}, "scales": list(scales), "alpha": alpha,
               "beta": beta, "sigmas": list(sigmas), "entropy_geometry": entropy_geometry, "entropy_s": entropy_s,
               "similarity_geometries": list(sim_geoms), "similarity_scales": sim_scales,
-              "optima": str(optima) if optima else None, "fit_sigma": fit_sigma, "n_boot": n_boot, "seed": seed}
+              "optima": str(optima) if optima else None, "fit_sigma": fit_sigma, "n_boot": n_boot, "seed": seed,
+              "entropy_scales": list(entropy_scales)}
     rec = provenance(params)
     tables: dict[str, list[dict]] = {}
 
@@ -59,9 +62,9 @@ def run_theory(out: str | Path, geometries: list[str], tiny: Geometry, scales: l
     tables["similarity"] = similarity.similarity_table(sim_geoms, sim_scales, wavelength.ANALYSIS_METHODS)
 
     eg = geoms[entropy_geometry]
-    ent_scales = sorted({*ENTROPY_SCALES, entropy_s})
+    ent_scales = sorted({*[float(x) for x in entropy_scales], float(entropy_s)})
     tables["temperature_rules"] = entropy.temperature_rules_table(eg, ent_scales)
-    sig_best = entropy.best_matching_sigma(ENTROPY_SCALES)
+    sig_best = entropy.best_matching_sigma(ENTROPY_SCALES)  # always matched over s = 2..64
     all_sigmas = sorted({*[float(x) for x in sigmas], round(sig_best, 4)})
     tables["entropy_invariant"] = entropy.invariant_temperature_table(eg.original_ctx, ent_scales, all_sigmas, seed)
     curve_sigma = fit_sigma if fit_sigma is not None else round(sig_best, 4)
