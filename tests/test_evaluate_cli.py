@@ -1,0 +1,93 @@
+"""``yarnlab eval ...`` end to end on a tiny checkpoint and a small document folder."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import pytest
+
+from yarnlab.cli import main
+from yarnlab.errors import UsageError
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    from yarnlab.model.tiny import build_model
+
+    root = tmp_path_factory.mktemp("eval")
+    build_model("micro").save_pretrained(root / "ckpt")
+    docs = root / "docs"
+    docs.mkdir()
+    for i in range(3):
+        (docs / f"d{i}.txt").write_text(" ".join(f"word{j * (i + 1) % 97}" for j in range(150)))
+    return root
+
+
+def read(path):
+    with open(path) as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_ppl_protocol_and_sliding(setup, tmp_path):
+    out = tmp_path / "ppl"
+    rc = main(["eval", "ppl", "--model", str(setup / "ckpt"), "--docs", str(setup / "docs"), "--out", str(out),
+               "--lengths", "128:256:128", "--method", "yarn", "--factor", "2", "--no-progress"])
+    assert rc == 0
+    rows = read(out / "ppl.csv")
+    assert [int(r["length"]) for r in rows] == [128, 256]
+    assert all(int(r["docs"]) == 3 and 1 < float(r["ppl_token"]) < 1000 for r in rows)
+    prov = json.loads((out / "ppl.csv.provenance.json").read_text())
+    assert prov["spec"]["method"] == "yarn" and prov["spec"]["factor"] == 2.0
+    assert len(prov["data_manifest"]["documents"]) == 3 and prov["version"] and prov["seed"] == 0
+    seg = read(out / "ppl_segments.csv")
+    assert {int(r["segment"]) for r in seg if r["length"] == "256"} == {0}  # L = 256 for the tiny models
+    out2 = tmp_path / "slide"
+    assert main(["eval", "ppl", "--model", str(setup / "ckpt"), "--docs", str(setup / "docs"), "--out", str(out2),
+                 "--window", "128", "--stride", "64", "--no-progress"]) == 0
+    row = read(out2 / "ppl.csv")[0]
+    assert int(row["window"]) == 128 and float(row["nll_token"]) == pytest.approx(math.log(float(row["ppl_token"])))
+
+
+def test_sweep_passkey_entropy(setup, tmp_path):
+    ck, docs = str(setup / "ckpt"), str(setup / "docs")
+    assert main(["eval", "sweep", "--model", ck, "--docs", docs, "--out", str(tmp_path), "--method", "yarn",
+                 "--factor", "2", "--length", "384", "--ms", "0.9,1.0,1.2", "--n-boot", "20", "--no-progress"]) == 0
+    best = read(tmp_path / "sweep_argmin.csv")[0]
+    assert best["method"] == "yarn" and 0.9 <= float(best["m_refined"]) <= 1.2
+    assert len(read(tmp_path / "sweep_fig4.csv")) == 3 * 2
+    assert main(["eval", "passkey", "--model", ck, "--out", str(tmp_path), "--lengths", "256,300",
+                 "--trials", "2", "--candidates", "4", "--no-progress"]) == 0
+    acc = read(tmp_path / "passkey_accuracy.csv")
+    assert {(r["length"], r["metric"]) for r in acc} == {(n, m) for n in ("256", "300") for m in ("exact", "ranked")}
+    assert len(read(tmp_path / "passkey_trials.csv")) == 4
+    assert main(["eval", "entropy", "--model", ck, "--docs", docs, "--out", str(tmp_path), "--lengths", "64,128",
+                 "--query-bins", "2", "--max-docs", "1", "--no-progress"]) == 0
+    layers = read(tmp_path / "entropy_layers.csv")
+    assert len(layers) == 2 * 6 and all(float(r["entropy"]) <= float(r["uniform_entropy"]) for r in layers)
+
+
+def test_bad_input_exits_2(setup, tmp_path, capsys):
+    ck, docs = str(setup / "ckpt"), str(setup / "docs")
+    assert main(["eval", "ppl", "--model", ck, "--docs", docs, "--out", str(tmp_path), "--factor", "2",
+                 "--window", "64"]) == 2
+    assert "--method" in capsys.readouterr().err
+    assert main(["eval", "ppl", "--model", ck, "--docs", docs, "--out", str(tmp_path), "--lengths", "99999"]) == 2
+    assert "min_tokens" in capsys.readouterr().err
+    assert main(["eval", "ppl", "--model", ck, "--out", str(tmp_path), "--window", "64"]) == 2
+    assert main(["eval", "ppl", "--model", str(tmp_path / "nope"), "--docs", docs, "--out", str(tmp_path),
+                 "--window", "64"]) == 2
+    with pytest.raises(SystemExit):
+        main(["eval", "ppl", "--model", ck, "--docs", docs, "--out", str(tmp_path), "--lengths", "a:b"])
+
+
+def test_lm_eval_hook_missing_is_a_usage_error():
+    import importlib.util
+
+    if importlib.util.find_spec("lm_eval") is not None:
+        pytest.skip("lm_eval is installed here")
+    from yarnlab.evaluate.lmeval import run_lm_eval
+
+    with pytest.raises(UsageError, match="lm-evaluation-harness"):
+        run_lm_eval(None, None)
