@@ -103,17 +103,34 @@ class GaussianLogits:
 
 
 def solve_temperature(entropy_of_t: Callable[[float], float], target: float,
-                      t_lo: float = 1e-2, t_hi: float = 1e2) -> float:
+                      t_lo: float = 1e-2, t_hi: float = 1e2, guess: float | None = None) -> float:
     """The t with entropy_of_t(t) == target; softmax entropy increases with t, so bracket and solve.
 
-    Raises :class:`UsageError` when the target lies outside [H(t_lo), H(t_hi)].
+    With ``guess`` the bracket starts at [guess/1.5, guess*1.5] and widens (within [t_lo, t_hi]) until
+    it holds the root. Raises :class:`UsageError` when the target lies outside [H(t_lo), H(t_hi)].
     """
-    f_lo, f_hi = entropy_of_t(t_lo) - target, entropy_of_t(t_hi) - target
-    if f_lo > 0 or f_hi < 0:
+    def f(log_t: float) -> float:
+        return entropy_of_t(math.exp(log_t)) - target
+
+    lo, hi = math.log(t_lo), math.log(t_hi)
+    if guess is not None and t_lo < guess < t_hi:
+        a, b, step = math.log(guess) - 0.4, math.log(guess) + 0.4, 0.4
+        fa, fb = f(max(a, lo)), f(min(b, hi))
+        while fa > 0 and a > lo:
+            step *= 2
+            a = max(a - step, lo)
+            fa = f(a)
+        while fb < 0 and b < hi:
+            step *= 2
+            b = min(b + step, hi)
+            fb = f(b)
+        lo, hi = max(a, lo), min(b, hi)
+    else:
+        fa, fb = f(lo), f(hi)
+    if fa > 0 or fb < 0:
         raise UsageError(f"target entropy {target:.4g} outside the range reachable with t in [{t_lo}, {t_hi}]")
     # solve in log t: entropy is smoother there
-    u = brentq(lambda lt: entropy_of_t(math.exp(lt)) - target, math.log(t_lo), math.log(t_hi), xtol=1e-7)
-    return math.exp(u)
+    return math.exp(brentq(f, lo, hi, xtol=1e-7))
 
 
 def gaussian_invariant_m_mc(s: float, n_short: int, sigma: float, seed: int = 0,
@@ -123,7 +140,8 @@ def gaussian_invariant_m_mc(s: float, n_short: int, sigma: float, seed: int = 0,
         raise UsageError(f"s: must be >= 1 (got {s})")
     short = GaussianLogits(n_short, sigma, seed=seed, budget=budget)
     long = GaussianLogits(int(round(s * n_short)), sigma, seed=seed + 1, budget=budget)
-    t = solve_temperature(long.entropy, short.entropy(1.0))
+    guess = float(gaussian_invariant_m_asymptotic(s, sigma)) ** -2
+    t = solve_temperature(long.entropy, short.entropy(1.0), guess=guess)
     return 1.0 / math.sqrt(t)
 
 
