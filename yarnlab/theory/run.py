@@ -13,7 +13,6 @@ Outputs in ``out``:
 
 from __future__ import annotations
 
-import math
 import time
 from pathlib import Path
 from typing import Any
@@ -132,6 +131,3 @@ def run_theory(out: str | Path, geometries: list[str], tiny: Geometry, scales: l
     write_json(out / "summary.json", {**rec, **summary})
     return summary
 
-
-def _fmt_float(x: float) -> str:
-    return f"{x:.4f}" if math.isfinite(x) else str(x)
