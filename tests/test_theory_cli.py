@@ -78,3 +78,13 @@ def test_optima_file_is_fitted(tmp_path):
 def test_bad_input_exits_2(tmp_path, capsys, args, field):
     assert main(["theory", "--out", str(tmp_path), "--n-boot", "20", "--no-figures", *args]) == 2
     assert field in capsys.readouterr().err
+
+
+def test_theory_layer_never_imports_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, yarnlab.theory.run, yarnlab.theory.cli; "
+            "print(','.join(m for m in ('torch', 'transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == ""
