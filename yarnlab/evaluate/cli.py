@@ -8,7 +8,8 @@ tables into ``--out`` atomically, each with a ``.provenance.json`` sidecar (mode
 manifest, seed, package version, git revision). Documents come from ``--corpus prose|code|DIR``
 with ``--split test|train|all`` (the training split rule: document groups, held-out fraction,
 split seed 0) or from ``--docs FILE|DIR``; they are tokenized with the checkpoint's tokenizer
-when it has one, else as bytes (the tiny models' byte tokenizer).
+when it has one, else as bytes (the tiny models' byte tokenizer). A ``doc`` column indexes the
+``data_manifest.documents`` list of the provenance sidecar.
 """
 
 from __future__ import annotations
@@ -208,12 +209,12 @@ def _cmd_ppl(args) -> int:
     if args.lengths:
         results = protocol_perplexity(model, docs, args.lengths, args.min_tokens, None, args.window, args.stride,
                                       bos, args.batch_tokens, not args.no_progress)
-        ids = list(range(len(select_documents(docs, args.min_tokens or max(args.lengths)))))
+        ids = [i for i, d in enumerate(docs) if len(d) >= (args.min_tokens or max(args.lengths))]
     else:
         if args.window is None:
             raise UsageError("--window: required without --lengths (window of the sliding evaluation)")
         chosen = select_documents(docs, args.min_tokens or 2)
-        ids = list(range(len(chosen)))
+        ids = [i for i, d in enumerate(docs) if len(d) >= (args.min_tokens or 2)]
         results = {0: sliding_window_nll(model, chosen, args.window, min(args.stride, args.window), bos,
                                          args.batch_tokens, not args.no_progress)}
     segment = args.segment or spec.original_ctx
