@@ -26,7 +26,7 @@ def register(subparsers) -> None:
                    help="comma-separated: llama2 (128, 1e4, 4096), llama3 (128, 5e5, 8192), mistral (128, 1e4, 8192), "
                         "tiny (--tiny-*)")
     p.add_argument("--tiny-dim", type=int, default=32, help="tiny model head dim |D| (even, >= 4; default 32)")
-    p.add_argument("--tiny-base", type=float, default=10000.0, help="tiny model RoPE base (> 1; default 10000)")
+    p.add_argument("--tiny-base", type=float, default=300.0, help="tiny model RoPE base (> 1; default 300)")
     p.add_argument("--tiny-ctx", type=int, default=256, help="tiny model original context L (> 0; default 256)")
     p.add_argument("--scales", default="2,4,8,16,32", help="comma-separated scale factors s >= 1")
     p.add_argument("--alpha", type=float, default=1.0, help="NTK-by-parts alpha (default 1)")

@@ -25,7 +25,7 @@ GEOMETRIES: dict[str, Geometry] = {
     "llama3": Geometry(128, 500000.0, 8192),
     "mistral": Geometry(128, 10000.0, 8192),
 }
-TINY_DEFAULT = Geometry(32, 10000.0, 256)
+TINY_DEFAULT = Geometry(32, 300.0, 256)  # yarnlab.model.tiny: HEAD_DIM, ROPE_BASE, TRAIN_CTX
 
 # static methods whose frequencies the analyses compare (dynamic ones equal these at l = sL)
 ANALYSIS_METHODS = ("none", "pi", "ntk", "yarn", "llama3")
