@@ -1,0 +1,28 @@
+# yarnlab: regenerate every figure and table of the YaRN story (arXiv 2309.00071).
+#   snakemake --cores all paper_figs                                    CPU default (~30 min, 2 cores)
+#   snakemake --cores all paper_figs --configfile workflows/config/smoke.yaml     CI, ~3 min
+#   snakemake --cores all theory_figs                                   theory only, seconds
+# Other configs and the GPU / SLURM profiles: paper_figs/README.md.
+from snakemake.utils import min_version, validate
+
+min_version("8.0")
+
+
+configfile: "workflows/config/default.yaml"
+
+
+validate(config, "workflows/schemas/config.schema.yaml")
+
+
+include: "workflows/rules/common.smk"
+include: "workflows/rules/theory.smk"
+include: "workflows/rules/train.smk"
+include: "workflows/rules/evaluate.smk"
+include: "workflows/rules/figures.smk"
+
+
+rule paper_figs:
+    """Every figure and table (the CLAIMS.md generator will join here as a further input)."""
+    input:
+        all_targets(),
+    default_target: True

@@ -1,0 +1,175 @@
+# Figures and tables: `python -m yarnlab.figures NAME` reads result tables, never runs a model.
+FIG = "python -m yarnlab.figures"
+S0 = SEEDS[0]
+
+
+def ppl_inputs(wildcards=None):
+    out = []
+    for seed in SEEDS:
+        labels = [f"base-seed{seed}"] + finetuned_labels(seed) + noft_labels(seed)
+        out += [f"{R}/eval/ppl/{x}.csv" for x in labels]
+    return out
+
+
+def fig_outputs(prefix, caption, category):
+    """report()-wrapped products of one figure/table prefix."""
+    return [report(p, caption=f"../report/{caption}.rst", category=category) if p.endswith(".png") else p
+            for p in products(prefix)]
+
+
+rule ppl_vs_context_figure:
+    input:
+        ppl_inputs(),
+    output:
+        fig_outputs(f"{P}/ppl_vs_context", "ppl_vs_context", "Perplexity vs context"),
+    log:
+        f"{R}/logs/figures/ppl_vs_context.log",
+    shell:
+        "{FIG} ppl_vs_context --inputs {input} --out {P}/ppl_vs_context > {log} 2>&1"
+
+
+rule short_context_table:
+    input:
+        ppl_inputs(),
+    output:
+        fig_outputs(f"{P}/short_context", "short_context", "Short context"),
+    log:
+        f"{R}/logs/figures/short_context.log",
+    params:
+        length=L,
+    shell:
+        "{FIG} short_context --inputs {input} --out {P}/short_context --set length={params.length} > {log} 2>&1"
+
+
+rule pretrain_curve_figure:
+    input:
+        expand(f"{R}/models/base-seed{{seed}}/metrics.jsonl", seed=SEEDS),
+    output:
+        fig_outputs(f"{P}/pretrain_curve", "pretrain_curve", "Training"),
+    log:
+        f"{R}/logs/figures/pretrain_curve.log",
+    shell:
+        "{FIG} pretrain_curve --inputs {input} --out {P}/pretrain_curve > {log} 2>&1"
+
+
+rule temperature_study_figure:
+    input:
+        f"{R}/eval/sweep/s{{scale}}-seed{S0}.csv",
+    output:
+        fig_outputs(f"{P}/temperature_study_s{{scale}}", "temperature_study", "Temperature"),
+    log:
+        f"{R}/logs/figures/temperature_study_s{{scale}}.log",
+    shell:
+        "{FIG} temperature_study --inputs {input} --out {P}/temperature_study_s{wildcards.scale} > {log} 2>&1"
+
+
+rule temperature_fit_figure:
+    input:
+        expand(f"{R}/eval/sweep/{{kind}}s{{scale}}-seed{S0}.csv", kind=["", "rules-"],
+               scale=[fmt(s) for s in SW["scales"]]),
+    output:
+        fig_outputs(f"{P}/temperature_fit", "temperature_fit", "Temperature"),
+        f"{P}/temperature_fit_rules.csv",
+        f"{P}/temperature_fit_rules.md",
+    log:
+        f"{R}/logs/figures/temperature_fit.log",
+    shell:
+        "{FIG} temperature_fit --inputs {input} --out {P}/temperature_fit --set n_boot={SW[n_boot]} > {log} 2>&1"
+
+
+rule dynamic_scaling_figure:
+    input:
+        f"{R}/eval/dynamic/seed{S0}.csv",
+    output:
+        fig_outputs(f"{P}/dynamic_scaling", "dynamic_scaling", "Dynamic scaling"),
+    log:
+        f"{R}/logs/figures/dynamic_scaling.log",
+    shell:
+        "{FIG} dynamic_scaling --inputs {input} --out {P}/dynamic_scaling > {log} 2>&1"
+
+
+rule passkey_figure:
+    input:
+        [f"{R}/eval/passkey/{m}-seed{S0}.csv" for m in PK["models"]],
+    output:
+        fig_outputs(f"{P}/passkey", "passkey", "Passkey"),
+        f"{P}/passkey_summary.csv",
+        f"{P}/passkey_summary.md",
+    log:
+        f"{R}/logs/figures/passkey.log",
+    shell:
+        "{FIG} passkey --inputs {input} --out {P}/passkey > {log} 2>&1"
+
+
+rule alpha_beta_ablation_figure:
+    input:
+        f"{R}/eval/ablation/s{fmt(AB['scale'])}-seed{S0}.csv",
+    output:
+        fig_outputs(f"{P}/alpha_beta_ablation", "alpha_beta_ablation", "Ablation"),
+    log:
+        f"{R}/logs/figures/alpha_beta_ablation.log",
+    shell:
+        "{FIG} alpha_beta_ablation --inputs {input} --out {P}/alpha_beta_ablation > {log} 2>&1"
+
+
+rule training_efficiency_figure:
+    input:
+        [f"{R}/models/{x}/metrics.jsonl" for x in finetuned_labels(S0)],
+    output:
+        fig_outputs(f"{P}/training_efficiency", "training_efficiency", "Training"),
+    log:
+        f"{R}/logs/figures/training_efficiency.log",
+    shell:
+        "{FIG} training_efficiency --inputs {input} --out {P}/training_efficiency > {log} 2>&1"
+
+
+rule paper_llama2_reference_table:
+    input:
+        "yarnlab/figures/paper_llama2.csv",
+    output:
+        fig_outputs(f"{P}/paper_llama2_reference", "paper_llama2_reference", "Published numbers"),
+    log:
+        f"{R}/logs/figures/paper_llama2_reference.log",
+    shell:
+        "{FIG} paper_reference --inputs {input} --out {P}/paper_llama2_reference > {log} 2>&1"
+
+
+# one target per figure family
+rule context_figs:
+    input:
+        family_targets("context"),
+
+
+rule pretrain_figs:
+    input:
+        family_targets("pretrain"),
+
+
+rule temperature_figs:
+    input:
+        family_targets("temperature"),
+
+
+rule dynamic_figs:
+    input:
+        family_targets("dynamic"),
+
+
+rule passkey_figs:
+    input:
+        family_targets("passkey"),
+
+
+rule ablation_figs:
+    input:
+        family_targets("ablation"),
+
+
+rule efficiency_figs:
+    input:
+        family_targets("efficiency"),
+
+
+rule reference_figs:
+    input:
+        family_targets("reference"),

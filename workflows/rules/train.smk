@@ -1,0 +1,60 @@
+# Models: the base model (tiny: pretrained here; hf: a downloaded checkpoint) and the fine-tuned
+# extensions over method x scale x seed. Every training job resumes from its newest checkpoint, so
+# `snakemake --rerun-incomplete` continues an interrupted run (a checkpoint written under other
+# settings is discarded: the loop refuses it with exit code 2).
+B = config["base"]
+
+if B["source"] == "pretrain":
+
+    rule base_model:
+        output:
+            f"{R}/models/base-seed{{seed}}/train_summary.json",
+            f"{R}/models/base-seed{{seed}}/metrics.jsonl",
+        log:
+            f"{R}/logs/base_model/seed{{seed}}.log",
+        threads: THREADS
+        params:
+            out=f"{R}/models/base-seed{{seed}}",
+            args=f"--preset {B['preset']} --corpus {B['corpus']} --steps {B['steps']} "
+            f"--batch-size {B['batch_size']} --eval-every {B['eval_every']}",
+        shell:
+            "cmd='yarnlab train pretrain {params.args} --out {params.out} --seed {wildcards.seed} "
+            "--threads {threads} --no-progress --resume'; "
+            "$cmd > {log} 2>&1 || {{ [ $? -eq 2 ] && rm -rf {params.out}/checkpoints && $cmd >> {log} 2>&1; }}"
+
+else:
+
+    rule base_model:
+        output:
+            f"{R}/models/base-seed{{seed}}/train_summary.json",
+            f"{R}/models/base-seed{{seed}}/metrics.jsonl",
+        log:
+            f"{R}/logs/base_model/seed{{seed}}.log",
+        params:
+            out=f"{R}/models/base-seed{{seed}}",
+            repo=B["hf_model"],
+        shell:
+            "python workflows/scripts/hf_base.py --repo {params.repo} --out {params.out} > {log} 2>&1"
+
+
+rule finetuned_model:
+    input:
+        f"{R}/models/base-seed{{seed}}/train_summary.json",
+    output:
+        f"{R}/models/{{method}}-s{{scale}}-seed{{seed}}/train_summary.json",
+        f"{R}/models/{{method}}-s{{scale}}-seed{{seed}}/metrics.jsonl",
+    log:
+        f"{R}/logs/finetuned_model/{{method}}-s{{scale}}-seed{{seed}}.log",
+    threads: THREADS
+    params:
+        base=f"{R}/models/base-seed{{seed}}",
+        out=f"{R}/models/{{method}}-s{{scale}}-seed{{seed}}",
+        seq_len=lambda w: int(round(float(w.scale) * L)),
+        args=f"--corpus {FT['corpus']} --steps {FT['steps']} --batch-size {FT['batch_size']} "
+        f"--eval-every {FT['eval_every']} --eval-batches {FT['eval_batches']} "
+        f"--final-eval-chunks {FT['final_eval_chunks']}",
+    shell:
+        "cmd='yarnlab train finetune --base {params.base} --method {wildcards.method} "
+        "--factor {wildcards.scale} --seq-len {params.seq_len} {params.args} --out {params.out} "
+        "--seed {wildcards.seed} --threads {threads} --no-progress --resume'; "
+        "$cmd > {log} 2>&1 || {{ [ $? -eq 2 ] && rm -rf {params.out}/checkpoints && $cmd >> {log} 2>&1; }}"

@@ -1,0 +1,68 @@
+"""Evaluation documents: held-out text cut into ``--n-docs`` pieces of ``--tokens`` tokens.
+
+Built-in corpora (``prose``, ``code``, a directory) use the same document split as training
+(split seed 0, ``--heldout-fraction``) and the byte tokenizer; ``--hf-dataset`` reads a Hugging
+Face data set (``pg19``, ``proof-pile``, ``govreport``) and tokenizes with ``--tokenizer``.
+Pieces are taken round-robin over documents so that every held-out document contributes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+
+import numpy as np
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--corpus", default="prose")
+    p.add_argument("--hf-dataset", default=None)
+    p.add_argument("--hf-split", default="test")
+    p.add_argument("--tokenizer", default=None, help="HF tokenizer path (with --hf-dataset)")
+    p.add_argument("--heldout-fraction", type=float, default=0.1)
+    p.add_argument("--tokens", type=int, required=True)
+    p.add_argument("--n-docs", type=int, required=True)
+    p.add_argument("--out", required=True)
+    a = p.parse_args()
+
+    if a.hf_dataset:
+        from transformers import AutoTokenizer
+
+        from yarnlab.data.hf import load_hf_documents
+
+        tok = AutoTokenizer.from_pretrained(a.tokenizer)
+        texts = [d.text for d in load_hf_documents(a.hf_dataset, a.hf_split, min_bytes=a.tokens)]
+        streams = [np.asarray(tok(t, add_special_tokens=False)["input_ids"], dtype=np.int64) for t in texts]
+        source = {"hf_dataset": a.hf_dataset, "split": a.hf_split, "tokenizer": a.tokenizer}
+    else:
+        from yarnlab.data.corpus import load_corpus, split_corpus
+
+        split = split_corpus(load_corpus(a.corpus), a.heldout_fraction, 0)
+        streams = [np.frombuffer(d.read_bytes(), dtype=np.uint8).astype(np.int64) for d in split.heldout]
+        source = {"corpus": a.corpus, "heldout": split.manifest()}
+    # whole pieces only, one piece per document per round, until n_docs pieces
+    pieces, k = [], 0
+    while len(pieces) < a.n_docs:
+        added = False
+        for s in streams:
+            if (k + 1) * a.tokens <= len(s) and len(pieces) < a.n_docs:
+                pieces.append(s[k * a.tokens:(k + 1) * a.tokens])
+                added = True
+        if not added:
+            break
+        k += 1
+    if len(pieces) < a.n_docs:
+        raise SystemExit(f"n_docs: only {len(pieces)} pieces of {a.tokens} tokens are available")
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(a.out) or ".", suffix=".npz")
+    os.close(fd)
+    np.savez(tmp, **{f"doc{i}": d for i, d in enumerate(pieces)})
+    os.replace(tmp, a.out)
+    from yarnlab.theory.provenance import provenance, write_json
+
+    write_json(a.out + ".provenance.json", provenance(vars(a), source=source, n_docs=len(pieces)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,7 @@
+"""``python -m yarnlab.figures NAME --inputs ... --out PREFIX``."""
+
+import sys
+
+from yarnlab.figures.cli import main
+
+sys.exit(main())
