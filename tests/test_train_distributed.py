@@ -1,4 +1,4 @@
-"""Two CPU processes (gloo) follow the single-process loss curve."""
+"""Two CPU processes (gloo), DDP or FSDP2, interrupted and resumed, follow the single-process run."""
 
 import json
 
@@ -18,13 +18,20 @@ CFG = TrainConfig(steps=16, seq_len=64, batch_size=4, lr=3e-3, warmup_steps=2, l
                   checkpoint_every=8, final_eval_chunks=4)
 
 
-def _worker(rank, world, init_file, out):
+def _worker(rank, world, init_file, out, strategy):
     import torch.distributed as dist
 
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
+    cfg = CFG.replace(strategy=strategy)
     try:
+        # interrupted after 6 steps, then resumed from that checkpoint by fresh models
         model = build_model(SMALL, seed=0)
-        train(model, ChunkStream(DOCS[:6], 64, seed=1), ChunkStream(DOCS[6:], 64), CFG, out, progress=False)
+        out1 = train(model, ChunkStream(DOCS[:6], 64, seed=1), ChunkStream(DOCS[6:], 64), cfg, out,
+                     progress=False, stop_after=6)
+        assert out1["interrupted"]
+        model = build_model(SMALL, seed=7)
+        train(model, ChunkStream(DOCS[:6], 64, seed=1), ChunkStream(DOCS[6:], 64), cfg, out, resume=True,
+              progress=False)
     finally:
         dist.destroy_process_group()
 
@@ -35,11 +42,12 @@ def _curve(path):
 
 
 @pytest.mark.slow
-def test_two_process_gloo_matches_single_process(tmp_path):
+@pytest.mark.parametrize("strategy", ["ddp", "fsdp"])
+def test_two_process_gloo_matches_single_process(tmp_path, strategy):
     single = build_model(SMALL, seed=0)
     train(single, ChunkStream(DOCS[:6], 64, seed=1), ChunkStream(DOCS[6:], 64), CFG, tmp_path / "one",
           progress=False)
-    mp.spawn(_worker, args=(2, str(tmp_path / "rdzv"), str(tmp_path / "two")), nprocs=2, join=True)
+    mp.spawn(_worker, args=(2, str(tmp_path / "rdzv"), str(tmp_path / "two"), strategy), nprocs=2, join=True)
 
     one, two = _curve(tmp_path / "one" / "metrics.jsonl"), _curve(tmp_path / "two" / "metrics.jsonl")
     assert [s for s, _, _ in one] == [s for s, _, _ in two] == list(range(1, 17))
