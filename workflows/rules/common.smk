@@ -1,4 +1,5 @@
 # Paths, labels and the final targets, all computed from the config.
+import os
 R = config["results"]
 P = config["paper_figs"]
 SEEDS = config["seeds"]
@@ -67,3 +68,53 @@ def family_targets(family):
 
 def all_targets():
     return theory_targets() + [p for fam in FIGS for p in family_targets(fam)]
+
+
+# ---- evaluation settings
+D = config["data"]
+PPL = config["ppl"]
+SW = config["sweep"]
+DYN = config["dynamic"]
+PK = config["passkey"]
+AB = config["ablation"]
+DOCS = f"{R}/data/eval_docs.npz"
+
+
+
+def _ppl_common():
+    return f"--docs {DOCS} --lengths {csv(PPL['lengths'])} --threads {THREADS}"
+
+
+
+# ---- theory
+TH = config["theory"]
+THEORY_FIGS = (
+    ["wavelengths", "entropy", "temperature_fit"]
+    + [f"{k}_{g}" for g in TH["geometries"] for k in ("interp_factor", "ramp")]
+    + [f"similarity_{TH['geometries'][0]}_s{s}" for s in (4, 16)]
+)
+
+
+def theory_targets():
+    return expand(f"{P}/theory/{{name}}.{{ext}}", name=THEORY_FIGS, ext=["png", "pdf"])
+
+
+# ---- figures
+S0 = SEEDS[0]
+ENV = "../envs/yarnlab.yaml"
+
+
+def ppl_inputs(wildcards=None):
+    out = []
+    for seed in SEEDS:
+        labels = [f"base-seed{seed}"] + finetuned_labels(seed) + noft_labels(seed)
+        out += [f"{R}/eval/ppl/{x}.csv" for x in labels]
+    return out
+
+
+def fig_outputs(prefix, caption, category):
+    """report()-wrapped products of one figure/table prefix."""
+    return [report(p, caption=f"../report/{caption}.rst", category=category) if p.endswith(".png") else p
+            for p in products(prefix)]
+
+

@@ -1,19 +1,12 @@
 # Evaluations: per-document result tables (CSV + provenance sidecar) that the figures summarise.
-D = config["data"]
-PPL = config["ppl"]
-SW = config["sweep"]
-DYN = config["dynamic"]
-PK = config["passkey"]
-AB = config["ablation"]
-DOCS = f"{R}/data/eval_docs.npz"
-
-
 rule eval_documents:
     output:
         DOCS,
     log:
         f"{R}/logs/eval_documents.log",
     params:
+        n_docs=D["n_docs"],
+        tokens=D["tokens"],
         src=(
             f"--hf-dataset {D['hf_dataset']} --tokenizer {R}/models/base-seed{SEEDS[0]}"
             if D.get("hf_dataset")
@@ -21,12 +14,10 @@ rule eval_documents:
         ),
     input:
         (f"{R}/models/base-seed{SEEDS[0]}/train_summary.json" if D.get("hf_dataset") else []),
+    conda:
+        ENV
     shell:
-        "{PY}/eval_docs.py {params.src} --tokens {D[tokens]} --n-docs {D[n_docs]} --out {output} > {log} 2>&1"
-
-
-def _ppl_common():
-    return f"--docs {DOCS} --lengths {csv(PPL['lengths'])} --threads {THREADS}"
+        "python workflows/scripts/eval_docs.py {params.src} --tokens {params.tokens} --n-docs {params.n_docs} --out {output} > {log} 2>&1"
 
 
 rule ppl_base:
@@ -39,10 +30,12 @@ rule ppl_base:
         f"{R}/logs/ppl/base-seed{{seed}}.log",
     threads: THREADS
     params:
-        model=f"{R}/models/base-seed{{seed}}",
+        model=lambda wildcards, input: os.path.dirname(input.model),
         common=_ppl_common(),
+    conda:
+        ENV
     shell:
-        "{PY}/eval_ppl.py --model {params.model} {params.common} --label base-seed{wildcards.seed} "
+        "python workflows/scripts/eval_ppl.py --model {params.model} {params.common} --label base-seed{wildcards.seed} "
         "--family none --scale 1 --out {output} > {log} 2>&1"
 
 
@@ -56,10 +49,12 @@ rule ppl_finetuned:
         f"{R}/logs/ppl/{{method}}-s{{scale}}-seed{{seed}}.log",
     threads: THREADS
     params:
-        model=f"{R}/models/{{method}}-s{{scale}}-seed{{seed}}",
+        model=lambda wildcards, input: os.path.dirname(input.model),
         common=_ppl_common(),
+    conda:
+        ENV
     shell:
-        "{PY}/eval_ppl.py --model {params.model} {params.common} --label {wildcards.method}-s{wildcards.scale} "
+        "python workflows/scripts/eval_ppl.py --model {params.model} {params.common} --label {wildcards.method}-s{wildcards.scale} "
         "--family {wildcards.method} --scale {wildcards.scale} --out {output} > {log} 2>&1"
 
 
@@ -73,10 +68,12 @@ rule ppl_without_finetuning:
         f"{R}/logs/ppl/{{method}}-s{{scale}}-noft-seed{{seed}}.log",
     threads: THREADS
     params:
-        model=f"{R}/models/base-seed{{seed}}",
+        model=lambda wildcards, input: os.path.dirname(input.model),
         common=_ppl_common(),
+    conda:
+        ENV
     shell:
-        "{PY}/eval_ppl.py --model {params.model} {params.common} --method {wildcards.method} "
+        "python workflows/scripts/eval_ppl.py --model {params.model} {params.common} --method {wildcards.method} "
         "--factor {wildcards.scale} --label {wildcards.method}-s{wildcards.scale}-noft --finetuned 0 "
         "--family {wildcards.method} --scale {wildcards.scale} --out {output} > {log} 2>&1"
 
@@ -92,12 +89,15 @@ rule temperature_sweep:
         f"{R}/logs/temperature_sweep/s{{scale}}-seed{{seed}}.log",
     threads: THREADS
     params:
-        model=f"{R}/models/base-seed{{seed}}",
+        n_docs=SW["n_docs"],
+        model=lambda wildcards, input: os.path.dirname(input.model),
         grid=csv(SW["grid"]),
         rules=csv(SW["rules"]),
+    conda:
+        ENV
     shell:
-        "{PY}/sweep.py --model {params.model} --docs {input.docs} --scale {wildcards.scale} "
-        "--grid {params.grid} --rules {params.rules} --max-docs {SW[n_docs]} --threads {threads} "
+        "python workflows/scripts/sweep.py --model {params.model} --docs {input.docs} --scale {wildcards.scale} "
+        "--grid {params.grid} --rules {params.rules} --max-docs {params.n_docs} --threads {threads} "
         "--out {output.sweep} --rules-out {output.rules} > {log} 2>&1"
 
 
@@ -111,28 +111,35 @@ rule dynamic_table:
         f"{R}/logs/dynamic_table/seed{{seed}}.log",
     threads: THREADS
     params:
-        model=f"{R}/models/base-seed{{seed}}",
+        n_docs=DYN["n_docs"],
+        model=lambda wildcards, input: os.path.dirname(input.model),
         methods=csv(DYN["methods"]),
         lengths=csv(DYN["lengths"]),
+    conda:
+        ENV
     shell:
-        "{PY}/dynamic.py --model {params.model} --docs {input.docs} --methods {params.methods} "
-        "--lengths {params.lengths} --max-docs {DYN[n_docs]} --threads {threads} --out {output} > {log} 2>&1"
+        "python workflows/scripts/dynamic.py --model {params.model} --docs {input.docs} --methods {params.methods} "
+        "--lengths {params.lengths} --max-docs {params.n_docs} --threads {threads} --out {output} > {log} 2>&1"
 
 
 rule passkey_table:
     input:
-        model=lambda w: f"{model_dir(w.label)}/train_summary.json",
+        model=lambda wildcards: f"{model_dir(wildcards.label)}/train_summary.json",
     output:
         f"{R}/eval/passkey/{{label}}.csv",
     log:
         f"{R}/logs/passkey_table/{{label}}.log",
     threads: THREADS
     params:
-        model=lambda w: model_dir(w.label),
+        candidates=PK["candidates"],
+        trials=PK["trials"],
+        model=lambda wildcards, input: os.path.dirname(input.model),
         lengths=csv(PK["lengths"]),
+    conda:
+        ENV
     shell:
-        "{PY}/passkey.py --model {params.model} --label {wildcards.label} --lengths {params.lengths} "
-        "--trials {PK[trials]} --candidates {PK[candidates]} --threads {threads} --out {output} > {log} 2>&1"
+        "python workflows/scripts/passkey.py --model {params.model} --label {wildcards.label} --lengths {params.lengths} "
+        "--trials {params.trials} --candidates {params.candidates} --threads {threads} --out {output} > {log} 2>&1"
 
 
 rule ablation_table:
@@ -145,11 +152,14 @@ rule ablation_table:
         f"{R}/logs/ablation_table/s{{scale}}-seed{{seed}}.log",
     threads: THREADS
     params:
-        model=f"{R}/models/base-seed{{seed}}",
+        n_docs=AB["n_docs"],
+        model=lambda wildcards, input: os.path.dirname(input.model),
         alphas=csv(AB["alphas"]),
         betas=csv(AB["betas"]),
         ramps=csv(AB["ramps"]),
+    conda:
+        ENV
     shell:
-        "{PY}/ablation.py --model {params.model} --docs {input.docs} --scale {wildcards.scale} "
-        "--alphas {params.alphas} --betas {params.betas} --ramps {params.ramps} --max-docs {AB[n_docs]} "
+        "python workflows/scripts/ablation.py --model {params.model} --docs {input.docs} --scale {wildcards.scale} "
+        "--alphas {params.alphas} --betas {params.betas} --ramps {params.ramps} --max-docs {params.n_docs} "
         "--threads {threads} --out {output} > {log} 2>&1"

@@ -1,20 +1,4 @@
 # Figures and tables: `python -m yarnlab.figures NAME` reads result tables, never runs a model.
-FIG = "python -m yarnlab.figures"
-S0 = SEEDS[0]
-
-
-def ppl_inputs(wildcards=None):
-    out = []
-    for seed in SEEDS:
-        labels = [f"base-seed{seed}"] + finetuned_labels(seed) + noft_labels(seed)
-        out += [f"{R}/eval/ppl/{x}.csv" for x in labels]
-    return out
-
-
-def fig_outputs(prefix, caption, category):
-    """report()-wrapped products of one figure/table prefix."""
-    return [report(p, caption=f"../report/{caption}.rst", category=category) if p.endswith(".png") else p
-            for p in products(prefix)]
 
 
 rule ppl_vs_context_figure:
@@ -24,8 +8,12 @@ rule ppl_vs_context_figure:
         fig_outputs(f"{P}/ppl_vs_context", "ppl_vs_context", "Perplexity vs context"),
     log:
         f"{R}/logs/figures/ppl_vs_context.log",
+    params:
+        prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
+    conda:
+        ENV
     shell:
-        "{FIG} ppl_vs_context --inputs {input} --out {P}/ppl_vs_context > {log} 2>&1"
+        "python -m yarnlab.figures ppl_vs_context --inputs {input} --out {params.prefix} > {log} 2>&1"
 
 
 rule short_context_table:
@@ -36,9 +24,12 @@ rule short_context_table:
     log:
         f"{R}/logs/figures/short_context.log",
     params:
+        prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
         length=L,
+    conda:
+        ENV
     shell:
-        "{FIG} short_context --inputs {input} --out {P}/short_context --set length={params.length} > {log} 2>&1"
+        "python -m yarnlab.figures short_context --inputs {input} --out {params.prefix} --set length={params.length} > {log} 2>&1"
 
 
 rule pretrain_curve_figure:
@@ -48,8 +39,12 @@ rule pretrain_curve_figure:
         fig_outputs(f"{P}/pretrain_curve", "pretrain_curve", "Training"),
     log:
         f"{R}/logs/figures/pretrain_curve.log",
+    params:
+        prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
+    conda:
+        ENV
     shell:
-        "{FIG} pretrain_curve --inputs {input} --out {P}/pretrain_curve > {log} 2>&1"
+        "python -m yarnlab.figures pretrain_curve --inputs {input} --out {params.prefix} > {log} 2>&1"
 
 
 rule temperature_study_figure:
@@ -59,8 +54,12 @@ rule temperature_study_figure:
         fig_outputs(f"{P}/temperature_study_s{{scale}}", "temperature_study", "Temperature"),
     log:
         f"{R}/logs/figures/temperature_study_s{{scale}}.log",
+    params:
+        prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
+    conda:
+        ENV
     shell:
-        "{FIG} temperature_study --inputs {input} --out {P}/temperature_study_s{wildcards.scale} > {log} 2>&1"
+        "python -m yarnlab.figures temperature_study --inputs {input} --out {params.prefix} > {log} 2>&1"
 
 
 rule temperature_fit_figure:
@@ -73,8 +72,13 @@ rule temperature_fit_figure:
         f"{P}/temperature_fit_rules.md",
     log:
         f"{R}/logs/figures/temperature_fit.log",
+    params:
+        prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
+        n_boot=SW["n_boot"],
+    conda:
+        ENV
     shell:
-        "{FIG} temperature_fit --inputs {input} --out {P}/temperature_fit --set n_boot={SW[n_boot]} > {log} 2>&1"
+        "python -m yarnlab.figures temperature_fit --inputs {input} --out {params.prefix} --set n_boot={params.n_boot} > {log} 2>&1"
 
 
 rule dynamic_scaling_figure:
@@ -84,8 +88,12 @@ rule dynamic_scaling_figure:
         fig_outputs(f"{P}/dynamic_scaling", "dynamic_scaling", "Dynamic scaling"),
     log:
         f"{R}/logs/figures/dynamic_scaling.log",
+    params:
+        prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
+    conda:
+        ENV
     shell:
-        "{FIG} dynamic_scaling --inputs {input} --out {P}/dynamic_scaling > {log} 2>&1"
+        "python -m yarnlab.figures dynamic_scaling --inputs {input} --out {params.prefix} > {log} 2>&1"
 
 
 rule passkey_figure:
@@ -97,8 +105,12 @@ rule passkey_figure:
         f"{P}/passkey_summary.md",
     log:
         f"{R}/logs/figures/passkey.log",
+    params:
+        prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
+    conda:
+        ENV
     shell:
-        "{FIG} passkey --inputs {input} --out {P}/passkey > {log} 2>&1"
+        "python -m yarnlab.figures passkey --inputs {input} --out {params.prefix} > {log} 2>&1"
 
 
 rule alpha_beta_ablation_figure:
@@ -108,8 +120,12 @@ rule alpha_beta_ablation_figure:
         fig_outputs(f"{P}/alpha_beta_ablation", "alpha_beta_ablation", "Ablation"),
     log:
         f"{R}/logs/figures/alpha_beta_ablation.log",
+    params:
+        prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
+    conda:
+        ENV
     shell:
-        "{FIG} alpha_beta_ablation --inputs {input} --out {P}/alpha_beta_ablation > {log} 2>&1"
+        "python -m yarnlab.figures alpha_beta_ablation --inputs {input} --out {params.prefix} > {log} 2>&1"
 
 
 rule training_efficiency_figure:
@@ -119,8 +135,12 @@ rule training_efficiency_figure:
         fig_outputs(f"{P}/training_efficiency", "training_efficiency", "Training"),
     log:
         f"{R}/logs/figures/training_efficiency.log",
+    params:
+        prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
+    conda:
+        ENV
     shell:
-        "{FIG} training_efficiency --inputs {input} --out {P}/training_efficiency > {log} 2>&1"
+        "python -m yarnlab.figures training_efficiency --inputs {input} --out {params.prefix} > {log} 2>&1"
 
 
 rule paper_llama2_reference_table:
@@ -130,8 +150,12 @@ rule paper_llama2_reference_table:
         fig_outputs(f"{P}/paper_llama2_reference", "paper_llama2_reference", "Published numbers"),
     log:
         f"{R}/logs/figures/paper_llama2_reference.log",
+    params:
+        prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
+    conda:
+        ENV
     shell:
-        "{FIG} paper_reference --inputs {input} --out {P}/paper_llama2_reference > {log} 2>&1"
+        "python -m yarnlab.figures paper_reference --inputs {input} --out {params.prefix} > {log} 2>&1"
 
 
 # one target per figure family

@@ -1,14 +1,4 @@
 # Theory figures: numeric and symbolic analyses only (yarnlab theory), seconds.
-TH = config["theory"]
-THEORY_FIGS = (
-    ["wavelengths", "entropy", "temperature_fit"]
-    + [f"{k}_{g}" for g in TH["geometries"] for k in ("interp_factor", "ramp")]
-    + [f"similarity_{TH['geometries'][0]}_s{s}" for s in (4, 16)]
-)
-
-
-def theory_targets():
-    return expand(f"{P}/theory/{{name}}.{{ext}}", name=THEORY_FIGS, ext=["png", "pdf"])
 
 
 rule theory_tables:
@@ -18,11 +8,13 @@ rule theory_tables:
     log:
         f"{R}/logs/theory_tables.log",
     params:
-        out=f"{R}/theory",
+        out=lambda wildcards, output: os.path.dirname(output.summary),
         geoms=csv(TH["geometries"]),
         scales=csv(TH["scales"]),
         egeom=TH["geometries"][0],
         n_boot=TH["n_boot"],
+    conda:
+        ENV
     shell:
         "yarnlab theory --out {params.out} --geometries {params.geoms} --entropy-geometry "
         "{params.egeom} --scales {params.scales} --tiny-dim 32 --tiny-base 300 --tiny-ctx 256 "
@@ -38,6 +30,8 @@ rule theory_figure:
         f"{R}/logs/theory_figure/{{name}}.{{ext}}.log",
     wildcard_constraints:
         ext="png|pdf",
+    conda:
+        ENV
     shell:
         "cp {input} {output}.tmp && mv {output}.tmp {output} 2> {log}"
 

@@ -14,9 +14,11 @@ if B["source"] == "pretrain":
             f"{R}/logs/base_model/seed{{seed}}.log",
         threads: THREADS
         params:
-            out=f"{R}/models/base-seed{{seed}}",
+            out=lambda wildcards, output: os.path.dirname(output[0]),
             args=f"--preset {B['preset']} --corpus {B['corpus']} --steps {B['steps']} "
             f"--batch-size {B['batch_size']} --eval-every {B['eval_every']}",
+        conda:
+            ENV
         shell:
             "cmd='yarnlab train pretrain {params.args} --out {params.out} --seed {wildcards.seed} "
             "--threads {threads} --no-progress --resume'; "
@@ -31,8 +33,10 @@ else:
         log:
             f"{R}/logs/base_model/seed{{seed}}.log",
         params:
-            out=f"{R}/models/base-seed{{seed}}",
+            out=lambda wildcards, output: os.path.dirname(output[0]),
             repo=B["hf_model"],
+        conda:
+            ENV
         shell:
             "python workflows/scripts/hf_base.py --repo {params.repo} --out {params.out} > {log} 2>&1"
 
@@ -47,12 +51,14 @@ rule finetuned_model:
         f"{R}/logs/finetuned_model/{{method}}-s{{scale}}-seed{{seed}}.log",
     threads: THREADS
     params:
-        base=f"{R}/models/base-seed{{seed}}",
-        out=f"{R}/models/{{method}}-s{{scale}}-seed{{seed}}",
+        base=lambda wildcards, input: os.path.dirname(input[0]),
+        out=lambda wildcards, output: os.path.dirname(output[0]),
         seq_len=lambda w: int(round(float(w.scale) * L)),
         args=f"--corpus {FT['corpus']} --steps {FT['steps']} --batch-size {FT['batch_size']} "
         f"--eval-every {FT['eval_every']} --eval-batches {FT['eval_batches']} "
         f"--final-eval-chunks {FT['final_eval_chunks']}",
+    conda:
+        ENV
     shell:
         "cmd='yarnlab train finetune --base {params.base} --method {wildcards.method} "
         "--factor {wildcards.scale} --seq-len {params.seq_len} {params.args} --out {params.out} "

@@ -1,0 +1,104 @@
+"""The Snakemake workflow: lint, dry runs of every config and profile, config validation, and the
+smoke config end to end (slow)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+CONFIGS = sorted((ROOT / "workflows" / "config").glob("*.yaml"))
+
+
+def run(args, cwd=ROOT, timeout=300):
+    return subprocess.run(SNAKEMAKE + args, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def test_lint_clean():
+    r = run(["--lint"])
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Lints for" not in r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.stem)
+def test_dry_run_every_config(config, tmp_path):
+    r = run(["-n", "--nolock", "paper_figs", "--configfile", str(config), "--config", f"results={tmp_path}/r",
+             f"paper_figs={tmp_path}/p"])
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_configs_share_one_set_of_keys():
+    keys = [set(yaml.safe_load(p.read_text())) for p in CONFIGS]
+    assert {"default", "smoke", "gpu-medium", "gpu-llama2"} <= {p.stem for p in CONFIGS}
+    assert all(k == keys[0] for k in keys)
+
+
+def test_dry_run_gpu_profile(tmp_path):
+    r = run(["-n", "--nolock", "--profile", "workflows/profiles/gpu", "paper_figs", "--configfile",
+             "workflows/config/gpu-medium.yaml", "--config", f"results={tmp_path}/r", f"paper_figs={tmp_path}/p"])
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_dry_run_slurm_profile(tmp_path):
+    pytest.importorskip("snakemake_executor_plugin_slurm")
+    r = run(["-n", "--nolock", "--profile", "workflows/profiles/slurm", "paper_figs", "--configfile",
+             "workflows/config/gpu-llama2.yaml", "--config", f"results={tmp_path}/r", f"paper_figs={tmp_path}/p"])
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("override, key", [
+    ("threads=0", "threads"),
+    ("bogus_key=1", "bogus_key"),
+    ("seeds=oops", "seeds"),
+])
+def test_bad_config_stops_with_the_key_named(override, key, tmp_path):
+    r = run(["-n", "--nolock", "paper_figs", "--config", override, f"results={tmp_path}/r"])
+    assert r.returncode != 0
+    assert key in r.stdout + r.stderr
+
+
+def test_bad_nested_value_names_the_key(tmp_path):
+    cfg = yaml.safe_load((ROOT / "workflows/config/smoke.yaml").read_text())
+    cfg["finetune"]["methods"] = ["pi", "warp-drive"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(cfg))
+    r = run(["-n", "--nolock", "paper_figs", "--configfile", str(bad)])
+    assert r.returncode != 0
+    out = r.stdout + r.stderr
+    assert "warp-drive" in out and "methods" in out
+
+
+def expected_products(paper_figs: Path) -> list[Path]:
+    names = ["ppl_vs_context", "dynamic_scaling", "passkey", "alpha_beta_ablation", "training_efficiency",
+             "temperature_fit", "paper_llama2_reference"]
+    out = [paper_figs / f"{n}.{e}" for n in names for e in ("png", "pdf", "csv", "md")]
+    out += [paper_figs / f"{n}.{e}" for n in ("pretrain_curve", "temperature_study_s4") for e in ("png", "pdf")]
+    out += [paper_figs / f"{n}.{e}" for n in ("short_context", "passkey_summary", "temperature_fit_rules")
+            for e in ("csv", "md")]
+    out += [paper_figs / "theory" / f"{n}.png" for n in ("wavelengths", "entropy", "ramp_tiny", "ramp_llama2")]
+    return out
+
+
+@pytest.mark.slow
+def test_smoke_config_end_to_end(tmp_path):
+    """The smoke DAG in a temporary results directory: every figure and table exists, is not
+    empty, and every result table has a provenance sidecar; a second run has nothing to do."""
+    res, figs = tmp_path / "results", tmp_path / "paper_figs"
+    args = ["--cores", "2", "paper_figs", "--configfile", "workflows/config/smoke.yaml", "--config",
+            f"results={res}", f"paper_figs={figs}"]
+    r = run(args, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    for p in expected_products(figs):
+        assert p.is_file() and p.stat().st_size > 0, p
+        if p.suffix == ".csv":
+            assert Path(str(p) + ".provenance.json").is_file(), p
+    assert list((res / "eval" / "ppl").glob("*.csv.provenance.json"))
+    again = run(["-n"] + args)
+    assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
+    shutil.rmtree(tmp_path, ignore_errors=True)
