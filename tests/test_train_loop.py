@@ -41,6 +41,13 @@ def test_training_lowers_the_loss_and_writes_its_outputs(tmp_path):
     assert json.loads((tmp_path / "train_summary.json").read_text())["provenance"]["seed"] == 0
     with pytest.raises(UsageError, match="--resume"):
         train(build_model(SMALL), ChunkStream(TEXT, 32), None, cfg, tmp_path, progress=False)
+    # --resume with nothing to resume from starts afresh (old metrics are not appended to)
+    for p in (tmp_path / "checkpoints").iterdir():
+        p.unlink()
+    train(build_model(SMALL), ChunkStream(TEXT, 32), None, cfg.replace(steps=3, log_every=1), tmp_path,
+          resume=True, progress=False)
+    again = [json.loads(x)["step"] for x in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert again == [1, 2, 3, 3]
 
 
 def test_in_process_resume_is_bit_identical(tmp_path):

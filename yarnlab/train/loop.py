@@ -170,7 +170,7 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
         step, tokens = state["step"], state["tokens"]
         if ctx.is_main:
             _truncate_metrics(metrics_path, step)
-    elif ctx.is_main and metrics_path.exists():
+    elif ctx.is_main and metrics_path.exists():  # a fresh start (nothing to resume from)
         metrics_path.unlink()
     D.barrier(ctx)
 
