@@ -58,3 +58,17 @@ def test_later_epochs_shift_the_cut_points():
     starts0 = {(int(d), int(a)) for d, a, _ in s._epoch(0)}
     starts1 = {(int(d), int(a)) for d, a, _ in s._epoch(1)}
     assert starts0 != starts1
+
+
+def test_token_id_documents_with_pad_equal_to_eos():
+    docs = [list(range(10, 60)), list(range(100, 117))]
+    s = ChunkStream(docs, seq_len=16, seed=0, bos_id=1, eos_id=2, pad_id=2, shuffle=False, vary_offsets=False)
+    assert not s.byte_level
+    ids, labels = s.batch(0, len(s))
+    for row, lab in zip(ids.numpy(), labels.numpy()):
+        assert row[0] == 1
+        n = int((lab != IGNORE).sum()) - 2  # BOS and EOS positions carry labels too
+        assert row[1 + n] == 2 and lab[1 + n] == 2  # the real EOS is a target
+        assert (lab[2 + n:] == IGNORE).all() and (row[2 + n:] == 2).all()
+    body = np.concatenate([r[1: 1 + int((lab != IGNORE).sum()) - 2] for r, lab in zip(ids.numpy(), labels.numpy())])
+    assert sorted(body.tolist()) == sorted(docs[0] + docs[1])

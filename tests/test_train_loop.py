@@ -102,3 +102,33 @@ def test_cli_bad_values_exit_2(tmp_path, capsys):
     rc = main(["pretrain", "--preset", "micro", "--corpus", str(tmp_path), "--out", str(tmp_path / "o"),
                "--steps", "0"])
     assert rc == 2 and "steps" in capsys.readouterr().err
+
+
+def test_finetune_a_model_with_its_own_tokenizer(tmp_path):
+    """The full-size path: a non-byte model and tokenizer (built here, nothing downloaded)."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i, t in enumerate(TEXT):
+        (corpus / f"d{i}.txt").write_bytes(t)
+    tok = Tokenizer(models.WordLevel(unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.train([str(p) for p in corpus.iterdir()], trainers.WordLevelTrainer(special_tokens=["<unk>", "<s>", "</s>"]))
+    hf_tok = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", bos_token="<s>", eos_token="</s>")
+    cfg = LlamaConfig(vocab_size=len(hf_tok), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                      num_attention_heads=2, head_dim=16, max_position_embeddings=16,
+                      bos_token_id=hf_tok.bos_token_id, eos_token_id=hf_tok.eos_token_id)
+    torch.manual_seed(0)
+    LlamaForCausalLM(cfg).save_pretrained(tmp_path / "base")
+    hf_tok.save_pretrained(tmp_path / "base")
+
+    from yarnlab.train.recipes import finetune
+
+    tcfg = TrainConfig(steps=2, seq_len=32, batch_size=2, lr=1e-3, eval_every=0, checkpoint_every=0,
+                       final_eval_chunks=2, heldout_fraction=0.25)
+    summary = finetune(tmp_path / "base", "pi", 2.0, str(corpus), tmp_path / "ft", tcfg, progress=False)
+    assert summary["heldout_bpt"] > 0 and summary["heldout_tokens"] > 0
+    assert (tmp_path / "ft" / "tokenizer.json").is_file()
+    assert json.loads((tmp_path / "ft" / "config.json").read_text())["rope_parameters"]["factor"] == 2.0

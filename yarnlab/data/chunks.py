@@ -2,8 +2,10 @@
 
 The paper (Section 4.1) chunks PG19 into segments of the training length, each bookended with
 BOS and EOS. Here a chunk of length T is ``[BOS] + doc[start : start + T - 2] + [EOS]``; a
-document's short tail (at least ``min_tail`` bytes) is kept and right-padded with PAD, whose
-labels are -100 (ignored). A chunk never spans two documents.
+document's short tail (at least ``min_tail`` tokens) is kept and right-padded with PAD, whose
+labels are -100 (ignored). A chunk never spans two documents. Documents are ``bytes`` (the byte
+tokenizer: BOS/EOS/PAD = 256/257/258) or token-id sequences of another tokenizer, with its
+``bos_id``/``eos_id``/``pad_id``.
 
 Order: the stream is epoch 0's chunks, then epoch 1's, ... Each epoch cuts every document at a
 phase ``start = offset + k * (T - 2)`` with an offset drawn from (seed, epoch, document index)
@@ -28,11 +30,16 @@ IGNORE = -100
 class ChunkStream:
     """Deterministic stream of training chunks over in-memory documents (``bytes`` each)."""
 
-    def __init__(self, documents: list[bytes], seq_len: int, seed: int = 0, shuffle: bool = True,
-                 vary_offsets: bool = True, min_tail: int | None = None):
+    def __init__(self, documents: list, seq_len: int, seed: int = 0, shuffle: bool = True,
+                 vary_offsets: bool = True, min_tail: int | None = None,
+                 bos_id: int = BOS_ID, eos_id: int = EOS_ID, pad_id: int = PAD_ID):
         if seq_len < 3:
             raise UsageError(f"seq_len: must be >= 3 (got {seq_len})")
-        self.docs = [np.frombuffer(bytes(d), dtype=np.uint8) for d in documents]
+        # ``bytes`` documents are byte tokens; sequences of ints are another tokenizer's ids
+        self.byte_level = all(isinstance(d, bytes | bytearray) for d in documents)
+        self.docs = [np.frombuffer(bytes(d), dtype=np.uint8) if isinstance(d, bytes | bytearray)
+                     else np.asarray(d, dtype=np.int64) for d in documents]
+        self.bos_id, self.eos_id, self.pad_id = bos_id, eos_id, pad_id
         self.seq_len, self.seed, self.shuffle, self.vary = seq_len, seed, shuffle, vary_offsets
         self.piece = seq_len - 2
         self.min_tail = self.piece // 4 if min_tail is None else min_tail
@@ -83,30 +90,32 @@ class ChunkStream:
 
     def chunk(self, row) -> np.ndarray:
         doc, s, n = (int(x) for x in row)
-        ids = np.full(self.seq_len, PAD_ID, dtype=np.int64)
-        ids[0] = BOS_ID
+        ids = np.full(self.seq_len, self.pad_id, dtype=np.int64)
+        ids[0] = self.bos_id
         ids[1: 1 + n] = self.docs[doc][s: s + n]
-        ids[1 + n] = EOS_ID
+        ids[1 + n] = self.eos_id
         return ids
+
+    def _tensors(self, rows):
+        """(input_ids, labels) for stream rows; labels are IGNORE after each chunk's EOS (PAD may
+        equal EOS in other tokenizers, so the mask comes from the length, not the id)."""
+        import torch
+
+        ids = np.stack([self.chunk(r) for r in rows])
+        labels = ids.copy()
+        for i, r in enumerate(rows):
+            labels[i, 2 + int(r[2]):] = IGNORE
+        return torch.from_numpy(ids), torch.from_numpy(labels)
 
     def batch(self, step: int, batch_size: int, rank: int = 0, world_size: int = 1):
         """(input_ids, labels) as torch tensors (B/world_size, T) for one rank at global ``step``."""
-        import torch
-
         if batch_size % world_size:
             raise UsageError(f"batch_size: must be divisible by world_size={world_size} (got {batch_size})")
         per = batch_size // world_size
-        rows = self.items(step * batch_size + rank * per, per)
-        ids = np.stack([self.chunk(r) for r in rows])
-        labels = np.where(ids == PAD_ID, IGNORE, ids)
-        return torch.from_numpy(ids), torch.from_numpy(labels)
+        return self._tensors(self.items(step * batch_size + rank * per, per))
 
     def eval_batches(self, n_batches: int, batch_size: int):
         """The first ``n_batches`` batches of epoch 0 (fixed whatever the training step)."""
         n = min(n_batches * batch_size, len(self))
         for lo in range(0, n, batch_size):
-            rows = self._epoch(0)[lo: min(n, lo + batch_size)]
-            ids = np.stack([self.chunk(r) for r in rows])
-            import torch
-
-            yield torch.from_numpy(ids), torch.from_numpy(np.where(ids == PAD_ID, IGNORE, ids))
+            yield self._tensors(self._epoch(0)[lo: min(n, lo + batch_size)])

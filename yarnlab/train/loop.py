@@ -1,9 +1,10 @@
 """One training loop for pretraining tiny base models and fine-tuning extended ones.
 
-Objective: next-byte cross-entropy, mean over non-PAD targets. Optimizer: AdamW (decoupled weight
-decay on matrices only; paper Section 4.1: beta1 0.9, beta2 0.95, no decay, 20 warmup steps),
-learning rate from :meth:`TrainConfig.lr_at`. Held-out loss is reported in bits per byte:
-bpb = (sum of -ln p over byte targets) / (number of byte targets) / ln 2 (EOS targets excluded).
+Objective: next-token cross-entropy, mean over the non-PAD targets of the global batch.
+Optimizer: AdamW (decoupled weight decay on matrices only; paper Section 4.1: beta1 0.9,
+beta2 0.95, no decay, 20 warmup steps), learning rate from :meth:`TrainConfig.lr_at`. Held-out
+loss of byte-level models in bits per byte: bpb = (sum of -ln p over byte targets) / (number of
+byte targets) / ln 2 (EOS targets excluded); other tokenizers report bits per token.
 
 Outputs in ``out``: ``metrics.jsonl`` (one JSON line per ``log_every`` steps: step, loss, lr,
 tokens, tokens_per_s, elapsed_s; evaluation lines add heldout_loss and heldout_bpb),
@@ -26,7 +27,7 @@ import torch.nn.functional as F
 
 from yarnlab.data.chunks import IGNORE, ChunkStream
 from yarnlab.data.corpus import write_json_atomic
-from yarnlab.data.tokenizer import BYTE_VOCAB, PAD_ID
+from yarnlab.data.tokenizer import BYTE_VOCAB
 from yarnlab.errors import UsageError
 from yarnlab.train import checkpoint as ckpt
 from yarnlab.train import distributed as D
@@ -60,8 +61,12 @@ def next_token_loss(logits: torch.Tensor, labels: torch.Tensor, reduction: str =
 
 
 @torch.no_grad()
-def heldout_bits_per_byte(model, batches, device: str = "cpu") -> dict:
-    """Bits per byte over the byte targets of ``batches`` (iterable of (input_ids, labels))."""
+def heldout_bits_per_byte(model, batches, device: str = "cpu", byte_level: bool = True) -> dict:
+    """Held-out loss of ``batches`` (iterable of (input_ids, labels)).
+
+    Byte-level: mean nats over byte targets (EOS excluded) as ``heldout_loss`` and
+    ``heldout_bpb`` = that / ln 2. Other tokenizers: mean nats per target token (``heldout_loss``)
+    and ``heldout_bpt`` (bits per token); ``heldout_bpb`` is then NaN."""
     was_training = model.training
     model.eval()
     nats, count = 0.0, 0
@@ -69,7 +74,7 @@ def heldout_bits_per_byte(model, batches, device: str = "cpu") -> dict:
         ids, labels = ids.to(device), labels.to(device)
         logits = model(input_ids=ids).logits[:, :-1].float()
         target = labels[:, 1:]
-        mask = (target >= 0) & (target < BYTE_VOCAB)
+        mask = (target >= 0) & (target < BYTE_VOCAB) if byte_level else target != IGNORE
         nll = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.clamp(min=0).reshape(-1),
                               reduction="none").view_as(target)
         nats += float(nll[mask].sum())
@@ -77,6 +82,9 @@ def heldout_bits_per_byte(model, batches, device: str = "cpu") -> dict:
     model.train(was_training)
     if not count:
         return {"heldout_loss": float("nan"), "heldout_bpb": float("nan"), "heldout_bytes": 0}
+    if not byte_level:
+        return {"heldout_loss": nats / count, "heldout_bpt": nats / count / math.log(2),
+                "heldout_bpb": float("nan"), "heldout_tokens": count}
     return {"heldout_loss": nats / count, "heldout_bpb": nats / count / math.log(2), "heldout_bytes": count}
 
 
@@ -183,7 +191,8 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
         if heldout_stream is None:
             return {}
         return heldout_bits_per_byte(model if cfg.strategy == "ddp" else net,
-                                     heldout_stream.eval_batches(n_batches, cfg.batch_size), ctx.device)
+                                     heldout_stream.eval_batches(n_batches, cfg.batch_size), ctx.device,
+                                     heldout_stream.byte_level)
 
     def save(at_step):
         model_sd, opt_sd = _state_dicts(model, opt, ctx, cfg)
@@ -217,7 +226,7 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
         opt.step()
         sched.step()
         step += 1
-        tokens += int(D.all_sum(int((ids != PAD_ID).sum()), ctx))
+        tokens += int(D.all_sum(int((labels != IGNORE).sum()), ctx))
         train_time += time.perf_counter() - t_step
         do_eval = bool(cfg.eval_every) and step % cfg.eval_every == 0 and step < cfg.steps
         if do_eval or step % cfg.log_every == 0 or step == cfg.steps:

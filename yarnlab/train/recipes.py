@@ -17,15 +17,36 @@ from yarnlab.train.config import TrainConfig, pretrain_config
 
 
 def corpus_streams(corpus: str, seq_len: int, seed: int, heldout_fraction: float,
-                   split_seed: int = 0) -> tuple[Split, ChunkStream, ChunkStream]:
+                   split_seed: int = 0, tokenizer=None) -> tuple[Split, ChunkStream, ChunkStream]:
     """Split ``corpus`` by document (split seed fixed at 0 by default so every run of a corpus
-    holds out the same documents) and build the training and held-out chunk streams."""
+    holds out the same documents) and build the training and held-out chunk streams.
+
+    ``tokenizer``: None for the byte tokenizer, else a Hugging Face tokenizer (a full-size base
+    model); documents are then decoded as UTF-8 and encoded without special tokens, and chunks are
+    bookended with the tokenizer's own BOS/EOS."""
     split = split_corpus(load_corpus(corpus), heldout_fraction, split_seed)
-    train_docs = [d.read_bytes() for d in split.train]
-    held_docs = [d.read_bytes() for d in split.heldout]
-    train = ChunkStream(train_docs, seq_len, seed=seed)
-    held = ChunkStream(held_docs, seq_len, seed=0, vary_offsets=False)
+    kw = {}
+    if tokenizer is None:
+        def encode(data):
+            return data
+    else:
+        def encode(data):
+            return tokenizer(data.decode("utf-8", errors="replace"), add_special_tokens=False)["input_ids"]
+        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        kw = {"bos_id": tokenizer.bos_token_id, "eos_id": tokenizer.eos_token_id, "pad_id": pad}
+        if kw["bos_id"] is None or kw["eos_id"] is None:
+            raise UsageError("tokenizer: needs BOS and EOS tokens to bookend chunks (paper Section 4.1)")
+    train = ChunkStream([encode(d.read_bytes()) for d in split.train], seq_len, seed=seed, **kw)
+    held = ChunkStream([encode(d.read_bytes()) for d in split.heldout], seq_len, seed=0, vary_offsets=False,
+                       **kw)
     return split, train, held
+
+
+def is_byte_level(config) -> bool:
+    """A yarnlab tiny model (byte vocabulary) rather than a model with its own tokenizer."""
+    from yarnlab.model.tiny import VOCAB_SIZE
+
+    return getattr(config, "yarnlab_preset", None) is not None and config.vocab_size == VOCAB_SIZE
 
 
 def pretrain(preset: str | dict, corpus: str, out: str | os.PathLike, cfg: TrainConfig | None = None,
@@ -63,17 +84,27 @@ def finetune(base: str | os.PathLike, method: str, factor: float, corpus: str, o
              resume: bool = False, progress: bool = True) -> dict:
     """Extend a base checkpoint with ``method`` at scale ``factor`` and fine-tune it (paper
     Section 4.1: only the RoPE frequencies change; every weight is trained)."""
-    from yarnlab.model import apply_scaling
-    from yarnlab.model.tiny import load_model
+    from yarnlab.model import apply_scaling, load_model
+    from yarnlab.train import distributed as D
 
     if not Path(base, "config.json").is_file():
         raise UsageError(f"base: {str(base)!r} is not a checkpoint folder with a config.json")
-    model = load_model(str(base))
+    # yarnlab's loader restores a yarnlab-only spec, so an extended checkpoint can be the base
+    # (the paper's s = 16 -> 32 transfer); the new spec replaces it
+    model = load_model(str(base), attn_implementation="sdpa")
     spec = finetune_spec(model.config.to_dict(), method, factor, params, temperature)
     apply_scaling(model, spec)
-    split, train_s, held_s = corpus_streams(corpus, cfg.seq_len, cfg.seed, cfg.heldout_fraction)
+    tokenizer = None
+    if not is_byte_level(model.config):
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(str(base))
+    split, train_s, held_s = corpus_streams(corpus, cfg.seq_len, cfg.seed, cfg.heldout_fraction,
+                                            tokenizer=tokenizer)
     out = Path(out)
     _write_inputs(out, split)
+    if tokenizer is not None and D.current().is_main:
+        tokenizer.save_pretrained(str(out))
     write_json_atomic(out / "rope_spec.json", spec.to_dict())
     meta = {"scenario": "finetune", "base": str(base), "corpus": corpus, "spec": spec.to_dict(),
             "manifest": "manifest.json"}
