@@ -42,6 +42,7 @@ def _save(fig, out: str) -> list[str]:
     out_p = Path(out)
     out_p.parent.mkdir(parents=True, exist_ok=True)
     written = []
+    fig.tight_layout()
     for ext in ("png", "pdf"):
         fd, tmp = tempfile.mkstemp(dir=out_p.parent, prefix=f".{out_p.name}.", suffix=f".{ext}")
         os.close(fd)
