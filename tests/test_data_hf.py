@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from yarnlab.data.hf import HF_DATASETS, load_hf_documents
+from yarnlab.data.corpus import load_directory
+from yarnlab.data.hf import HF_DATASETS, TextDocument, export_documents, load_hf_documents
 from yarnlab.errors import UsageError
 
 
@@ -38,3 +39,11 @@ def test_local_jsonl_files(tmp_path):
 def test_registry_names_a_text_field():
     assert set(HF_DATASETS) == {"pg19", "proof-pile", "govreport"}
     assert all(e["field"] for e in HF_DATASETS.values())
+
+
+def test_exported_documents_form_a_directory_corpus(tmp_path):
+    docs = [TextDocument(f"pg19/test/{i}", f"book {i} " * (10 + i)) for i in range(3)]
+    manifest = export_documents(docs, tmp_path / "pg19")
+    corpus = load_directory(tmp_path / "pg19")
+    assert sorted(d.name for d in corpus.documents) == sorted(r["file"] for r in manifest["documents"])
+    assert [d.read_bytes() for d in sorted(corpus.documents, key=lambda d: d.name)] == [d.data for d in docs]

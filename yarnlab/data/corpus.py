@@ -34,7 +34,7 @@ from pathlib import Path
 from yarnlab.errors import UsageError
 
 BUILTIN_CORPORA = ("prose", "code")
-DEFAULT_SUFFIXES = (".txt", ".md", ".rst", ".py", ".tex", ".json", ".c", ".h")
+DEFAULT_SUFFIXES = (".txt", ".md", ".rst", ".py", ".tex", ".c", ".h")
 
 # Shakespeare file stems whose two editions are spelled differently: stem -> shared group.
 _SHAKESPEARE_ALIASES = {

@@ -58,6 +58,9 @@ def _open(source, split: str, entry: dict, cache_dir: str | None = None):
     if isinstance(source, datasets.DatasetDict):
         return source[split]
     files = [os.fspath(s) for s in source] if isinstance(source, list | tuple) else [os.fspath(source)]
+    missing = [f for f in files if not os.path.exists(f)]
+    if missing:
+        raise UsageError(f"source: no such file or folder {missing}")
     ext = os.path.splitext(files[0])[1].lower()
     if ext in _FILE_BUILDERS:
         return datasets.load_dataset(_FILE_BUILDERS[ext], data_files={split: files}, split=split,
@@ -92,3 +95,24 @@ def load_hf_documents(name: str, split: str = "test", source=None, field: str | 
             if max_docs is not None and len(docs) >= max_docs:
                 break
     return docs
+
+
+def export_documents(docs: list[TextDocument], out_dir: str | os.PathLike) -> dict:
+    """Write each document as ``<out_dir>/<dataset>__<split>__<row>.txt`` (atomically) and a
+    ``manifest.json`` (file, bytes, sha256); the folder is then an ordinary directory corpus."""
+    from pathlib import Path
+
+    from yarnlab.data.corpus import write_json_atomic
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for doc in docs:
+        path = out / (doc.name.replace("/", "__") + ".txt")
+        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+        tmp.write_bytes(doc.data)
+        os.replace(tmp, path)
+        rows.append({**doc.manifest_row(), "file": path.name, "source": doc.name})
+    manifest = {"documents": rows}
+    write_json_atomic(out / "manifest.json", manifest)
+    return manifest

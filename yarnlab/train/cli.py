@@ -102,6 +102,17 @@ def _finetune(args) -> int:
                                     progress=not args.no_progress))
 
 
+def _export_hf(args) -> int:
+    from yarnlab.data.hf import export_documents, load_hf_documents
+
+    docs = load_hf_documents(args.dataset, split=args.split, source=args.source, min_bytes=args.min_bytes,
+                             max_docs=args.max_docs)
+    manifest = export_documents(docs, args.out)
+    print(json.dumps({"documents": len(manifest["documents"]),
+                      "bytes": sum(r["bytes"] for r in manifest["documents"]), "out": args.out}))
+    return 0
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser("train", help="pretrain a tiny model or fine-tune an extended one")
     sub = p.add_subparsers(dest="train_command", required=True)
@@ -123,3 +134,13 @@ def register(subparsers) -> None:
     ft.add_argument("--seq-len", type=int, required=True, help="fine-tuning chunk length")
     _common(ft)
     ft.set_defaults(func=_finetune)
+
+    ex = sub.add_parser("export-hf", help="write PG19 / Proof-pile / GovReport documents as a text-file corpus "
+                                          "(needs the [gpu] extra)")
+    ex.add_argument("--dataset", required=True, help="pg19 | proof-pile | govreport")
+    ex.add_argument("--split", default="test", help="data-set split (default test)")
+    ex.add_argument("--source", default=None, help="local file(s) or folder instead of the hub repository")
+    ex.add_argument("--min-bytes", type=int, default=0, help="keep documents of at least N UTF-8 bytes")
+    ex.add_argument("--max-docs", type=int, default=None, help="keep at most N documents")
+    ex.add_argument("--out", required=True, help="output folder (a directory corpus)")
+    ex.set_defaults(func=_export_hf)
