@@ -82,7 +82,7 @@ def test_index_ramp_keeps_pair_zero_when_beta_bound_clamps(geom, s):
     assert spec.compute().inv_freq[0] == 1.0
 
 
-@given(st.sampled_from(["dynamic-ntk", "dynamic-yarn"]), geometries(), st.integers(1, 64),
+@given(st.sampled_from(["dynamic-pi", "dynamic-ntk", "dynamic-yarn"]), geometries(), st.integers(1, 64),
        st.sampled_from(["paper", "transformers"]))
 def test_dynamic_identity_up_to_L_and_static_at_sL(method, geom, k, variant):
     params = {"variant": variant} if method == "dynamic-ntk" else {}
@@ -97,6 +97,8 @@ def test_dynamic_identity_up_to_L_and_static_at_sL(method, geom, k, variant):
     res = spec.compute(length)
     if method == "dynamic-yarn":
         static = RopeSpec("yarn", factor=float(k), **geom).compute()
+    elif method == "dynamic-pi":
+        static = RopeSpec("pi", factor=float(k), **geom).compute()
     elif variant == "paper":
         static = RopeSpec("ntk", factor=float(k), **geom).compute()
     else:  # transformers' form: NTK-aware at s_eff = factor * l/L - (factor - 1)

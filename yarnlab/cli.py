@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "yarnlab.model.cli",
     "yarnlab.train.cli",
     "yarnlab.evaluate.cli",
+    "yarnlab.figures.cli",
 ]
 
 

@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 
-METHOD_NAMES = ("none", "pi", "ntk", "dynamic-ntk", "ntk-by-parts", "yarn", "dynamic-yarn", "llama3")
+METHOD_NAMES = ("none", "pi", "dynamic-pi", "ntk", "dynamic-ntk", "ntk-by-parts", "yarn", "dynamic-yarn", "llama3")
 RULE_NAMES = ("yarn", "none", "fixed", "mscale-ratio", "longrope", "log-n")
 
 

@@ -147,8 +147,8 @@ def _unsupported_reason(spec: RopeSpec) -> str | None:
     p, rule = spec.params, spec.temperature_rule
     if spec.method in ("ntk-by-parts", "yarn", "dynamic-yarn") and p["ramp"] != "index":
         return "transformers' yarn uses the index ramp only"
-    if spec.method == "dynamic-yarn":
-        return "transformers has no dynamic yarn"
+    if spec.method in ("dynamic-yarn", "dynamic-pi"):
+        return f"transformers has no {spec.method}"
     if spec.method == "dynamic-ntk" and p["variant"] != "transformers":
         return "transformers' dynamic rope is the 'transformers' variant only"
     if rule == "log-n":

@@ -51,6 +51,12 @@ def rope_pi(geom: Geometry, factor: float, seq_len: int | None = None):
     return base_inv_freq(geom.rotary_dim, geom.base) / factor, factor
 
 
+def rope_dynamic_pi(geom: Geometry, factor: float, seq_len: int | None = None):
+    """Dynamic PI (Section 3.3, the paper's Fig. 5): theta_d / s with s = max(1, l/L) per pass."""
+    s = dynamic_scale(seq_len, geom.original_ctx)
+    return base_inv_freq(geom.rotary_dim, geom.base) / s, s
+
+
 def ntk_base(base: float, factor: float, rotary_dim: int) -> float:
     """b' = b s^(|D|/(|D|-2)) (Eq. 16): the last pair is scaled like PI, the first is untouched."""
     return base * factor ** (rotary_dim / (rotary_dim - 2))
@@ -162,6 +168,7 @@ METHODS: dict[str, Method] = {
     for m in [
         Method("none", rope_none, summary="plain RoPE"),
         Method("pi", rope_pi, summary="Position Interpolation: theta/s"),
+        Method("dynamic-pi", rope_dynamic_pi, dynamic=True, summary="PI with s = max(1, l/L)"),
         Method("ntk", rope_ntk, summary="NTK-aware base change (Eq. 16)"),
         Method("dynamic-ntk", rope_dynamic_ntk, {"variant": "paper"}, dynamic=True,
                summary="NTK-aware with s = max(1, l/L), or transformers' form"),
