@@ -24,7 +24,8 @@ N_BOOT = 1000
 PAPER_NUMBERS = Path(__file__).with_name("paper_llama2.csv")
 METHOD_STYLE = {"none": ("black", "RoPE (no scaling)"), "pi": ("tab:blue", "PI"), "ntk": ("tab:orange", "NTK-aware"),
                 "yarn": ("tab:green", "YaRN"), "ntk-by-parts": ("tab:olive", "NTK-by-parts"),
-                "dynamic-ntk": ("tab:red", "Dynamic-NTK"), "dynamic-yarn": ("tab:purple", "Dynamic-YaRN")}
+                "dynamic-pi": ("tab:cyan", "Dynamic-PI"), "dynamic-ntk": ("tab:red", "Dynamic-NTK"),
+                "dynamic-yarn": ("tab:purple", "Dynamic-YaRN")}
 
 
 # ---------------------------------------------------------------- helpers
