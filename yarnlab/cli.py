@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "yarnlab.train.cli",
     "yarnlab.evaluate.cli",
     "yarnlab.figures.cli",
+    "yarnlab.claims.cli",
 ]
 
 
