@@ -55,7 +55,7 @@ def main() -> None:
         (n1, m1), (n2, m2) = sorted(d.items())[-2:]
         return math.log(m2 / m1) / math.log(n2 / n1)
 
-    report("memory", {"preset": args.preset, "peak_extra_mib": rows,
+    report("memory", {"preset": args.preset, "child_threads": 1, "peak_extra_mib": rows,
                       "loglog_slope_sdpa": slope(rows["sdpa"]), "loglog_slope_eager": slope(rows["eager"]),
                       "target": "sdpa slope ~1 (linear)"})
 

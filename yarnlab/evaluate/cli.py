@@ -65,7 +65,7 @@ def _common(p: argparse.ArgumentParser, corpus: bool = True) -> None:
     p.add_argument("--device", default=None, help="torch device (default: cuda if available, else cpu)")
     p.add_argument("--dtype", choices=("float32", "bfloat16", "float16", "float64"), default="float32")
     p.add_argument("--threads", type=int, help="torch CPU threads")
-    p.add_argument("--batch-tokens", type=int, default=16384, help="tokens per forward batch (default 16384)")
+    p.add_argument("--batch-tokens", type=int, default=4096, help="tokens per forward batch (default 4096)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_spec_arguments(p)
     p.set_defaults(method=None, factor=None)

@@ -142,13 +142,15 @@ def sliding_window_nll(
     window: int,
     stride: int = 256,
     bos_id: int | None = None,
-    batch_tokens: int = 16384,
+    batch_tokens: int = 4096,
     progress: bool = False,
 ) -> PerplexityResult:
     """Per-token NLL of ``docs`` (1-D token-id arrays/tensors) under ``model`` (module docstring).
 
-    ``batch_tokens`` bounds B * W per forward pass. The model is used as is (no grad, eval mode
-    is the caller's choice); its device is taken from its first parameter.
+    ``batch_tokens`` bounds B * W per forward pass (on CPU, a few thousand tokens keep the
+    activations in cache; larger batches were slower in ``benchmarks/bench_sliding_window.py``).
+    The model is used as is (no grad; eval mode is the caller's choice); its device is taken from
+    its first parameter.
     """
     import torch
     import torch.nn.functional as F
@@ -230,7 +232,7 @@ def protocol_perplexity(
     window: int | None = None,
     stride: int = 256,
     bos_id: int | None = None,
-    batch_tokens: int = 16384,
+    batch_tokens: int = 4096,
     progress: bool = False,
 ) -> dict[int, PerplexityResult]:
     """The paper's protocol (Section 4.3): keep documents of >= ``min_tokens`` tokens (default

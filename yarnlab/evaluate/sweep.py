@@ -59,7 +59,7 @@ def temperature_sweep(
     length: int,
     segment: int | None = None,
     apply: Callable | None = None,
-    batch_tokens: int = 16384,
+    batch_tokens: int = 4096,
     progress: bool = False,
 ) -> SweepResult:
     """Run the sweep (module docstring). ``apply(model, spec)`` installs a spec (default
