@@ -19,10 +19,11 @@ include: "workflows/rules/theory.smk"
 include: "workflows/rules/train.smk"
 include: "workflows/rules/evaluate.smk"
 include: "workflows/rules/figures.smk"
+include: "workflows/rules/claims.smk"
 
 
 rule paper_figs:
-    """Every figure and table (the CLAIMS.md generator will join here as a further input)."""
+    """Every figure and table, and paper_figs/CLAIMS.md (claims.json) that tests the paper's claims."""
     input:
         all_targets(),
     default_target: True

@@ -1,5 +1,7 @@
 # Paths, labels and the final targets, all computed from the config.
+import json
 import os
+import re
 R = config["results"]
 P = config["paper_figs"]
 SEEDS = config["seeds"]
@@ -32,9 +34,86 @@ def noft_labels(seed):
     return [f"{m}-s{fmt(s)}-noft-seed{seed}" for m in config["ppl"]["noft_methods"] for s in FT["scales"]]
 
 
+VAR = config["variants"]
+XB = config["extra_bases"]
+LONG = config["long_ppl"]
+CL = config["claims"]
+
+
+def split_seed(label):
+    """'yarn-s4-seed0' -> ('yarn-s4', '0')."""
+    m = re.fullmatch(r"(.+)-seed(\d+)", label)
+    if not m:
+        raise ValueError(f"model label {label!r}: expected <name>-seed<N>")
+    return m.group(1), m.group(2)
+
+
+def model_path(name, seed):
+    """The folder of model ``name`` (label without its seed): base, base-<corpus>, a variant or a
+    main fine-tune <method>-s<scale>."""
+    if name == "base":
+        return f"{R}/models/base-seed{seed}"
+    if name.startswith("base-"):
+        return f"{R}/models/bases/{name}-seed{seed}"
+    if name in VAR:
+        return f"{R}/models/variants/{name}-seed{seed}"
+    return f"{R}/models/{name}-seed{seed}"
+
+
 def model_dir(label):
-    """results/models/<label> for 'base-seedN' and '<method>-s<s>-seedN'."""
-    return f"{R}/models/{label}"
+    """The folder of model ``label`` = <name>-seed<N> (see model_path)."""
+    return model_path(*split_seed(label))
+
+
+def model_meta(name):
+    """(family, scale, corpus of its evaluation documents) of a model name: a variant or extra base with
+    its own corpus is evaluated on that corpus' held-out documents, every other model on data.corpus."""
+    if name == "base":
+        return "none", 1.0, D["corpus"]
+    if name.startswith("base-"):
+        return "none", 1.0, name[len("base-"):]
+    if name in VAR:
+        v = VAR[name]
+        return v["method"], float(v["scale"]), v.get("corpus", D["corpus"])
+    m = re.fullmatch(r"([a-z][a-z0-9-]*?)-s([0-9.]+)", name)
+    if not m:
+        raise ValueError(f"model {name!r}: not base, base-<corpus>, a variant or <method>-s<scale>")
+    return m.group(1), float(m.group(2)), D["corpus"]
+
+
+def docs_for(corpus):
+    """Evaluation documents of a corpus: the main set for data.corpus, else eval_docs-<corpus>."""
+    return DOCS if corpus == D["corpus"] else f"{R}/data/eval_docs-{corpus}.npz"
+
+
+def known_model(name):
+    """A model name the workflow can build (checked for variant inits and long_ppl models)."""
+    if name == "base" or name in VAR:
+        return True
+    if name.startswith("base-"):
+        return name[len("base-"):] in XB
+    m = re.fullmatch(r"([a-z][a-z0-9-]*?)-s([0-9.]+)", name)
+    return bool(m) and m.group(1) in FT["methods"] and float(m.group(2)) in [float(x) for x in FT["scales"]]
+
+
+for _name, _v in VAR.items():
+    if _name in [f"{m}-s{fmt(x)}" for m in FT["methods"] for x in FT["scales"]]:
+        raise ValueError(f"variants.{_name}: the name of a main fine-tune; choose another label")
+    if not known_model(_v["init"]):
+        raise ValueError(f"variants.{_name}.init: {_v['init']!r} is not a model of this config "
+                         f"(base, base-<extra_bases>, a variant, or <finetune.methods>-s<finetune.scales>)")
+for _name in LONG["models"]:
+    if not known_model(_name):
+        raise ValueError(f"long_ppl.models: {_name!r} is not a model of this config")
+for _role in ("fewer_steps", "transfer", "short_data", "paper_ramp"):
+    if CL[_role] is not None and CL[_role] not in VAR:
+        raise ValueError(f"claims.{_role}: {CL[_role]!r} is not one of the variants {sorted(VAR)}")
+if CL["corpus"] is not None:
+    for _k in ("yarn", "pi"):
+        if CL["corpus"][_k] not in VAR:
+            raise ValueError(f"claims.corpus.{_k}: {CL['corpus'][_k]!r} is not one of the variants {sorted(VAR)}")
+    if CL["corpus"]["corpus"] not in XB:
+        raise ValueError(f"claims.corpus.corpus: {CL['corpus']['corpus']!r} must be listed in extra_bases {XB}")
 
 
 FIGS = {
@@ -67,7 +146,11 @@ def family_targets(family):
 
 
 def all_targets():
-    return theory_targets() + [p for fam in FIGS for p in family_targets(fam)]
+    return theory_targets() + [p for fam in FIGS for p in family_targets(fam)] + claims_targets()
+
+
+def claims_targets():
+    return [f"{P}/CLAIMS.md", f"{P}/claims.json"]
 
 
 # ---- evaluation settings
@@ -118,3 +201,40 @@ def fig_outputs(prefix, caption, category):
             for p in products(prefix)]
 
 
+# ---- claims (workflows/rules/claims.smk)
+def _alternation(names):
+    """A wildcard constraint matching exactly these names (none: a pattern that never matches)."""
+    return "|".join(re.escape(n) for n in names) if names else "(?!x)x"
+
+
+def variant_args(name):
+    v = VAR[name]
+    scale = float(v["scale"])
+    seq_len = int(round(float(v.get("train_ctx", scale)) * L))
+    args = (f"--method {v['method']} --factor {scale:g} --seq-len {seq_len} --steps {v.get('steps', FT['steps'])} "
+            f"--corpus {v.get('corpus', FT['corpus'])} --batch-size {FT['batch_size']} --eval-every {FT['eval_every']} "
+            f"--eval-batches {FT['eval_batches']} --final-eval-chunks {FT['final_eval_chunks']}")
+    if v.get("ramp"):
+        args += f" --ramp {v['ramp']}"
+    return args
+
+
+def eval_args(name):
+    family, scale, _ = model_meta(name)
+    finetuned = 0 if family == "none" or name.endswith("-noft") else 1
+    return f"--family {family} --scale {scale:g} --finetuned {finetuned}"
+
+
+def claims_settings():
+    """What the generator needs to know about this run (it derives every input path from it)."""
+    return {"seed": S0, "original_ctx": L, "finetune": {k: FT[k] for k in ("methods", "scales", "steps", "corpus")},
+            "ppl": PPL, "sweep": {k: SW[k] for k in ("scales", "figure_scale")}, "dynamic": DYN,
+            "passkey": {k: PK[k] for k in ("models", "lengths", "candidates")}, "ablation": {"scale": AB["scale"]},
+            "variants": VAR, "extra_bases": XB, "long_ppl": LONG, "claims": CL, "data_corpus": D["corpus"]}
+
+
+def claims_inputs(wildcards=None):
+    """Every result file the generator reads (yarnlab.claims.inputs.required_inputs mirrors this)."""
+    from yarnlab.claims.inputs import required_inputs
+
+    return required_inputs(R, P, claims_settings())

@@ -4,6 +4,7 @@
 rule theory_tables:
     output:
         summary=f"{R}/theory/summary.json",
+        entropy=f"{R}/theory/entropy_invariant.csv",
         figs=expand(f"{R}/theory/figures/{{name}}.{{ext}}", name=THEORY_FIGS, ext=["png", "pdf"]),
     log:
         f"{R}/logs/theory_tables.log",

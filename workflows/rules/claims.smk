@@ -1,0 +1,143 @@
+# The paper's claims (paper_figs/CLAIMS.md): the extra models the claims need (bases on other
+# corpora, fine-tune variants from config `variants`), their evaluations, and the generator.
+if B["source"] == "pretrain":
+
+    rule extra_base_model:
+        output:
+            f"{R}/models/bases/base-{{corpus}}-seed{{seed}}/train_summary.json",
+            f"{R}/models/bases/base-{{corpus}}-seed{{seed}}/metrics.jsonl",
+        log:
+            f"{R}/logs/extra_base_model/{{corpus}}-seed{{seed}}.log",
+        wildcard_constraints:
+            corpus=_alternation(XB),
+        threads: THREADS
+        params:
+            out=lambda wildcards, output: os.path.dirname(output[0]),
+            args=f"--preset {B['preset']} --steps {B['steps']} --batch-size {B['batch_size']} "
+            f"--eval-every {B['eval_every']}",
+        conda:
+            ENV
+        shell:
+            "cmd='yarnlab train pretrain {params.args} --corpus {wildcards.corpus} --out {params.out} "
+            "--seed {wildcards.seed} --threads {threads} --no-progress --resume'; "
+            "$cmd > {log} 2>&1 || {{ [ $? -eq 2 ] && rm -rf {params.out}/checkpoints && $cmd >> {log} 2>&1; }}"
+
+
+rule variant_model:
+    input:
+        lambda wildcards: f"{model_path(VAR[wildcards.variant]['init'], wildcards.seed)}/train_summary.json",
+    output:
+        f"{R}/models/variants/{{variant}}-seed{{seed}}/train_summary.json",
+        f"{R}/models/variants/{{variant}}-seed{{seed}}/metrics.jsonl",
+    log:
+        f"{R}/logs/variant_model/{{variant}}-seed{{seed}}.log",
+    wildcard_constraints:
+        variant=_alternation(VAR),
+    threads: THREADS
+    params:
+        init=lambda wildcards, input: os.path.dirname(input[0]),
+        out=lambda wildcards, output: os.path.dirname(output[0]),
+        args=lambda wildcards: variant_args(wildcards.variant),
+    conda:
+        ENV
+    shell:
+        "cmd='yarnlab train finetune --base {params.init} {params.args} --out {params.out} "
+        "--seed {wildcards.seed} --threads {threads} --no-progress --resume'; "
+        "$cmd > {log} 2>&1 || {{ [ $? -eq 2 ] && rm -rf {params.out}/checkpoints && $cmd >> {log} 2>&1; }}"
+
+
+rule eval_documents_corpus:
+    output:
+        f"{R}/data/eval_docs-{{corpus}}.npz",
+    log:
+        f"{R}/logs/eval_documents/{{corpus}}.log",
+    wildcard_constraints:
+        corpus=_alternation([c for c in XB if c != D["corpus"]]),
+    params:
+        n_docs=D["n_docs"],
+        tokens=D["tokens"],
+    conda:
+        ENV
+    shell:
+        "python workflows/scripts/eval_docs.py --corpus {wildcards.corpus} --tokens {params.tokens} "
+        "--n-docs {params.n_docs} --out {output} > {log} 2>&1"
+
+
+rule ppl_variant:
+    """Perplexity of a variant or an extra base on its own corpus' documents, at ppl.lengths."""
+    input:
+        model=lambda wildcards: f"{model_path(wildcards.name, wildcards.seed)}/train_summary.json",
+        docs=lambda wildcards: docs_for(model_meta(wildcards.name)[2]),
+    output:
+        f"{R}/eval/variants/{{name}}-seed{{seed}}.csv",
+    log:
+        f"{R}/logs/ppl_variant/{{name}}-seed{{seed}}.log",
+    wildcard_constraints:
+        name=_alternation(list(VAR) + [f"base-{c}" for c in XB]),
+    threads: THREADS
+    params:
+        model=lambda wildcards, input: os.path.dirname(input.model),
+        lengths=csv(PPL["lengths"]),
+        meta=lambda wildcards: eval_args(wildcards.name),
+    conda:
+        ENV
+    shell:
+        "python workflows/scripts/eval_ppl.py --model {params.model} --docs {input.docs} --lengths {params.lengths} "
+        "--threads {threads} --label {wildcards.name} {params.meta} --out {output} > {log} 2>&1"
+
+
+rule ppl_long:
+    """Extrapolation beyond the trained s: the same documents at long_ppl.lengths."""
+    input:
+        model=lambda wildcards: f"{model_path(wildcards.name, wildcards.seed)}/train_summary.json",
+        docs=lambda wildcards: docs_for(model_meta(wildcards.name)[2]),
+    output:
+        f"{R}/eval/ppl_long/{{name}}-seed{{seed}}.csv",
+    log:
+        f"{R}/logs/ppl_long/{{name}}-seed{{seed}}.log",
+    wildcard_constraints:
+        name=_alternation(LONG["models"]),
+    threads: THREADS
+    params:
+        model=lambda wildcards, input: os.path.dirname(input.model),
+        lengths=csv(LONG["lengths"]),
+        meta=lambda wildcards: eval_args(wildcards.name),
+    conda:
+        ENV
+    shell:
+        "python workflows/scripts/eval_ppl.py --model {params.model} --docs {input.docs} --lengths {params.lengths} "
+        "--threads {threads} --label {wildcards.name} {params.meta} --out {output} > {log} 2>&1"
+
+
+rule claims_settings_file:
+    output:
+        f"{R}/claims/settings.json",
+    log:
+        f"{R}/logs/claims_settings.log",
+    params:
+        settings=json.dumps(claims_settings(), sort_keys=True),
+    conda:
+        ENV
+    shell:
+        "printf '%s\\n' '{params.settings}' > {output}.tmp && mv {output}.tmp {output} 2> {log}"
+
+
+rule claims:
+    """paper_figs/CLAIMS.md and claims.json: every claim's measurement, uncertainty and verdict."""
+    input:
+        settings=f"{R}/claims/settings.json",
+        results=claims_inputs(),
+        figures=[p for fam in FIGS for p in family_targets(fam) if p.endswith(".png")],
+    output:
+        md=report(f"{P}/CLAIMS.md", caption="../report/claims.rst", category="Claims"),
+        json=f"{P}/claims.json",
+    log:
+        f"{R}/logs/claims.log",
+    params:
+        results=lambda wildcards, input: os.path.dirname(os.path.dirname(input.settings)),
+        figs=lambda wildcards, output: os.path.dirname(output.md),
+    conda:
+        ENV
+    shell:
+        "yarnlab claims --results {params.results} --paper-figs {params.figs} --settings {input.settings} --out {output.md} "
+        "--json {output.json} > {log} 2>&1"
