@@ -131,6 +131,8 @@ rule claims:
     output:
         md=report(f"{P}/CLAIMS.md", caption="../report/claims.rst", category="Claims"),
         json=f"{P}/claims.json",
+        forest=report(f"{P}/claims_forest.png", caption="../report/claims.rst", category="Claims"),
+        forest_pdf=f"{P}/claims_forest.pdf",
     log:
         f"{R}/logs/claims.log",
     params:

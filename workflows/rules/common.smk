@@ -150,7 +150,7 @@ def all_targets():
 
 
 def claims_targets():
-    return [f"{P}/CLAIMS.md", f"{P}/claims.json"]
+    return [f"{P}/CLAIMS.md", f"{P}/claims.json", f"{P}/claims_forest.png", f"{P}/claims_forest.pdf"]
 
 
 # ---- evaluation settings
