@@ -82,6 +82,7 @@ def expected_products(paper_figs: Path) -> list[Path]:
     out += [paper_figs / f"{n}.{e}" for n in ("short_context", "passkey_summary", "temperature_fit_rules")
             for e in ("csv", "md")]
     out += [paper_figs / "theory" / f"{n}.png" for n in ("wavelengths", "entropy", "ramp_tiny", "ramp_llama2")]
+    out += [paper_figs / n for n in ("CLAIMS.md", "claims.json", "claims_forest.png", "claims_forest.pdf")]
     return out
 
 
