@@ -15,9 +15,9 @@ CONFIGS = sorted((ROOT / "workflows" / "config").glob("*.yaml"))
 
 
 def dry(config: Path, tmp_path: Path, *extra: str):
-    return subprocess.run([sys.executable, "-m", "snakemake", "-n", "--nolock", "paper_figs", "--configfile", str(config),
-                           "--config", f"results={tmp_path}/r", f"paper_figs={tmp_path}/p", *extra],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    args = [sys.executable, "-m", "snakemake", "-n", "--nolock", "paper_figs", "--configfile", str(config),
+            "--config", f"results={tmp_path}/r", f"paper_figs={tmp_path}/p", *extra]
+    return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.stem)
