@@ -128,5 +128,7 @@ def test_segments_and_protocol():
 def test_bad_input_raises_usage_error():
     with pytest.raises(UsageError, match="stride"):
         plan_windows(100, 32, 64)
+    with pytest.raises(UsageError, match="no token to score"):
+        sliding_window_nll(tiny_llama(), [np.array([5])], 8, 4)
     with pytest.raises(UsageError, match="min_tokens"):
         protocol_perplexity(None, random_docs([10]), [32])

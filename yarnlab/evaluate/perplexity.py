@@ -166,6 +166,8 @@ def sliding_window_nll(
         for begin, end, tb in plan_windows(len(d), window, stride, bos):
             groups[(end - begin, end - tb)].append((i, begin, end, tb))
     total = sum(len(g) for g in groups.values())
+    if total == 0:
+        raise UsageError("docs: no token to score (documents need >= 2 tokens, or 1 with a BOS token)")
     windows = []
     bar = _progress(total, progress, "windows")
     with torch.inference_mode():
