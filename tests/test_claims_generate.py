@@ -296,3 +296,45 @@ def test_cli_missing_settings_is_a_usage_error(tmp_path):
         )
         == 2
     )
+
+
+def test_passkey_without_base_retrieval_is_inconclusive(tmp_path):
+    """If the base model cannot retrieve within L, a failing extended model says nothing about the claim."""
+    res, figs, st = make_tree(tmp_path)
+    paths = input_paths(res, figs, st)
+    for label in st["passkey"]["models"]:
+        write_table(
+            paths[f"passkey:{label}"],
+            [
+                {"label": label, "length": n, "trial": j, "exact": 0, "ranked": 0}
+                for n in (16, 32)
+                for j in range(40)
+            ],
+            {},
+        )
+    c9 = _claim(build(res, figs, st), "9")
+    assert not c9["powered"] and c9["verdict"] == S.INCONCLUSIVE
+    assert all(r["verdict"] == S.FAILS for r in c9["measurements"] if r["label"] != "base")
+
+
+def test_verdict_rules():
+    e = S.Estimate
+    assert S.verdict_better(e(-0.1, -0.2, -0.01, 10)) == S.HOLDS
+    assert S.verdict_better(e(0.1, 0.01, 0.2, 10)) == S.FAILS
+    assert S.verdict_better(e(0.0, -0.1, 0.1, 10)) == S.INCONCLUSIVE
+    assert S.verdict_noninferior(e(0.01, 0.0, 0.015, 10), 0.02) == S.HOLDS
+    assert S.verdict_noninferior(e(0.05, 0.03, 0.07, 10), 0.02) == S.FAILS
+    assert S.verdict_noninferior(e(0.02, 0.0, 0.04, 10), 0.02) == S.INCONCLUSIVE
+    assert S.aggregate([S.HOLDS, S.HOLDS]) == S.HOLDS
+    assert S.aggregate([S.HOLDS, S.FAILS]) == S.PARTLY
+    assert S.aggregate([S.INCONCLUSIVE, S.FAILS]) == S.INCONCLUSIVE
+    with pytest.raises(Exception, match="unknown"):
+        S.aggregate(["maybe"])
+
+
+def test_paired_interval_covers_a_known_shift():
+    rng = np.random.default_rng(1)
+    a = {i: 1.0 + rng.normal() for i in range(200)}
+    b = {i: a[i] - 0.05 + 0.01 * rng.normal() for i in range(200)}
+    est = S.paired(a, b, n_boot=500)
+    assert est.low < 0.05 < est.high and est.high - est.low < 0.01

@@ -111,7 +111,7 @@ rule ppl_long:
 
 rule claims_settings_file:
     output:
-        f"{R}/claims/settings.json",
+        f"{P}/claims_settings.json",
     log:
         f"{R}/logs/claims_settings.log",
     params:
@@ -125,7 +125,8 @@ rule claims_settings_file:
 rule claims:
     """paper_figs/CLAIMS.md and claims.json: every claim's measurement, uncertainty and verdict."""
     input:
-        settings=f"{R}/claims/settings.json",
+        settings=f"{P}/claims_settings.json",
+        docs=DOCS,  # {results}/data/eval_docs.npz: locates the results directory
         results=claims_inputs(),
         figures=[p for fam in FIGS for p in family_targets(fam) if p.endswith(".png")],
     output:
@@ -136,7 +137,7 @@ rule claims:
     log:
         f"{R}/logs/claims.log",
     params:
-        results=lambda wildcards, input: os.path.dirname(os.path.dirname(input.settings)),
+        results=lambda wildcards, input: os.path.dirname(os.path.dirname(input.docs)),
         figs=lambda wildcards, output: os.path.dirname(output.md),
     conda:
         ENV

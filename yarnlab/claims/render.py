@@ -93,7 +93,13 @@ def _section(c: dict, level: str) -> list[str]:
         out += [
             f"Fit sqrt(1/t*) = a ln s + b over {f['n_docs']} documents: a = {n(f['a'])} "
             f"[{n(f['a_ci'][0])}, {n(f['a_ci'][1])}], b = {n(f['b'])} [{n(f['b_ci'][0])}, {n(f['b_ci'][1])}]; "
-            f"(0.1, 1) inside both intervals: **{'yes' if f['paper_inside'] else 'no'}**.",
+            f"(0.1, 1) inside both intervals: **{'yes' if f['paper_inside'] else 'no'}**."
+            + (
+                " Some optima lie on the edge of the m grid (bounds, not optima), so the fit is biased; "
+                "widen `sweep.grid`."
+                if f.get("edge")
+                else ""
+            ),
             "",
             "| s | m* [95% CI] | 0.1 ln s + 1 | paper inside CI | argmin at grid edge |",
             "|---|---|---|---|---|",
@@ -137,14 +143,14 @@ def _section(c: dict, level: str) -> list[str]:
         if c.get("steps_to_target"):
             out += [
                 "",
-                "Steps to reach PI's final held-out bits/byte (main runs; one held-out estimate per evaluation "
+                "Steps to reach PI's last periodic held-out bits/byte (main runs; one held-out estimate per evaluation "
                 "step, so no interval):",
                 "",
-                "| s | PI final bpb | PI first step at it | YaRN first step at it | ratio |",
+                "| s | PI last bpb | PI first step at it | YaRN first step at it | ratio |",
                 "|---|---|---|---|---|",
             ]
             out += [
-                f"| {n(p['s'])} | {n(p['pi_final_heldout_bpb'])} | {n(p['pi_first_step_at_target'])} | "
+                f"| {n(p['s'])} | {n(p['pi_last_heldout_bpb'])} | {n(p['pi_first_step_at_target'])} | "
                 f"{n(p['yarn_first_step_at_target'])} | {n(p['steps_ratio'])} |"
                 for p in c["steps_to_target"]
             ]
@@ -267,6 +273,8 @@ def forest(doc: dict, out_prefix: str) -> list[str]:
             if not ratio:
                 continue
             what = r.get("what") or f"{r['label']}: PPL({r['length']}) / PPL(sL)"
+            if "base PPL" in what:
+                continue  # the no-scaling blow-up (claim 1 form) has its own figure and dwarfs the rest
             rows.append((f"[{c['id']}] {what} @ {r['length']}", ratio, r["verdict"]))
     fig, ax = plt.subplots(figsize=(9, 0.28 * max(4, len(rows)) + 1.2))
     for i, (_label, ratio, v) in enumerate(rows):
@@ -284,7 +292,7 @@ def forest(doc: dict, out_prefix: str) -> list[str]:
     ax.set_yticks(range(len(rows)), [r[0] for r in rows][::-1], fontsize=6)
     ax.set_xscale("log")
     ax.set_xlabel("perplexity ratio (paired over documents, 95% bootstrap CI)")
-    ax.set_title("Variant comparisons of CLAIMS.md (green holds, red does not hold, gray inconclusive)")
+    ax.set_title("Paired comparisons of CLAIMS.md (colour: verdict of each comparison)")
     for v, col in COLORS.items():
         ax.plot([], [], "o", color=col, label=v)
     ax.legend(fontsize=6, loc="best")
