@@ -359,17 +359,17 @@ def claim5(res: Results) -> dict:
     v = res.settings["variants"][name]
     s = float(v["scale"])
     full = f"yarn-s{fmt(s)}"
-    rows = [
-        _cmp(
-            res,
-            name,
-            full,
-            n,
-            "noninferior",
-            f"{name} ({v.get('steps')} steps from {v['init']}) / {full} "
-            f"({res.settings['finetune']['steps']} steps from base)",
+    if f"ppl:{full}" in res.paths:  # the same s fine-tuned from the base for the full steps
+        ref, ref_s, what = full, s, f"{full} ({res.settings['finetune']['steps']} steps from base)"
+    else:  # no such model in this config (gpu-llama2: s = 32 only by transfer): compare with the start
+        ref, ref_s, what = (
+            v["init"],
+            float(res.settings["variants"].get(v["init"], {}).get("scale", v["init"].rsplit("-s", 1)[-1])),
+            f"{v['init']} (the starting checkpoint)",
         )
-        for n in _within(res, name, s)
+    rows = [
+        _cmp(res, name, ref, n, "noninferior", f"{name} ({v.get('steps')} steps from {v['init']}) / {what}")
+        for n in _within(res, name, min(s, ref_s))
         if n >= res.L
     ]
     fs = cl.get("fewer_steps")
@@ -388,11 +388,11 @@ def claim5(res: Results) -> dict:
         "measurements": rows,
         "verdict": S.aggregate(prim),
         "criterion": f"continuing {v['init']} at s = {fmt(s)} for {v.get('steps')} steps is no worse than "
-        f"{res.settings['finetune']['steps']} steps from the base (paired CI upper end <= "
-        f"{res.margin} nats/token at lengths L..sL); supporting: better than the same steps from base",
+        f"{what} (paired CI upper end <= {res.margin} nats/token at lengths L..sL); supporting: better than "
+        "the same steps from base",
         "figures": ["claims_forest.png"],
         "rules": ["variant_model", "ppl_variant"],
-        "sources": res.src(f"variant:{name}", f"ppl:{full}"),
+        "sources": [res.paths[k] for k in [f"variant:{name}"] + res.ppl_rows(ref)[1]],
     }
 
 
@@ -735,7 +735,7 @@ def q_extrapolation(res: Results) -> dict:
         "significantly worse. Verdict over the main YaRN fine-tunes",
         "figures": ["ppl_vs_context.png", "claims_forest.png"],
         "rules": ["ppl_finetuned", "ppl_long"],
-        "sources": sorted({p for k, p in res.paths.items() if k.startswith(("ppl:", "long:"))}),
+        "sources": sorted({res.paths[k] for lb in labels for k in res.ppl_rows(lb)[1]}),
     }
 
 
