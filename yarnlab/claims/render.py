@@ -14,6 +14,7 @@ from yarnlab.claims.stats import FAILS, HOLDS, INCONCLUSIVE, PARTLY
 
 FOREST_IDS = ("3", "4", "5", "Q2", "Q3", "Q5")
 RUN = "snakemake --cores all paper_figs"
+RUN_FULL = "snakemake --cores all paper_figs --configfile workflows/config/claims-full.yaml"
 COLORS = {HOLDS: "tab:green", PARTLY: "tab:olive", FAILS: "tab:red", INCONCLUSIVE: "tab:gray"}
 
 
@@ -211,11 +212,13 @@ def _section(c: dict, level: str) -> list[str]:
     else:
         out += _rows_table(c["measurements"])
     figs = ", ".join(f"[{f}]({f})" for f in c["figures"])
+    cmd = RUN_FULL if c["id"] == "Q5" else RUN
+    rules = ", ".join(f"`{r}`" for r in c["rules"])
     out += [
         "",
         f"**Figures:** {figs}",
         "",
-        f"**Made by:** `{RUN}` (rules: {', '.join(f'`{r}`' for r in c['rules'])}, then `claims`)",
+        f"**Made by:** `{cmd}` (rules: {rules}, then `claims`)",
         "",
         "**Inputs:** " + ", ".join(f"`{p}`" for p in c["sources"]),
         "",
