@@ -32,6 +32,7 @@ def _run(args) -> int:
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
     with os.fdopen(fd, "w") as fh:
         fh.write(markdown(doc))
+    os.chmod(tmp, 0o644)
     os.replace(tmp, out)
     json_path = Path(args.json) if args.json else out.with_suffix(".json")
     write_json(

@@ -308,6 +308,7 @@ def forest(doc: dict, out_prefix: str) -> list[str]:
         fd, tmp = tempfile.mkstemp(dir=out_p.parent, prefix=f".{out_p.name}.", suffix=f".{ext}")
         os.close(fd)
         fig.savefig(tmp, dpi=110, bbox_inches="tight", format=ext)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, f"{out_prefix}.{ext}")
         written.append(f"{out_prefix}.{ext}")
     plt.close(fig)
