@@ -24,7 +24,7 @@ from torch import nn
 
 from yarnlab.errors import UsageError
 from yarnlab.model.rotary import YarnlabRotaryEmbedding
-from yarnlab.rope.hf import hf_supported, spec_from_hf_config, spec_to_hf
+from yarnlab.rope.hf import hf_supported, partial_factor, spec_from_hf_config, spec_to_hf
 from yarnlab.rope.spec import RopeSpec
 
 YARNLAB_NOTE = ("yarnlab-only scaling: transformers has no equivalent of this spec, so rope_parameters holds "
@@ -102,7 +102,7 @@ def _write_config(config, spec: RopeSpec) -> None:
     else:
         rope: dict[str, Any] = {"rope_type": "default", "rope_theta": spec.base}
         if spec.rotary_dim is not None:
-            rope["partial_rotary_factor"] = spec.rotary_dim / spec.head_dim
+            rope["partial_rotary_factor"] = partial_factor(spec.rotary_dim, spec.head_dim)
         config.rope_parameters = rope
         config.max_position_embeddings = spec.extended_ctx
         config.yarnlab_rope = spec.to_dict()

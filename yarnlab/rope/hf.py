@@ -29,6 +29,7 @@ frequencies and attention factor; :func:`hf_supported` says whether that exists.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from yarnlab.errors import UsageError
@@ -130,8 +131,6 @@ def read_hf_config(config: dict[str, Any]) -> tuple[RopeSpec, list[str]]:
 
 def partial_factor(rotary_dim: int, head_dim: int) -> float:
     """The float f with int(head_dim * f) == rotary_dim, as transformers truncates (62/94 * 94 = 61.99...)."""
-    import math
-
     f = rotary_dim / head_dim
     while int(head_dim * f) < rotary_dim:
         f = math.nextafter(f, math.inf)

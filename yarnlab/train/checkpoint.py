@@ -1,6 +1,6 @@
 """Resumable checkpoints, written atomically (temporary file + ``os.replace``).
 
-A checkpoint ``<out>/checkpoints/step-XXXXXXX.pt`` holds the model and optimizer state, the
+A checkpoint ``<out>/checkpoints/step-<7-digit step>.pt`` holds the model and optimizer state, the
 scheduler state, the step, the token count and every RNG state (Python, NumPy, torch CPU and
 CUDA). Restoring it and running on gives bit-identical weights to an uninterrupted run on CPU
 (threads fixed; the data order is a function of (seed, step)).
