@@ -5,8 +5,8 @@ import json
 import pytest
 
 from yarnlab.cli import main
+from yarnlab.io import read_table, write_table
 from yarnlab.theory import figures
-from yarnlab.theory.provenance import read_table, write_table
 
 FAST = ["--geometries", "llama2,tiny", "--scales", "2,16", "--sigmas", "2", "--n-boot", "50",
         "--entropy-scales", "2,16", "--similarity-scales", "2"]
@@ -26,7 +26,8 @@ def test_tables_and_provenance(theory_out):
         assert rows, name
         prov = json.loads((theory_out / f"{name}.csv.provenance.json").read_text())
         assert prov["package"] == "yarnlab" and prov["version"] and prov["rows"] == len(rows)
-        assert prov["parameters"]["scales"] == [2.0, 16.0] and "git_revision" in prov
+        assert prov["parameters"]["scales"] == [2.0, 16.0] and "git_revision" in prov and "git_dirty" in prov
+        assert (theory_out / f"{name}.csv").stat().st_mode & 0o777 == 0o644
     summary = json.loads((theory_out / "summary.json").read_text())
     assert summary["derivations_all_hold"] is True
     assert summary["llama2"]["pairs_lambda_gt_L"] == 18
@@ -84,7 +85,7 @@ def test_theory_layer_never_imports_torch():
     import subprocess
     import sys
 
-    code = ("import sys, yarnlab.theory.run, yarnlab.theory.cli; "
+    code = ("import sys, yarnlab.io, yarnlab.theory.run, yarnlab.theory.cli; "
             "print(','.join(m for m in ('torch', 'transformers') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == ""

@@ -38,7 +38,7 @@ def test_training_lowers_the_loss_and_writes_its_outputs(tmp_path):
     assert 0 < summary["heldout_bpb"] < 8.5
     assert [p.name for p in sorted((tmp_path / "checkpoints").iterdir())] == ["step-0000020.pt", "step-0000030.pt"]
     assert (tmp_path / "model.safetensors").is_file()
-    assert json.loads((tmp_path / "train_summary.json").read_text())["provenance"]["seed"] == 0
+    assert json.loads((tmp_path / "train_summary.json").read_text())["provenance"]["parameters"]["seed"] == 0
     with pytest.raises(UsageError, match="--resume"):
         train(build_model(SMALL), ChunkStream(TEXT, 32), None, cfg, tmp_path, progress=False)
     # --resume with nothing to resume from starts afresh (old metrics are not appended to)

@@ -1,7 +1,7 @@
 """Glue shared by the workflow scripts: documents, models with a spec, tidy result tables.
 
 Every script is a thin command line around one yarnlab library call; results are written with
-:func:`yarnlab.theory.provenance.write_table` (atomic CSV + ``.provenance.json`` sidecar).
+:func:`yarnlab.io.write_table` (atomic CSV + ``.provenance.json`` sidecar).
 """
 
 from __future__ import annotations
@@ -58,6 +58,6 @@ def spec_for(model_dir: str, method: str, factor: float | None = 1.0, params: di
 
 
 def write(path: str, rows: list[dict], params: dict) -> None:
-    from yarnlab.theory.provenance import write_table
+    from yarnlab.io import write_table
 
     write_table(path, rows, params)

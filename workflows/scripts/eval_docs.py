@@ -9,8 +9,6 @@ Pieces are taken round-robin over documents so that every held-out document cont
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 
 import numpy as np
 
@@ -55,11 +53,10 @@ def main() -> None:
         k += 1
     if len(pieces) < a.n_docs:
         raise SystemExit(f"n_docs: only {len(pieces)} pieces of {a.tokens} tokens are available")
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(a.out) or ".", suffix=".npz")
-    os.close(fd)
-    np.savez(tmp, **{f"doc{i}": d for i, d in enumerate(pieces)})
-    os.replace(tmp, a.out)
-    from yarnlab.theory.provenance import provenance, write_json
+    from yarnlab.io import atomic_path, provenance, write_json
+
+    with atomic_path(a.out, suffix=".npz") as tmp:  # np.savez appends .npz to other names
+        np.savez(tmp, **{f"doc{i}": d for i, d in enumerate(pieces)})
 
     write_json(a.out + ".provenance.json", provenance(vars(a), source=source, n_docs=len(pieces)))
 

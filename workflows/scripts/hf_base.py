@@ -15,7 +15,7 @@ def main() -> None:
     a = p.parse_args()
     from huggingface_hub import snapshot_download
 
-    from yarnlab.theory.provenance import provenance, write_json
+    from yarnlab.io import provenance, write_json
 
     path = snapshot_download(a.repo, local_dir=a.out, allow_patterns=["*.json", "*.safetensors", "*.model"])
     Path(a.out, "metrics.jsonl").touch()

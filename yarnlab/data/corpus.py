@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import os
 import re
 import sysconfig
 from pathlib import Path
 
 from yarnlab.errors import UsageError
+from yarnlab.io import write_json
 
 BUILTIN_CORPORA = ("prose", "code")
 DEFAULT_SUFFIXES = (".txt", ".md", ".rst", ".py", ".tex", ".c", ".h")
@@ -175,17 +175,8 @@ def split_corpus(corpus: Corpus, heldout_fraction: float = 0.1, seed: int = 0) -
                  heldout_fraction, seed)
 
 
-def write_json_atomic(path: str | os.PathLike, obj) -> None:
-    """Write JSON to a temporary file beside ``path`` and ``os.replace`` it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(obj, indent=1, sort_keys=True) + "\n")
-    os.replace(tmp, path)
-
-
 def write_manifest(split: Split, path: str | os.PathLike) -> dict:
     """Save the split's manifest (file, group, bytes, sha256 of every document) atomically."""
     manifest = split.manifest()
-    write_json_atomic(path, manifest)
+    write_json(path, manifest, sort_keys=True, indent=1)
     return manifest

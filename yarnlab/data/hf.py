@@ -102,17 +102,15 @@ def export_documents(docs: list[TextDocument], out_dir: str | os.PathLike) -> di
     ``manifest.json`` (file, bytes, sha256); the folder is then an ordinary directory corpus."""
     from pathlib import Path
 
-    from yarnlab.data.corpus import write_json_atomic
+    from yarnlab.io import atomic_write_bytes, write_json
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     for doc in docs:
         path = out / (doc.name.replace("/", "__") + ".txt")
-        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-        tmp.write_bytes(doc.data)
-        os.replace(tmp, path)
+        atomic_write_bytes(path, doc.data)
         rows.append({**doc.manifest_row(), "file": path.name, "source": doc.name})
     manifest = {"documents": rows}
-    write_json_atomic(out / "manifest.json", manifest)
+    write_json(out / "manifest.json", manifest, sort_keys=True, indent=1)
     return manifest

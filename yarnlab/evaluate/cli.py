@@ -106,7 +106,7 @@ def _setup(args):
                               rotary_dim=geom.rotary_dim)
         apply_scaling(model, spec)
     encode, tokenizer_name = _tokenizer(args.model)
-    from yarnlab.theory.provenance import provenance
+    from yarnlab.io import provenance
 
     record = provenance(_params(args), model=str(args.model), spec=spec.to_dict(), seed=args.seed,
                         tokenizer=tokenizer_name, torch=torch.__version__, device=str(device))
@@ -177,7 +177,7 @@ def _documents(args, encode) -> tuple[list, dict]:
 def _write(out_dir, name: str, rows: list[dict], record: dict) -> str:
     from pathlib import Path
 
-    from yarnlab.theory.provenance import write_table
+    from yarnlab.io import write_table
 
     path = Path(out_dir) / name
     write_table(path, rows, record["parameters"], record=record)

@@ -90,10 +90,6 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_extend(args: argparse.Namespace) -> int:
-    import os
-    import shutil
-    import tempfile
-
     from yarnlab.errors import UsageError
     from yarnlab.rope.cli import spec_from_args
 
@@ -101,25 +97,19 @@ def _cmd_extend(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists():
         raise UsageError(f"OUT: {out} already exists (choose a new directory)")
+    from yarnlab.io import atomic_path, provenance, write_json
     from yarnlab.model.patch import apply_scaling, load_model, original_config
     from yarnlab.rope.hf import read_hf_config
-    from yarnlab.theory.provenance import provenance, write_json
 
     model = load_model(src, reapply=False)
     geom, _ = read_hf_config({k: v for k, v in original_config(model).items() if k != "yarnlab_rope"})
     spec = spec_from_args(args, head_dim=geom.head_dim, base=geom.base, original_ctx=geom.original_ctx,
                           rotary_dim=geom.rotary_dim)
     apply_scaling(model, spec)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
-    try:
+    with atomic_path(out) as tmp:  # the whole checkpoint folder appears at once
         model.save_pretrained(tmp)
         write_json(tmp / "yarnlab_extend.provenance.json",
                    provenance({"source": str(args.path), "spec": spec.to_dict()}))
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     print(f"wrote {out} ({spec.method}, s = {spec.factor:g}, L = {spec.original_ctx})")
     return 0
 

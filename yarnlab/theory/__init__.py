@@ -10,6 +10,5 @@ matplotlib; never torch). Frequencies come from the core :mod:`yarnlab.rope`.
   (Gaussian-logit model, or logits from a real model).
 - :mod:`~yarnlab.theory.fit`: fitting temperature rules to measured optima with bootstrap CIs.
 - :mod:`~yarnlab.theory.figures`: figures drawn from result tables only.
-- :mod:`~yarnlab.theory.provenance`: atomic CSV/JSON writes with provenance sidecars.
 - :mod:`~yarnlab.theory.run` / :mod:`~yarnlab.theory.cli`: the ``yarnlab theory`` command.
 """

@@ -1,5 +1,5 @@
 """Theory figures. Each function takes result tables (lists of row dicts, as written by the analyses
-and read back with :func:`yarnlab.theory.provenance.read_table`), never recomputes an analysis, and
+and read back with :func:`yarnlab.io.read_table`), never recomputes an analysis, and
 writes ``<stem>.png`` and ``<stem>.pdf``. Returns the two paths.
 """
 
@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from yarnlab.errors import UsageError  # noqa: E402
+from yarnlab.io import atomic_path  # noqa: E402
 
 METHOD_LABELS = {"none": "RoPE (none)", "pi": "PI", "ntk": "NTK-aware", "yarn": "YaRN / NTK-by-parts",
                  "llama3": "Llama 3.1", "ntk-by-parts": "NTK-by-parts", "dynamic-ntk": "Dynamic NTK",
@@ -24,8 +25,9 @@ def _save(fig, stem: str | Path) -> list[Path]:
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = [stem.with_suffix(".png"), stem.with_suffix(".pdf")]
-    fig.savefig(paths[0], dpi=130, bbox_inches="tight")
-    fig.savefig(paths[1], bbox_inches="tight")
+    for path, dpi in zip(paths, (130, "figure")):
+        with atomic_path(path, suffix=path.suffix) as tmp:
+            fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
     plt.close(fig)
     return paths
 

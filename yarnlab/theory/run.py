@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 
 from yarnlab.errors import UsageError
+from yarnlab.io import provenance, read_table, write_json, write_table
 from yarnlab.rope.methods import Geometry
 from yarnlab.theory import entropy, figures, fit, ramp, similarity, symbolic, wavelength
-from yarnlab.theory.provenance import provenance, read_table, write_json, write_table
 
 ENTROPY_SCALES = (2, 4, 8, 16, 32, 64)
 

@@ -17,8 +17,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
-import subprocess
 import time
 from pathlib import Path
 
@@ -26,9 +24,9 @@ import torch
 import torch.nn.functional as F
 
 from yarnlab.data.chunks import IGNORE, ChunkStream
-from yarnlab.data.corpus import write_json_atomic
 from yarnlab.data.tokenizer import BYTE_VOCAB
 from yarnlab.errors import UsageError
+from yarnlab.io import atomic_files, atomic_write_text, provenance, write_json
 from yarnlab.train import checkpoint as ckpt
 from yarnlab.train import distributed as D
 from yarnlab.train.config import TrainConfig
@@ -36,21 +34,6 @@ from yarnlab.train.config import TrainConfig
 # settings that may change between a run and its resumption (they do not change the weights)
 _RESUME_FREE = {"threads", "log_every", "eval_every", "eval_batches", "final_eval_chunks",
                 "checkpoint_every", "keep_checkpoints"}
-
-
-def provenance(seed: int, extra: dict | None = None) -> dict:
-    """Package version, git revision (when run inside a checkout), torch/transformers versions."""
-    import transformers
-
-    from yarnlab import __version__
-
-    try:
-        rev = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,
-                             cwd=Path(__file__).parent).stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        rev = None
-    return {"yarnlab": __version__, "git_revision": rev, "torch": torch.__version__,
-            "transformers": transformers.__version__, "seed": seed, **(extra or {})}
 
 
 def next_token_loss(logits: torch.Tensor, labels: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
@@ -119,20 +102,13 @@ def _truncate_metrics(path: Path, step: int) -> None:
     if not path.exists():
         return
     keep = [ln for ln in path.read_text().splitlines() if ln.strip() and json.loads(ln)["step"] <= step]
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(ln + "\n" for ln in keep))
-    os.replace(tmp, path)
+    atomic_write_text(path, "".join(ln + "\n" for ln in keep))
 
 
 def save_hf_atomic(model, out: Path, state_dict: dict | None = None) -> None:
-    """``save_pretrained`` into a temporary folder, then ``os.replace`` each file into ``out``."""
-    tmp = out / f".final.tmp{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    model.save_pretrained(tmp, state_dict=state_dict)
-    for f in tmp.iterdir():
-        os.replace(f, out / f.name)
-    tmp.rmdir()
+    """``save_pretrained`` into a temporary folder, then move each file atomically into ``out``."""
+    with atomic_files(out) as tmp:
+        model.save_pretrained(tmp, state_dict=state_dict)
 
 
 def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, cfg: TrainConfig,
@@ -257,10 +233,11 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
     summary = {"steps": step, "tokens": tokens, "final_train_loss": row.get("loss"),
                "tokens_per_s_this_run": (tokens - tokens0) / max(train_time, 1e-9),
                "train_seconds_this_run": train_time, "world_size": ctx.world_size,
-               **final_eval, "config": cfg.to_dict(), "provenance": provenance(cfg.seed, meta)}
+               **final_eval, "config": cfg.to_dict(),
+               "provenance": provenance({"seed": cfg.seed, **(meta or {})})}
     if ctx.is_main:
         log({"step": step, "final": True, **final_eval})
         save_hf_atomic(model, out, final_sd if (ctx.active and cfg.strategy == "fsdp") else None)
-        write_json_atomic(out / "train_summary.json", summary)
+        write_json(out / "train_summary.json", summary, sort_keys=True, indent=1)
     D.barrier(ctx)
     return summary

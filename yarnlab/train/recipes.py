@@ -11,8 +11,9 @@ import os
 from pathlib import Path
 
 from yarnlab.data.chunks import ChunkStream
-from yarnlab.data.corpus import Split, load_corpus, split_corpus, write_json_atomic, write_manifest
+from yarnlab.data.corpus import Split, load_corpus, split_corpus, write_manifest
 from yarnlab.errors import UsageError
+from yarnlab.io import write_json
 from yarnlab.train.config import TrainConfig, pretrain_config
 
 
@@ -105,7 +106,7 @@ def finetune(base: str | os.PathLike, method: str, factor: float, corpus: str, o
     _write_inputs(out, split)
     if tokenizer is not None and D.current().is_main:
         tokenizer.save_pretrained(str(out))
-    write_json_atomic(out / "rope_spec.json", spec.to_dict())
+    write_json(out / "rope_spec.json", spec.to_dict(), sort_keys=True, indent=1)
     meta = {"scenario": "finetune", "base": str(base), "corpus": corpus, "spec": spec.to_dict(),
             "manifest": "manifest.json"}
     return _run(model, train_s, held_s, cfg, out, resume, progress, meta)
