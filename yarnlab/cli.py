@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         rc = args.func(args)
     except UsageError as exc:
         print(f"yarnlab {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        return getattr(exc, "exit_code", 2)  # 3: StaleCheckpoint
     return int(rc or 0)
 
 

@@ -21,3 +21,13 @@ class SpecError(UsageError):
         self.problems = list(problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"invalid {context} ({len(self.problems)} problem(s)):\n{lines}")
+
+
+class StaleCheckpoint(UsageError):
+    """``--resume`` found checkpoints written under other settings (they were left untouched).
+
+    The command line exits with :attr:`exit_code` 3, distinct from every other usage error (2), so
+    a caller may move the checkpoints aside (``--set-aside-stale``) on this signal and on no other.
+    """
+
+    exit_code = 3

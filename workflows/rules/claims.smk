@@ -18,9 +18,8 @@ if B["source"] == "pretrain":
         conda:
             ENV
         shell:
-            "cmd='yarnlab train pretrain {params.args} --corpus {wildcards.corpus} --out {params.out} "
-            "--seed {wildcards.seed} --threads {threads} --no-progress --resume'; "
-            "$cmd > {log} 2>&1 || {{ [ $? -eq 2 ] && rm -rf {params.out}/checkpoints && $cmd >> {log} 2>&1; }}"
+            "yarnlab train pretrain {params.args} --corpus {wildcards.corpus} --out {params.out} "
+            "--seed {wildcards.seed} --threads {threads} --no-progress --resume --set-aside-stale > {log} 2>&1"
 
 
 rule variant_model:
@@ -41,9 +40,8 @@ rule variant_model:
     conda:
         ENV
     shell:
-        "cmd='yarnlab train finetune --base {params.init} {params.args} --out {params.out} "
-        "--seed {wildcards.seed} --threads {threads} --no-progress --resume'; "
-        "$cmd > {log} 2>&1 || {{ [ $? -eq 2 ] && rm -rf {params.out}/checkpoints && $cmd >> {log} 2>&1; }}"
+        "yarnlab train finetune --base {params.init} {params.args} --out {params.out} "
+        "--seed {wildcards.seed} --threads {threads} --no-progress --resume --set-aside-stale > {log} 2>&1"
 
 
 rule eval_documents_corpus:

@@ -1,7 +1,10 @@
 # Models: the base model (tiny: pretrained here; hf: a downloaded checkpoint) and the fine-tuned
 # extensions over method x scale x seed. Every training job resumes from its newest checkpoint, so
-# `snakemake --rerun-incomplete` continues an interrupted run (a checkpoint written under other
-# settings is discarded: the loop refuses it with exit code 2).
+# `snakemake --rerun-incomplete` continues an interrupted run. A checkpoint written under other
+# settings is moved aside, never deleted: the loop signals it (exit code 3 without the flag) and
+# --set-aside-stale moves it to <out>/checkpoints.stale-<UTC time> (logged); any other error fails
+# the job and leaves everything in place. The base model runs alone on the critical path, so it
+# uses every core (threads: workflow.cores); the other jobs keep `threads` so the DAG fills the cores.
 B = config["base"]
 
 if B["source"] == "pretrain":
@@ -12,7 +15,7 @@ if B["source"] == "pretrain":
             f"{R}/models/base-seed{{seed}}/metrics.jsonl",
         log:
             f"{R}/logs/base_model/seed{{seed}}.log",
-        threads: THREADS
+        threads: max(THREADS, workflow.cores)
         params:
             out=lambda wildcards, output: os.path.dirname(output[0]),
             args=f"--preset {B['preset']} --corpus {B['corpus']} --steps {B['steps']} "
@@ -20,9 +23,8 @@ if B["source"] == "pretrain":
         conda:
             ENV
         shell:
-            "cmd='yarnlab train pretrain {params.args} --out {params.out} --seed {wildcards.seed} "
-            "--threads {threads} --no-progress --resume'; "
-            "$cmd > {log} 2>&1 || {{ [ $? -eq 2 ] && rm -rf {params.out}/checkpoints && $cmd >> {log} 2>&1; }}"
+            "yarnlab train pretrain {params.args} --out {params.out} --seed {wildcards.seed} "
+            "--threads {threads} --no-progress --resume --set-aside-stale > {log} 2>&1"
 
 else:
 
@@ -60,7 +62,6 @@ rule finetuned_model:
     conda:
         ENV
     shell:
-        "cmd='yarnlab train finetune --base {params.base} --method {wildcards.method} "
+        "yarnlab train finetune --base {params.base} --method {wildcards.method} "
         "--factor {wildcards.scale} --seq-len {params.seq_len} {params.args} --out {params.out} "
-        "--seed {wildcards.seed} --threads {threads} --no-progress --resume'; "
-        "$cmd > {log} 2>&1 || {{ [ $? -eq 2 ] && rm -rf {params.out}/checkpoints && $cmd >> {log} 2>&1; }}"
+        "--seed {wildcards.seed} --threads {threads} --no-progress --resume --set-aside-stale > {log} 2>&1"

@@ -146,7 +146,13 @@ def load_directory(root: str | os.PathLike, pattern: str | None = None) -> Corpu
     docs = tuple(Document(p.relative_to(rootp).as_posix(), p.relative_to(rootp).as_posix(), str(p),
                           p.stat().st_size) for p in files if p.is_file() and p.stat().st_size > 0)
     if not docs:
-        raise UsageError(f"corpus: directory {str(root)!r} holds no non-empty text files")
+        raise UsageError(f"corpus: directory {str(root)!r} holds no non-empty text files "
+                         f"(suffixes {', '.join(DEFAULT_SUFFIXES)}); add some or choose another --corpus")
+    for d in docs:
+        with open(d.path, "rb") as fh:
+            if b"\0" in fh.read(8192):
+                raise UsageError(f"corpus: {d.path} is binary (a NUL byte in its first 8 KiB), not text; "
+                                 f"remove it from {str(root)!r} or choose another --corpus")
     return Corpus(rootp.name, str(rootp), docs)
 
 

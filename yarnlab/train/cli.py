@@ -30,6 +30,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     p.add_argument("--strategy", choices=["ddp", "fsdp"], default="ddp", help="multi-process wrapping")
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    p.add_argument("--set-aside-stale", action="store_true",
+                   help="with --resume: move checkpoints written under other settings to "
+                        "<out>/checkpoints.stale-<time> and start over (default: refuse, exit code 3)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -73,7 +76,7 @@ def _pretrain(args) -> int:
     base["eval_every"] = base["checkpoint_every"] = max(1, args.steps // 5)
     cfg = _config(args, base)
     return _report(recipes.pretrain(args.preset, args.corpus, args.out, cfg, resume=args.resume,
-                                    progress=not args.no_progress))
+                                    progress=not args.no_progress, set_aside_stale=args.set_aside_stale))
 
 
 def _finetune(args) -> int:
@@ -99,7 +102,7 @@ def _finetune(args) -> int:
               if v is not None}
     return _report(recipes.finetune(args.base, args.method, args.factor, args.corpus, args.out, cfg,
                                     params=params, temperature=args.temperature, resume=args.resume,
-                                    progress=not args.no_progress))
+                                    progress=not args.no_progress, set_aside_stale=args.set_aside_stale))
 
 
 def _export_hf(args) -> int:

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from yarnlab.data.chunks import IGNORE, ChunkStream
 from yarnlab.data.tokenizer import BYTE_VOCAB
-from yarnlab.errors import UsageError
+from yarnlab.errors import StaleCheckpoint, UsageError
 from yarnlab.io import atomic_files, atomic_write_text, provenance, write_json
 from yarnlab.train import checkpoint as ckpt
 from yarnlab.train import distributed as D
@@ -113,7 +113,7 @@ def save_hf_atomic(model, out: Path, state_dict: dict | None = None) -> None:
 
 def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, cfg: TrainConfig,
           out: str | os.PathLike, resume: bool = False, progress: bool = True,
-          meta: dict | None = None, stop_after: int | None = None) -> dict:
+          meta: dict | None = None, stop_after: int | None = None, set_aside_stale: bool = False) -> dict:
     """Train ``model`` in place for ``cfg.steps`` optimizer steps; return the summary dict.
 
     Runs single-process, or in every rank of an initialised torch.distributed group (each rank
@@ -121,6 +121,11 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
     ``out``; without it, an ``out`` that already holds checkpoints is refused. ``stop_after``
     interrupts the run after that many steps (in total) with a checkpoint and no final save, as a
     time-limited job would; the run is then continued with ``resume=True``.
+
+    Resuming reads the newest readable checkpoint (an unreadable newest one falls back to the
+    previous). A checkpoint written under other settings raises :class:`StaleCheckpoint` (exit 3)
+    and is left in place, or with ``set_aside_stale`` is moved to ``checkpoints.stale-<time>``
+    (:func:`yarnlab.train.checkpoint.set_aside`) and the run starts over.
     """
     torch.set_num_threads(cfg.threads)
     if train_stream.seq_len != cfg.seq_len:
@@ -140,14 +145,22 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: cfg.lr_at(s) / cfg.lr)
     step, tokens = 0, 0
     metrics_path = out / "metrics.jsonl"
-    if resume and existing is not None:
-        state = ckpt.load_checkpoint(existing)
+    found = ckpt.load_resumable(out) if resume and existing is not None else None
+    if found is not None:
+        path, state = found
         changed = sorted(k for k, v in cfg.to_dict().items()
                          if k not in _RESUME_FREE and state["config"].get(k) != v)
         if changed:
-            raise UsageError("resume: these settings differ from the checkpoint's: "
-                             + ", ".join(f"{k} (was {state['config'].get(k)!r}, got {getattr(cfg, k)!r})"
-                                         for k in changed))
+            msg = (f"resume: these settings differ from those of checkpoint {path}: "
+                   + ", ".join(f"{k} (was {state['config'].get(k)!r}, got {getattr(cfg, k)!r})" for k in changed))
+            if not set_aside_stale:
+                raise StaleCheckpoint(msg + "; pass --set-aside-stale to move those checkpoints aside and start over")
+            D.barrier(ctx)
+            if ctx.is_main:
+                ckpt.set_aside(out, msg)
+            D.barrier(ctx)
+            found = None
+    if found is not None:
         _load_state_dicts(model, opt, state, ctx, cfg)
         sched.load_state_dict(state["scheduler"])
         ckpt.set_rng_state(state["rng"])
@@ -237,7 +250,10 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
                "provenance": provenance({"seed": cfg.seed, **(meta or {})})}
     if ctx.is_main:
         log({"step": step, "final": True, **final_eval})
-        save_hf_atomic(model, out, final_sd if (ctx.active and cfg.strategy == "fsdp") else None)
-        write_json(out / "train_summary.json", summary, sort_keys=True, indent=1)
+        try:
+            save_hf_atomic(model, out, final_sd if (ctx.active and cfg.strategy == "fsdp") else None)
+            write_json(out / "train_summary.json", summary, sort_keys=True, indent=1)
+        except OSError as exc:
+            raise ckpt.write_error(out, exc) from exc
     D.barrier(ctx)
     return summary

@@ -51,7 +51,8 @@ def is_byte_level(config) -> bool:
 
 
 def pretrain(preset: str | dict, corpus: str, out: str | os.PathLike, cfg: TrainConfig | None = None,
-             resume: bool = False, progress: bool = True, model_seed: int | None = None) -> dict:
+             resume: bool = False, progress: bool = True, model_seed: int | None = None,
+             set_aside_stale: bool = False) -> dict:
     """Pretrain a tiny byte-level Llama (:mod:`yarnlab.model.tiny`) from scratch."""
     from yarnlab.model.tiny import build_model, tiny_config
 
@@ -66,7 +67,7 @@ def pretrain(preset: str | dict, corpus: str, out: str | os.PathLike, cfg: Train
     _write_inputs(out, split)
     meta = {"scenario": "pretrain", "preset": mcfg.yarnlab_preset, "corpus": corpus,
             "parameters": sum(p.numel() for p in model.parameters()), "manifest": "manifest.json"}
-    return _run(model, train_s, held_s, cfg, out, resume, progress, meta)
+    return _run(model, train_s, held_s, cfg, out, resume, progress, meta, set_aside_stale)
 
 
 def finetune_spec(base_config: dict, method: str, factor: float, params: dict | None = None,
@@ -82,7 +83,7 @@ def finetune_spec(base_config: dict, method: str, factor: float, params: dict | 
 
 def finetune(base: str | os.PathLike, method: str, factor: float, corpus: str, out: str | os.PathLike,
              cfg: TrainConfig, params: dict | None = None, temperature: str | None = None,
-             resume: bool = False, progress: bool = True) -> dict:
+             resume: bool = False, progress: bool = True, set_aside_stale: bool = False) -> dict:
     """Extend a base checkpoint with ``method`` at scale ``factor`` and fine-tune it (paper
     Section 4.1: only the RoPE frequencies change; every weight is trained)."""
     from yarnlab.model import apply_scaling, load_model
@@ -92,7 +93,15 @@ def finetune(base: str | os.PathLike, method: str, factor: float, corpus: str, o
         raise UsageError(f"base: {str(base)!r} is not a checkpoint folder with a config.json")
     # yarnlab's loader restores a yarnlab-only spec, so an extended checkpoint can be the base
     # (the paper's s = 16 -> 32 transfer); the new spec replaces it
-    model = load_model(str(base), attn_implementation="sdpa")
+    from safetensors import SafetensorError
+
+    try:
+        model = load_model(str(base), attn_implementation="sdpa")
+    except (OSError, RuntimeError, ValueError, SafetensorError) as exc:  # truncated / corrupt weights or config
+        raise UsageError(f"base: cannot load the checkpoint in {str(base)!r} ({type(exc).__name__}: "
+                         f"{str(exc).splitlines()[0] if str(exc) else ''}); its model.safetensors or "
+                         "config.json is truncated or corrupt: retrain or re-download the base model "
+                         "(in the workflow: remove its train_summary.json and rerun)") from exc
     spec = finetune_spec(model.config.to_dict(), method, factor, params, temperature)
     apply_scaling(model, spec)
     tokenizer = None
@@ -109,7 +118,7 @@ def finetune(base: str | os.PathLike, method: str, factor: float, corpus: str, o
     write_json(out / "rope_spec.json", spec.to_dict(), sort_keys=True, indent=1)
     meta = {"scenario": "finetune", "base": str(base), "corpus": corpus, "spec": spec.to_dict(),
             "manifest": "manifest.json"}
-    return _run(model, train_s, held_s, cfg, out, resume, progress, meta)
+    return _run(model, train_s, held_s, cfg, out, resume, progress, meta, set_aside_stale)
 
 
 def _write_inputs(out: Path, split: Split) -> None:
@@ -120,7 +129,8 @@ def _write_inputs(out: Path, split: Split) -> None:
         write_manifest(split, out / "manifest.json")
 
 
-def _run(model, train_s, held_s, cfg, out, resume, progress, meta):
+def _run(model, train_s, held_s, cfg, out, resume, progress, meta, set_aside_stale=False):
     from yarnlab.train.loop import train
 
-    return train(model, train_s, held_s, cfg, out, resume=resume, progress=progress, meta=meta)
+    return train(model, train_s, held_s, cfg, out, resume=resume, progress=progress, meta=meta,
+                 set_aside_stale=set_aside_stale)
