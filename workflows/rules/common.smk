@@ -86,34 +86,11 @@ def docs_for(corpus):
     return DOCS if corpus == D["corpus"] else f"{R}/data/eval_docs-{corpus}.npz"
 
 
-def known_model(name):
-    """A model name the workflow can build (checked for variant inits and long_ppl models)."""
-    if name == "base" or name in VAR:
-        return True
-    if name.startswith("base-"):
-        return name[len("base-"):] in XB
-    m = re.fullmatch(r"([a-z][a-z0-9-]*?)-s([0-9.]+)", name)
-    return bool(m) and m.group(1) in FT["methods"] and float(m.group(2)) in [float(x) for x in FT["scales"]]
+# every cross-key problem of the config at once (one error listing all), before any job runs;
+# add new checks in yarnlab/workflow_config.py
+from yarnlab.workflow_config import check_config
 
-
-for _name, _v in VAR.items():
-    if _name in [f"{m}-s{fmt(x)}" for m in FT["methods"] for x in FT["scales"]]:
-        raise ValueError(f"variants.{_name}: the name of a main fine-tune; choose another label")
-    if not known_model(_v["init"]):
-        raise ValueError(f"variants.{_name}.init: {_v['init']!r} is not a model of this config "
-                         f"(base, base-<extra_bases>, a variant, or <finetune.methods>-s<finetune.scales>)")
-for _name in LONG["models"]:
-    if not known_model(_name):
-        raise ValueError(f"long_ppl.models: {_name!r} is not a model of this config")
-for _role in ("fewer_steps", "transfer", "short_data", "paper_ramp"):
-    if CL[_role] is not None and CL[_role] not in VAR:
-        raise ValueError(f"claims.{_role}: {CL[_role]!r} is not one of the variants {sorted(VAR)}")
-if CL["corpus"] is not None:
-    for _k in ("yarn", "pi"):
-        if CL["corpus"][_k] not in VAR:
-            raise ValueError(f"claims.corpus.{_k}: {CL['corpus'][_k]!r} is not one of the variants {sorted(VAR)}")
-    if CL["corpus"]["corpus"] not in XB:
-        raise ValueError(f"claims.corpus.corpus: {CL['corpus']['corpus']!r} must be listed in extra_bases {XB}")
+check_config(config)
 
 
 FIGS = {

@@ -1,0 +1,114 @@
+"""Cross-checks of the workflow config: every problem at once, each naming its key; every shipped
+config passes; a bad sweep grid fails the dry run before anything runs."""
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from yarnlab.errors import SpecError, UsageError
+from yarnlab.workflow_config import CHECKS, check, check_config, problems
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT = yaml.safe_load((ROOT / "workflows/config/default.yaml").read_text())
+
+
+def _config(name="smoke"):
+    cfg = copy.deepcopy(DEFAULT)
+    cfg.update(yaml.safe_load((ROOT / f"workflows/config/{name}.yaml").read_text()))
+    return cfg
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "workflows/config").glob("*.yaml")))
+def test_every_shipped_config_is_sound(name):
+    assert problems(_config(name)) == []
+    check_config(_config(name))
+
+
+@pytest.mark.parametrize("edit, needle", [
+    (lambda c: c["sweep"].update(grid=[1.6, 0.2, 0.1]), "sweep.grid: start must be <= stop"),
+    (lambda c: c["sweep"].update(grid=[0.5, 1.5, 0]), "sweep.grid: step must be > 0"),
+    (lambda c: c["sweep"].update(grid=[0.5, 1.5, 1e-6]), "sweep.grid: at most 1000 points"),
+    (lambda c: c["sweep"].update(grid=[0.5, 1.5]), "sweep.grid: must be [start, stop, step]"),
+    (lambda c: c["sweep"].update(figure_scale=3), "sweep.figure_scale"),
+    (lambda c: c["ppl"].update(lengths=[256, 99999]), "ppl.lengths: [99999] exceed data.tokens"),
+    (lambda c: c["ppl"].update(lengths=[512, 1024]), "ppl.lengths: needs lengths both <= L and > L"),
+    (lambda c: c["ppl"].update(lengths=[256, 512, 512]), "ppl.lengths: 512 is listed more than once"),
+    (lambda c: c["dynamic"].update(lengths=[256, 2048]), "dynamic.lengths: [2048]"),
+    (lambda c: c["long_ppl"].update(lengths=[4096]), "long_ppl.lengths"),
+    (lambda c: c["sweep"].update(scales=[2, 8]), "sweep.scales: [8] x L = 256 exceed data.tokens"),
+    (lambda c: c["ablation"].update(scale=8), "ablation.scale"),
+    (lambda c: c["variants"]["yarn-s4-from-s2"].update(init="warp-s9"), "variants.yarn-s4-from-s2.init: 'warp-s9'"),
+    (lambda c: c["variants"]["yarn-s4-from-s2"].update(init="yarn-s4-from-s2"), "cannot start from itself"),
+    (lambda c: c["variants"].update({"a-x": {"init": "b-x", "method": "yarn", "scale": 2},
+                                     "b-x": {"init": "a-x", "method": "yarn", "scale": 2}}), "loops back"),
+    (lambda c: c["variants"].update({"yarn-s2": {"init": "base", "method": "yarn", "scale": 2}}),
+     "variants.yarn-s2: the name of a main fine-tune"),
+    (lambda c: c["variants"].update({"base-x": {"init": "base", "method": "yarn", "scale": 2}}), "variants.base-x"),
+    (lambda c: c["variants"].update({"Bad_Name": {"init": "base", "method": "yarn", "scale": 2}}), "variants.Bad_Name"),
+    (lambda c: c["passkey"].update(models=["base", "yarn-s9"]), "passkey.models: 'yarn-s9'"),
+    (lambda c: c["long_ppl"].update(models=["yarn-s99"]), "long_ppl.models: 'yarn-s99'"),
+    (lambda c: c.update(extra_bases=["Code Base"]), "extra_bases: 'Code Base'"),
+    (lambda c: c["claims"].update(transfer="not-a-variant"), "claims.transfer: 'not-a-variant'"),
+    (lambda c: c["claims"].update(corpus={"corpus": "math", "yarn": "yarn-s4-code", "pi": "nope"}),
+     "claims.corpus.pi"),
+    (lambda c: c["claims"].update(corpus={"corpus": "math", "yarn": "yarn-s4-code", "pi": "pi-s4-code"}),
+     "claims.corpus.corpus: 'math' must be listed in extra_bases"),
+    (lambda c: c.update(seeds=[0, 0]), "seeds: 0 is listed more than once"),
+])
+def test_each_problem_names_its_key(edit, needle):
+    cfg = _config()
+    edit(cfg)
+    found = problems(cfg)
+    assert any(needle in p for p in found), found
+    with pytest.raises(SpecError) as err:
+        check_config(cfg)
+    assert isinstance(err.value, UsageError) and needle in str(err.value)
+
+
+def test_all_problems_at_once():
+    cfg = _config()
+    cfg["sweep"]["grid"] = [1.6, 0.2, 0.1]
+    cfg["ppl"]["lengths"] = [512, 99999]
+    cfg["passkey"]["models"] = ["nope-s3"]
+    cfg["claims"]["transfer"] = "missing"
+    cfg["variants"]["yarn-s4-ctx2"]["init"] = "gone"
+    found = problems(cfg)
+    keys = ["sweep.grid", "ppl.lengths: [99999]", "ppl.lengths: needs", "passkey.models", "claims.transfer",
+            "variants.yarn-s4-ctx2.init"]
+    assert all(any(k in p for p in found) for k in keys), found
+    with pytest.raises(SpecError, match=r"invalid workflow config \(6 problem\(s\)\)"):
+        check_config(cfg)
+
+
+def test_a_malformed_part_is_reported_not_raised_and_checks_are_extensible():
+    cfg = _config()
+    del cfg["passkey"]
+    found = problems(cfg)
+    assert any(p.startswith("model_labels: cannot check") for p in found)
+
+    @check
+    def regime(config):
+        return [] if config.get("regime") else ["regime: missing"]
+
+    try:
+        assert "regime: missing" in problems(_config())
+    finally:
+        CHECKS.remove(regime)
+
+
+def test_bad_sweep_grid_fails_the_dry_run_naming_sweep_grid(tmp_path):
+    cfg = yaml.safe_load((ROOT / "workflows/config/smoke.yaml").read_text())
+    cfg["sweep"]["grid"] = [1.6, 0.2, 0.1]
+    cfg["passkey"]["models"] = ["base", "yarn-s9"]
+    cfg["results"], cfg["paper_figs"] = str(tmp_path / "r"), str(tmp_path / "p")
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(cfg))
+    r = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--nolock", "paper_figs", "--configfile",
+                        str(tmp_path / "bad.yaml")], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode != 0
+    out = r.stdout + r.stderr
+    assert "sweep.grid: start must be <= stop" in out and "passkey.models: 'yarn-s9'" in out
+    assert not (tmp_path / "r").exists()  # nothing ran

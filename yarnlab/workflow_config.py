@@ -1,0 +1,207 @@
+"""Cross-checks of a workflow config (``workflows/config/*.yaml``), all at once, before anything runs.
+
+The JSON schema (``workflows/schemas/config.schema.yaml``) checks each key on its own: types,
+ranges, names. :func:`check_config` checks what the schema cannot: how keys relate to each other
+(a grid's start vs its stop, lengths vs the evaluation documents and the base context L, which
+model labels exist, what the claims refer to). It collects EVERY problem and raises one
+:class:`~yarnlab.errors.SpecError` listing them, each as ``key: what is wrong (got value)``;
+``common.smk`` calls it so that ``snakemake -n`` fails before any job starts.
+
+Adding a check: write a function ``(config) -> list[str]`` and decorate it with :func:`check`. A
+check that trips over a malformed part of the config (a missing key, a wrong type the schema did
+not catch) is reported as a problem of its own instead of hiding the others.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+
+from yarnlab.errors import SpecError
+
+Check = Callable[[dict], list[str]]
+CHECKS: list[Check] = []
+MAX_GRID_POINTS = 1000
+LABEL = re.compile(r"^[a-z][a-z0-9-]*$")
+CLAIM_ROLES = ("fewer_steps", "transfer", "short_data", "paper_ramp")
+
+
+def check(fn: Check) -> Check:
+    """Register ``fn`` as one of the checks :func:`problems` runs."""
+    CHECKS.append(fn)
+    return fn
+
+
+def fmt(x: float) -> str:
+    """1.0 -> '1', 2.5 -> '2.5' (scales in model labels and file names; as common.smk)."""
+    return f"{float(x):g}"
+
+
+def _duplicates(key: str, values: list) -> list[str]:
+    seen, out = set(), []
+    for v in values:
+        if v in seen:
+            out.append(f"{key}: {v!r} is listed more than once")
+        seen.add(v)
+    return out
+
+
+def main_finetunes(config: dict) -> list[str]:
+    """Names of the main fine-tunes, ``<method>-s<scale>``."""
+    ft = config["finetune"]
+    return [f"{m}-s{fmt(s)}" for m in ft["methods"] for s in ft["scales"]]
+
+
+def known_models(config: dict) -> set[str]:
+    """Every model name (label without its seed) this config builds."""
+    return ({"base"} | {f"base-{c}" for c in config.get("extra_bases") or []} | set(config.get("variants") or {})
+            | set(main_finetunes(config)))
+
+
+def _known_text(config: dict) -> str:
+    return ("base, base-<extra_bases>, a variant or <finetune.methods>-s<finetune.scales>: "
+            + ", ".join(sorted(known_models(config))))
+
+
+@check
+def sweep_grid(config: dict) -> list[str]:
+    grid = config["sweep"]["grid"]
+    if not isinstance(grid, list | tuple) or len(grid) != 3:
+        return [f"sweep.grid: must be [start, stop, step] (got {grid!r})"]
+    start, stop, step = grid
+    out = []
+    if not all(isinstance(x, int | float) and math.isfinite(x) for x in grid):
+        return [f"sweep.grid: start, stop and step must be finite numbers (got {grid!r})"]
+    if start <= 0:
+        out.append(f"sweep.grid: start must be > 0 (got {start})")
+    if start > stop:
+        out.append(f"sweep.grid: start must be <= stop; the grid is [start, stop, step] "
+                   f"(got start {start} > stop {stop})")
+    if step <= 0:
+        out.append(f"sweep.grid: step must be > 0 (got {step})")
+    elif start <= stop and (stop - start) / step + 1 > MAX_GRID_POINTS:
+        out.append(f"sweep.grid: at most {MAX_GRID_POINTS} points (got {(stop - start) / step + 1:.0f} "
+                   f"from {grid!r}); use a larger step")
+    return out
+
+
+@check
+def scales(config: dict) -> list[str]:
+    sw, ft = config["sweep"], config["finetune"]
+    out = _duplicates("finetune.scales", [float(s) for s in ft["scales"]])
+    out += _duplicates("finetune.methods", list(ft["methods"]))
+    out += _duplicates("sweep.scales", [float(s) for s in sw["scales"]])
+    out += _duplicates("seeds", list(config["seeds"]))
+    if float(sw["figure_scale"]) not in [float(s) for s in sw["scales"]]:
+        out.append(f"sweep.figure_scale: must be one of sweep.scales {sw['scales']} (got {sw['figure_scale']})")
+    return out
+
+
+@check
+def lengths(config: dict) -> list[str]:
+    """Every evaluated length fits in the evaluation documents (data.tokens tokens each), and
+    ppl.lengths reaches both sides of L (the short-context and the extended comparisons)."""
+    L, tokens = int(config["base"]["original_ctx"]), int(config["data"]["tokens"])
+    out = []
+    for key, values in (("ppl.lengths", config["ppl"]["lengths"]), ("dynamic.lengths", config["dynamic"]["lengths"]),
+                        ("long_ppl.lengths", config["long_ppl"]["lengths"])):
+        out += _duplicates(key, list(values))
+        long = [n for n in values if n > tokens]
+        if long:
+            out.append(f"{key}: {long} exceed data.tokens = {tokens}, the length of each evaluation document; "
+                       f"raise data.tokens or drop them")
+    for key, values in (("sweep.scales", config["sweep"]["scales"]), ("ablation.scale", [config["ablation"]["scale"]])):
+        long = [s for s in values if float(s) * L > tokens]
+        if long:
+            out.append(f"{key}: {long} x L = {L} exceed data.tokens = {tokens} (each is evaluated at length sL)")
+    ppl = config["ppl"]["lengths"]
+    if not any(n <= L for n in ppl) or not any(n > L for n in ppl):
+        out.append(f"ppl.lengths: needs lengths both <= L and > L = base.original_ctx = {L} (got {ppl})")
+    return out
+
+
+@check
+def variants(config: dict) -> list[str]:
+    out = []
+    var = config.get("variants") or {}
+    L = int(config["base"]["original_ctx"])
+    main = set(main_finetunes(config))
+    known = known_models(config)
+    for name, v in var.items():
+        where = f"variants.{name}"
+        if not LABEL.match(name) or re.search(r"-seed\d+$", name) or name.endswith("-noft") or name.startswith("base"):
+            out.append(f"{where}: a label must match [a-z][a-z0-9-]*, must not start with 'base' nor end in "
+                       f"-noft or -seed<N> (got {name!r})")
+        if name in main:
+            out.append(f"{where}: the name of a main fine-tune; choose another label")
+        if not isinstance(v, dict):
+            out.append(f"{where}: must be a mapping of init, method, scale, ... (got {v!r})")
+            continue
+        init = v.get("init")
+        if init == name:
+            out.append(f"{where}.init: a variant cannot start from itself")
+        elif init not in known:
+            out.append(f"{where}.init: {init!r} is not a model of this config ({_known_text(config)})")
+        seen, cur = {name}, init
+        while cur in var and isinstance(var[cur], dict):  # init chains must end at a non-variant
+            if cur in seen:
+                out.append(f"{where}.init: the chain of inits loops back to {cur!r}")
+                break
+            seen.add(cur)
+            cur = var[cur].get("init")
+        train_ctx = v.get("train_ctx", v.get("scale"))
+        if isinstance(train_ctx, int | float) and int(round(float(train_ctx) * L)) < 2:
+            out.append(f"{where}.train_ctx: train_ctx x L must be at least 2 tokens (got {train_ctx})")
+    return out
+
+
+@check
+def model_labels(config: dict) -> list[str]:
+    out = []
+    known = known_models(config)
+    for key, names in (("long_ppl.models", config["long_ppl"]["models"]),
+                       ("passkey.models", config["passkey"]["models"])):
+        out += _duplicates(key, list(names))
+        for name in names:
+            if name not in known:
+                out.append(f"{key}: {name!r} is not a model of this config ({_known_text(config)})")
+    for corpus in config.get("extra_bases") or []:
+        if not LABEL.match(str(corpus)):
+            out.append(f"extra_bases: {corpus!r} must match [a-z][a-z0-9-]* (it names base-<corpus>)")
+    return out
+
+
+@check
+def claims(config: dict) -> list[str]:
+    cl, var, xb = config["claims"], config.get("variants") or {}, config.get("extra_bases") or []
+    out = []
+    for role in CLAIM_ROLES:
+        if cl.get(role) is not None and cl[role] not in var:
+            out.append(f"claims.{role}: {cl[role]!r} is not one of the variants {sorted(var)}")
+    if cl.get("corpus") is not None:
+        for k in ("yarn", "pi"):
+            if cl["corpus"].get(k) not in var:
+                out.append(f"claims.corpus.{k}: {cl['corpus'].get(k)!r} is not one of the variants {sorted(var)}")
+        if cl["corpus"].get("corpus") not in xb:
+            out.append(f"claims.corpus.corpus: {cl['corpus'].get('corpus')!r} must be listed in extra_bases {xb}")
+    return out
+
+
+def problems(config: dict) -> list[str]:
+    """Every cross-key problem of ``config`` (a dict as loaded from YAML), in check order."""
+    out: list[str] = []
+    for fn in CHECKS:
+        try:
+            out += fn(config)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            out.append(f"{fn.__name__}: cannot check this part of the config ({type(exc).__name__}: {exc})")
+    return out
+
+
+def check_config(config: dict[str, Any]) -> None:
+    """Raise one :class:`SpecError` listing every problem of ``config``; return None when it is sound."""
+    found = problems(config)
+    if found:
+        raise SpecError(found, context="workflow config")
