@@ -62,14 +62,12 @@ def describe(config: dict, seq_len: int | None = None) -> dict:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    path = _config_path(args.path)
-    try:
-        config = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        from yarnlab.errors import UsageError
+    from yarnlab.model.gguf import is_gguf_source, read_config
 
-        raise UsageError(f"PATH: {path} is not valid JSON ({exc})") from None
+    config = read_config(args.path if is_gguf_source(args.path) else _config_path(args.path))
     d = describe(config, args.seq_len)
+    if "gguf" in config:
+        d["gguf"] = config["gguf"]
     if args.json:
         json.dump(d, sys.stdout, indent=1)
         print()
@@ -84,6 +82,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
     where = f" at seq_len {d['seq_len']} (dynamic: s follows the length)" if d["dynamic"] else ""
     print(f"  s = {d['scale']:g}, attention factor m = sqrt(1/t) = {d['attention_factor']:.6g}{where}")
     print(f"  stored as {d['stored_as']}")
+    if "gguf" in d:
+        print(f"  GGUF {d['gguf']['file']}: weights {d['gguf']['weights']}")
     for w in d["warnings"]:
         print(f"  warning: {w}")
     return 0
@@ -121,7 +121,8 @@ def register(subparsers) -> None:
                               description="Inspect or extend a Hugging Face causal-LM checkpoint.")
     sub = p.add_subparsers(dest="model_command", required=True)
     show = sub.add_parser("show", help="print a checkpoint's geometry, scaling spec and attention factor")
-    show.add_argument("path", metavar="PATH", help="checkpoint directory or its config.json")
+    show.add_argument("path", metavar="PATH", help="checkpoint directory, its config.json, or a GGUF source "
+                      "(.gguf file, pkg:<package>, smollm2-135m)")
     show.add_argument("--seq-len", type=int, help="length at which to evaluate a dynamic spec (default L' = sL)")
     show.add_argument("--json", action="store_true", help="print JSON instead of text")
     show.set_defaults(func=_cmd_show)

@@ -151,10 +151,14 @@ def inspect_config(config: dict) -> dict:
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
     from yarnlab.errors import UsageError
+    from yarnlab.model.gguf import gguf_config, is_gguf_source
 
     try:
-        with open(args.config, encoding="utf-8") as fh:
-            config = json.load(fh)
+        if is_gguf_source(args.config):
+            config = gguf_config(args.config)
+        else:
+            with open(args.config, encoding="utf-8") as fh:
+                config = json.load(fh)
     except OSError as exc:
         raise UsageError(f"CONFIG: cannot read {args.config!r} ({exc.strerror})") from None
     except json.JSONDecodeError as exc:
@@ -174,6 +178,8 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     print(f"wavelengths: {t['wavelength'].min():.4g} .. {t['wavelength'].max():.4g} tokens; "
           f"r(d): {t['r'].min():.4g} .. {t['r'].max():.4g}")
     print(f"transformers computes this natively: {'yes' if info['hf_supported'] else 'no (yarnlab-only)'}")
+    if "gguf" in config:
+        print(f"GGUF {config['gguf']['file']}: weights {config['gguf']['weights']}")
     for w in info["warnings"]:
         print(f"WARNING: {w}")
     if args.table:
@@ -191,6 +197,7 @@ def register(sub) -> None:
 
     p = sub.add_parser("inspect", help="rope doctor: read a Hugging Face config.json and report",
                        description="Report the method, L, s, effective context, attention factor and pitfalls.")
-    p.add_argument("config", metavar="CONFIG.json")
+    p.add_argument("config", metavar="CONFIG.json", help="a config.json, or a GGUF source (.gguf file, "
+                   "pkg:<package>, smollm2-135m; needs the [real] extra)")
     p.add_argument("--table", action="store_true", help="also print the per-pair table")
     p.set_defaults(func=_cmd_inspect)
