@@ -1,4 +1,5 @@
-"""``yarnlab eval ppl|sweep|passkey|entropy``: evaluation commands writing tidy CSV + provenance.
+"""``yarnlab eval ppl|sweep|passkey|entropy`` (and ``positions|context-use|logit-spread`` from
+:mod:`~yarnlab.evaluate.cli_regime`): evaluation commands writing tidy CSV + provenance.
 
 Standard library only at module level; torch and transformers enter inside the handlers.
 
@@ -48,18 +49,20 @@ def _float_list(text: str) -> list[float]:
 # ---------------------------------------------------------------- shared setup
 
 
-def _common(p: argparse.ArgumentParser, corpus: bool = True) -> None:
+def _common(p: argparse.ArgumentParser, corpus: bool = True,
+            out_help: str = "output directory for the CSV tables and provenance") -> None:
     from yarnlab.rope.cli import add_spec_arguments
 
     p.add_argument("--model", required=True, help="checkpoint directory (Hugging Face format)")
-    p.add_argument("--out", required=True, help="output directory for the CSV tables and provenance")
+    p.add_argument("--out", required=True, help=out_help)
     if corpus:
         g = p.add_argument_group("documents")
         g.add_argument("--corpus", help="prose | code | a directory of text files")
         g.add_argument("--split", choices=("test", "train", "all"), default="test",
                        help="documents of --corpus (test = held-out groups; default test)")
         g.add_argument("--heldout-fraction", type=float, default=0.1, help="held-out fraction (default 0.1)")
-        g.add_argument("--docs", help="a text file (one document) or a directory of text files")
+        g.add_argument("--docs", help="a text file (one document), a directory of text files, or an .npz of "
+                       "token arrays doc0, doc1, ... (workflows/scripts/eval_docs.py)")
         g.add_argument("--max-docs", type=int, help="use at most this many documents")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     p.add_argument("--device", default=None, help="torch device (default: cuda if available, else cpu)")
@@ -155,6 +158,8 @@ def _documents(args, encode) -> tuple[list, dict]:
                     "split_seed": 0}
     else:
         root = Path(args.docs)
+        if root.is_file() and root.suffix == ".npz":
+            return _npz_documents(args, root)
         if root.is_file():
             named = [(root.name, root.read_bytes())]
         elif root.is_dir():
@@ -171,6 +176,31 @@ def _documents(args, encode) -> tuple[list, dict]:
     docs = [np.asarray(encode(data.decode("utf-8", errors="replace")), dtype=np.int64) for _, data in named]
     manifest["documents"] = [{"file": n, "sha256": hashlib.sha256(data).hexdigest(), "tokens": len(t)}
                              for (n, data), t in zip(named, docs)]
+    return docs, manifest
+
+
+def _npz_documents(args, root) -> tuple[list, dict]:
+    """Token arrays ``doc0, doc1, ...`` of an .npz (already tokenized; ``doc`` = the key's number)."""
+    import hashlib
+
+    import numpy as np
+
+    from yarnlab.errors import UsageError
+
+    with np.load(root) as z:
+        keys = sorted((k for k in z.files if k != "ids"), key=lambda k: (len(k), k))
+        if [k for k in keys if not (k.startswith("doc") and k[3:].isdigit())] or \
+                [int(k[3:]) for k in keys] != list(range(len(keys))):
+            raise UsageError(f"--docs: {root.name} must hold arrays doc0 .. doc{{N-1}} (got {keys[:5]}...)")
+        docs = [np.asarray(z[k], dtype=np.int64) for k in keys]
+        # stable ids "<work>@<offset>" (eval_docs.py), else the key
+        ids = [str(x) for x in z["ids"]] if "ids" in z.files else keys
+    if args.max_docs is not None:
+        if args.max_docs < 1:
+            raise UsageError(f"--max-docs: must be >= 1 (got {args.max_docs})")
+        docs = docs[: args.max_docs]
+    manifest = {"docs": root.name, "sha256": hashlib.sha256(root.read_bytes()).hexdigest(),
+                "documents": [{"file": f"doc{i}", "id": ids[i], "tokens": len(d)} for i, d in enumerate(docs)]}
     return docs, manifest
 
 
@@ -339,3 +369,7 @@ def register(subparsers) -> None:
     en.add_argument("--lengths", type=_int_list, required=True, help="lengths N,N or a:b:step")
     en.add_argument("--query-bins", type=int, default=4, help="query-position bins (default 4)")
     en.set_defaults(func=_cmd_entropy)
+
+    from yarnlab.evaluate.cli_regime import register_regime
+
+    register_regime(sub)

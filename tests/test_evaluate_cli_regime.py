@@ -1,0 +1,97 @@
+"""``yarnlab eval positions|context-use|logit-spread`` end to end on a tiny checkpoint and an .npz."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from yarnlab.cli import main
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    from yarnlab.model.tiny import build_model
+
+    root = tmp_path_factory.mktemp("regime")
+    build_model("micro").save_pretrained(root / "ckpt")
+    rng = np.random.default_rng(0)
+    np.savez(root / "docs.npz", doc0=rng.integers(0, 256, 80), doc1=rng.integers(0, 256, 30),
+             doc2=rng.integers(0, 256, 70))
+    np.savez(root / "bad.npz", a=np.arange(10))
+    return root
+
+
+def read(path):
+    with open(path) as fh:
+        return list(csv.DictReader(fh))
+
+
+def args(setup, *rest):
+    return ["eval", *rest[:1], "--model", str(setup / "ckpt"), "--docs", str(setup / "docs.npz"), "--no-progress",
+            *rest[1:]]
+
+
+def test_positions(setup, tmp_path):
+    from yarnlab.evaluate.positions import position_profile
+    from yarnlab.model import load_model
+
+    out = tmp_path / "pos.csv"
+    assert main(args(setup, "positions", "--length", "64", "--out", str(out))) == 0
+    rows = read(out)
+    assert list(rows[0]) == ["method", "factor", "length", "doc", "position", "nll"]
+    assert len(rows) == 2 * 63 and {r["doc"] for r in rows} == {"0", "2"}  # doc1 (30 tokens) is skipped
+    prov = json.loads(out.with_name("pos.csv.provenance.json").read_text())
+    assert prov["data_manifest"]["documents"][2] == {"file": "doc2", "tokens": 70} and prov["rows"] == 126
+    with np.load(setup / "docs.npz") as z:
+        direct = position_profile(load_model(str(setup / "ckpt")).eval(), [z["doc0"], z["doc2"]], 64)
+    assert float(rows[63 + 9]["nll"]) == pytest.approx(direct.nll[1, 10], rel=1e-5)
+    binned = tmp_path / "bins.csv"
+    assert main(args(setup, "positions", "--length", "72", "--method", "yarn", "--factor", "2", "--bins", "8",
+                     "--bos", "--out", str(binned))) == 0  # with the BOS, 71 tokens: doc0 only
+    rows = read(binned)
+    assert list(rows[0]) == ["method", "factor", "length", "doc", "bin", "pos_lo", "pos_hi", "tokens", "nll"]
+    assert len(rows) == 8 and {(r["method"], r["factor"], r["doc"]) for r in rows} == {("yarn", "2.0", "0")}
+    assert [r["tokens"] for r in rows[:2]] == ["8", "9"] and rows[-1]["pos_hi"] == "72"
+
+
+def test_context_use_and_logit_spread(setup, tmp_path):
+    out = tmp_path / "ctx.csv"
+    assert main(args(setup, "context-use", "--length", "64", "--visible", "8", "--out", str(out))) == 0
+    rows = read(out)
+    assert list(rows[0]) == ["method", "factor", "doc", "length", "visible", "n_tokens", "nll_full",
+                             "nll_truncated"]
+    assert [r["doc"] for r in rows] == ["0", "2"] and rows[0]["n_tokens"] == "32"
+    spread, pred, heads = tmp_path / "sp.csv", tmp_path / "pred.csv", tmp_path / "heads.csv"
+    assert main(args(setup, "logit-spread", "--length", "64", "--scales", "2,4", "--max-docs", "1",
+                     "--out", str(spread), "--prediction-out", str(pred), "--heads-out", str(heads))) == 0
+    rows = read(spread)
+    assert len(rows) == 6 * 2 and {r["n_docs"] for r in rows} == {"1"} and all(float(r["sigma"]) > 0 for r in rows)
+    summary = read(pred)
+    assert [float(r["s"]) for r in summary] == [2.0, 4.0] and summary[0]["n_heads"] == "12"
+    per_head = read(heads)
+    assert len(per_head) == 2 * 12 and (per_head[13]["layer"], per_head[13]["head"]) == ("0", "1")
+    assert float(per_head[13]["sigma"]) == pytest.approx(float(rows[1]["sigma"]), rel=1e-12)
+
+
+@pytest.mark.parametrize("rest,message", [
+    (("context-use", "--length", "64", "--visible", "0"), "--visible"),
+    (("context-use", "--length", "64", "--visible", "33"), "visible: must be in [1, 32]"),
+    (("positions", "--length", "0"), "--length"),
+    (("positions", "--length", "64", "--bins", "64"), "bins: must be in [1, 63]"),
+    (("positions", "--length", "99"), "no document has >= 99"),
+    (("positions", "--length", "64", "--batch-tokens", "0"), "--batch-tokens"),
+    (("logit-spread", "--length", "64", "--heads-out", "h.csv"), "--heads-out: needs --prediction-out"),
+    (("logit-spread", "--length", "64", "--scales", "0.5", "--prediction-out", "p.csv"), "scales"),
+])
+def test_bad_input_exits_2(setup, tmp_path, capsys, rest, message):
+    assert main(args(setup, *rest, "--out", str(tmp_path / "x.csv"))) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_npz_with_other_names_exits_2(setup, tmp_path, capsys):
+    assert main(["eval", "positions", "--model", str(setup / "ckpt"), "--docs", str(setup / "bad.npz"),
+                 "--length", "8", "--out", str(tmp_path / "x.csv")]) == 2
+    assert "doc0 .. doc{N-1}" in capsys.readouterr().err

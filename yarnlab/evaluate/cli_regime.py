@@ -1,0 +1,148 @@
+"""``yarnlab eval positions|context-use|logit-spread``: the regime checks' evaluations.
+
+Standard library only at module level. The shared options (``--model``, documents, the scaling
+spec, ``--device``, ``--dtype``, ...) and the model set-up are those of :mod:`yarnlab.evaluate.cli`;
+here ``--out`` is the CSV file itself, written atomically with a ``.provenance.json`` sidecar.
+The ``doc`` column is the document's stable id (``<work>@<offset>`` of an .npz from eval_docs.py) or its index.
+
+- ``positions``: :func:`yarnlab.evaluate.positions.position_profile`; rows ``method, factor,
+  length, doc, position, nll`` or, with ``--bins K``, ``method, factor, length, doc, bin, pos_lo,
+  pos_hi, tokens, nll``.
+- ``context-use``: :func:`yarnlab.evaluate.positions.context_use`; rows ``method, factor, doc,
+  length, visible, n_tokens, nll_full, nll_truncated``.
+- ``logit-spread``: :func:`yarnlab.evaluate.logits.attention_logit_spread` (rows ``layer, head,
+  length, sigma, mean_std, sigma_doc_sd, n_docs, n_queries``) and, with ``--prediction-out``,
+  :func:`yarnlab.evaluate.logits.predict_temperature` per s (``--heads-out``: per head and s).
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def _bos(args, model):
+    from yarnlab.errors import UsageError
+
+    if not args.bos:
+        return None
+    bos = getattr(model.config, "bos_token_id", None)
+    if bos is None:
+        raise UsageError("--bos: the model config has no bos_token_id")
+    return int(bos)
+
+
+def _load(args):
+    from yarnlab.evaluate.cli import _documents, _setup
+
+    for name in ("length", "batch_tokens"):
+        _positive(args, name)
+    model, spec, encode, record = _setup(args)
+    docs, manifest = _documents(args, encode)
+    record["data_manifest"] = manifest
+    return model, spec, docs, record
+
+
+def _positive(args, name: str, low: int = 1) -> None:
+    from yarnlab.errors import UsageError
+
+    value = getattr(args, name, None)
+    if value is not None and value < low:
+        raise UsageError(f"--{name.replace('_', '-')}: must be >= {low} (got {value})")
+
+
+def _write_csv(path: str, rows: list[dict], record: dict) -> None:
+    from yarnlab.io import write_table
+
+    # the documents' stable ids (an .npz from eval_docs.py) instead of their indices
+    ids = [d.get("id") for d in record.get("data_manifest", {}).get("documents", [])]
+    if ids and all(ids):
+        rows = [{**r, "doc": ids[r["doc"]]} if "doc" in r else r for r in rows]
+    write_table(path, rows, record["parameters"], record=record)
+    print(f"wrote {path}", file=sys.stderr)
+
+
+def _cmd_positions(args) -> int:
+    import numpy as np
+
+    from yarnlab.evaluate.positions import position_profile
+
+    model, spec, docs, record = _load(args)
+    prof = position_profile(model, docs, args.length, _bos(args, model), args.batch_tokens)
+    body = prof.binned(args.bins) if args.bins is not None else prof.rows()
+    head = {"method": spec.method, "factor": spec.factor, "length": args.length}
+    _write_csv(args.out, [{**head, **r} for r in body], record)
+    tail = max(1, args.length // 16)
+    print(f"length {args.length}: mean nll {np.nanmean(prof.nll):.4f} over {len(prof.doc_ids)} docs; "
+          f"last {tail} positions {np.nanmean(prof.nll[:, -tail:]):.4f}")
+    return 0
+
+
+def _cmd_context_use(args) -> int:
+    from yarnlab.evaluate.positions import context_use
+
+    _positive(args, "visible")
+    model, spec, docs, record = _load(args)
+    rows = context_use(model, docs, args.length, args.visible, _bos(args, model), args.batch_tokens)
+    _write_csv(args.out, [{"method": spec.method, "factor": spec.factor, **r} for r in rows], record)
+    full = sum(r["nll_full"] for r in rows) / len(rows)
+    trunc = sum(r["nll_truncated"] for r in rows) / len(rows)
+    print(f"length {args.length}, visible {args.visible}: nll full {full:.4f}, truncated {trunc:.4f} "
+          f"({len(rows)} docs)")
+    return 0
+
+
+def _cmd_logit_spread(args) -> int:
+    from yarnlab.errors import UsageError
+    from yarnlab.evaluate.logits import attention_logit_spread, predict_temperature
+
+    if args.heads_out and not args.prediction_out:
+        raise UsageError("--heads-out: needs --prediction-out")
+    model, spec, docs, record = _load(args)
+    res = attention_logit_spread(model, docs, args.length, _bos(args, model))
+    _write_csv(args.out, res.rows(), record)
+    if args.prediction_out:
+        per_head, summary = predict_temperature(res.sigma.ravel(), args.scales, args.length, seed=args.seed)
+        n_heads = res.sigma.shape[1]
+        for r in per_head:
+            r["layer"], r["head"] = divmod(r.pop("index"), n_heads)
+        _write_csv(args.prediction_out, summary, record)
+        if args.heads_out:
+            _write_csv(args.heads_out, [{"layer": r["layer"], "head": r["head"], **r} for r in per_head], record)
+        for r in summary:
+            print(f"s = {r['s']:g}: predicted m* median {r['m_median']:.4f} "
+                  f"[{r['m_q25']:.4f}, {r['m_q75']:.4f}], at rms sigma {r['m_at_sigma_rms']:.4f}")
+    print(f"length {args.length}: rms sigma {float((res.sigma ** 2).mean() ** 0.5):.4f} over "
+          f"{res.sigma.size} heads, {len(res.doc_ids)} docs")
+    return 0
+
+
+def register_regime(sub) -> None:
+    """Add ``positions``, ``context-use`` and ``logit-spread`` to the ``yarnlab eval`` sub-parsers."""
+    from yarnlab.evaluate.cli import _common, _float_list
+
+    out_help = "output CSV file (a .provenance.json sidecar is written beside it)"
+    po = sub.add_parser("positions", help="per-position NLL of one window of --length tokens per document")
+    _common(po, out_help=out_help)
+    po.add_argument("--length", type=int, required=True, help="window length in model positions")
+    po.add_argument("--bins", type=int, help="K equal position bins: one row per document and bin "
+                    "(default: one row per document and position)")
+    po.add_argument("--bos", action="store_true", help="the model's BOS token at position 0 of every window")
+    po.set_defaults(func=_cmd_positions)
+
+    cu = sub.add_parser("context-use", help="NLL of positions [L/2, L) with full context vs the last K tokens")
+    _common(cu, out_help=out_help)
+    cu.add_argument("--length", type=int, required=True, help="window length L")
+    cu.add_argument("--visible", type=int, required=True, help="tokens visible before each target (1..L/2)")
+    cu.add_argument("--bos", action="store_true", help="the model's BOS token before every window")
+    cu.set_defaults(func=_cmd_context_use)
+
+    ls = sub.add_parser("logit-spread", help="spread of the pre-softmax attention logits per layer and head, "
+                        "and the entropy-invariant m* it predicts")
+    _common(ls, out_help=out_help)
+    ls.add_argument("--length", type=int, required=True, help="window length (queries [length/2, length))")
+    ls.add_argument("--scales", type=_float_list, default=[2.0, 4.0, 8.0, 16.0],
+                    help="scale factors s for the prediction (default 2,4,8,16)")
+    ls.add_argument("--prediction-out", help="CSV of the predicted m* per s (median, quartiles, at rms sigma)")
+    ls.add_argument("--heads-out", help="CSV of the predicted m* per layer, head and s")
+    ls.add_argument("--bos", action="store_true", help="the model's BOS token at position 0 of every window")
+    ls.set_defaults(func=_cmd_logit_spread)
