@@ -95,3 +95,19 @@ def test_npz_with_other_names_exits_2(setup, tmp_path, capsys):
     assert main(["eval", "positions", "--model", str(setup / "ckpt"), "--docs", str(setup / "bad.npz"),
                  "--length", "8", "--out", str(tmp_path / "x.csv")]) == 2
     assert "doc0 .. doc{N-1}" in capsys.readouterr().err
+
+
+def test_eval_ppl_window_stride_is_the_sliding_baseline(setup, tmp_path):
+    from yarnlab.evaluate.positions import sliding_baseline
+    from yarnlab.model import load_model
+
+    out = tmp_path / "ppl"
+    assert main(args(setup, "ppl", "--lengths", "32,64", "--window", "16", "--stride", "8", "--out", str(out))) == 0
+    rows = read(out / "ppl.csv")
+    with np.load(setup / "docs.npz") as z:
+        docs = [z[k] for k in ("doc0", "doc1", "doc2")]
+    res = sliding_baseline(load_model(str(setup / "ckpt")).eval(), docs, [32, 64], 16)
+    assert [(r["window"], r["stride"]) for r in rows] == [("16", "8"), ("16", "8")]
+    for r in rows:
+        assert float(r["nll_token"]) == pytest.approx(res[int(r["length"])].mean_nll(), rel=1e-6)
+    assert {r["doc"] for r in read(out / "ppl_docs.csv")} == {"0", "2"}
