@@ -51,20 +51,21 @@ def expected_sigma(n, amp, pair):
     return math.sqrt(np.mean(var)), float(np.mean(np.sqrt(var)))
 
 
-def test_measured_spread_equals_closed_form():
+@pytest.mark.parametrize("n,bos", [(40, None), (41, 5)])
+def test_measured_spread_equals_closed_form(n, bos):
     amp_q, pair_k, amp_k = [2.0, 5.0, -3.0, 1.0], [0, 3], [3.0, 4.0]
     model = controlled_model(amp_q, pair_k, amp_k)
-    docs = [np.arange(40) % 32, np.zeros(50, dtype=int), np.zeros(10, dtype=int)]
-    res = attention_logit_spread(model, docs, 40, query_block=7)
-    assert res.doc_ids == [0, 1] and res.sigma.shape == (2, 4) and res.n_queries == 20
+    docs = [np.arange(40) % 32, np.zeros(50, dtype=int), np.zeros(10, dtype=int)]  # 40 = 41 - 1 with a BOS
+    res = attention_logit_spread(model, docs, n, bos_id=bos, query_block=7)
+    assert res.doc_ids == [0, 1] and res.sigma.shape == (2, 4) and res.n_queries == n - n // 2
     assert model.config._attn_implementation == "sdpa"
     rows = res.rows()
     for r in rows:
-        sigma, mean_std = expected_sigma(40, amp_q[r["head"]] * amp_k[r["head"] // 2], pair_k[r["head"] // 2])
+        sigma, mean_std = expected_sigma(n, amp_q[r["head"]] * amp_k[r["head"] // 2], pair_k[r["head"] // 2])
         assert r["sigma"] == pytest.approx(sigma, rel=1e-6)  # rotary angles in float32
         assert r["mean_std"] == pytest.approx(mean_std, rel=1e-6)
         assert r["sigma_doc_sd"] == pytest.approx(0.0, abs=1e-9)  # the same logits in both documents
-        assert r["n_queries"] == 40 and r["n_docs"] == 2
+        assert r["n_queries"] == 2 * (n - n // 2) and r["n_docs"] == 2
     assert rows[1]["sigma"] > 2 * rows[0]["sigma"]  # amplitude 15 vs 6 on the same pair
     assert len(res.doc_rows()) == 2 * 2 * 4
 

@@ -61,11 +61,11 @@ def test_profile_bins_are_per_document_means():
             prof.binned(bad)
 
 
-@pytest.mark.parametrize("bos,visible", [(None, 5), (None, 16), (256, 3), (256, 15)])
-def test_context_use_matches_brute_force(bos, visible):
+@pytest.mark.parametrize("bos,visible,batch", [(None, 5, 50), (None, 16, 1), (256, 3, 4096), (256, 15, 50)])
+def test_context_use_matches_brute_force(bos, visible, batch):
     model = model64()
     docs = random_docs([40, 20, 32])
-    rows = context_use(model, docs, 32, visible, bos_id=bos, batch_tokens=50)
+    rows = context_use(model, docs, 32, visible, bos_id=bos, batch_tokens=batch)
     assert [r["doc"] for r in rows] == [0, 2] and all(r["n_tokens"] == 16 for r in rows)
     pre = [bos] if bos is not None else []
     for r, doc in zip(rows, [docs[0], docs[2]]):
@@ -141,3 +141,13 @@ def test_bad_input():
         sliding_baseline(model, docs, [16], 1)
     with pytest.raises(UsageError, match="min_tokens"):
         sliding_baseline(model, docs, [64], 16)
+
+
+def test_profile_agrees_with_the_sliding_evaluator_in_float32_and_on_tensors():
+    from yarnlab.evaluate.perplexity import sliding_window_nll
+
+    model = model64().float()
+    docs = [torch.as_tensor(d) for d in random_docs([50, 64])]
+    prof = position_profile(model, docs, 48)
+    ref = sliding_window_nll(model, [d[:48] for d in docs], 48, 48)
+    assert np.allclose(prof.nll[:, 1:], np.stack(ref.token_nll)[:, 1:], rtol=1e-5, atol=1e-6)
