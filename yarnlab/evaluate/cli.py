@@ -104,9 +104,9 @@ def _setup(args):
 
         if args.factor is None:
             args.factor = 1.0
-        geom, _ = read_hf_config({k: v for k, v in original_config(model).items() if k != "yarnlab_rope"})
-        spec = spec_from_args(args, head_dim=geom.head_dim, base=geom.base, original_ctx=geom.original_ctx,
-                              rotary_dim=geom.rotary_dim)
+        unscaled, _ = read_hf_config({k: v for k, v in original_config(model).items() if k != "yarnlab_rope"})
+        spec = spec_from_args(args, head_dim=unscaled.head_dim, base=unscaled.base,
+                              original_ctx=unscaled.original_ctx, rotary_dim=unscaled.rotary_dim)
         apply_scaling(model, spec)
     encode, tokenizer_name = _tokenizer(args.model)
     from yarnlab.io import provenance

@@ -102,9 +102,9 @@ def _cmd_extend(args: argparse.Namespace) -> int:
     from yarnlab.rope.hf import read_hf_config
 
     model = load_model(src, reapply=False)
-    geom, _ = read_hf_config({k: v for k, v in original_config(model).items() if k != "yarnlab_rope"})
-    spec = spec_from_args(args, head_dim=geom.head_dim, base=geom.base, original_ctx=geom.original_ctx,
-                          rotary_dim=geom.rotary_dim)
+    unscaled, _ = read_hf_config({k: v for k, v in original_config(model).items() if k != "yarnlab_rope"})
+    spec = spec_from_args(args, head_dim=unscaled.head_dim, base=unscaled.base,
+                          original_ctx=unscaled.original_ctx, rotary_dim=unscaled.rotary_dim)
     apply_scaling(model, spec)
     with atomic_path(out) as tmp:  # the whole checkpoint folder appears at once
         model.save_pretrained(tmp)

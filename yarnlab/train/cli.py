@@ -51,9 +51,9 @@ def _config(args, defaults: dict):
 
 
 def _report(summary: dict) -> int:
-    from yarnlab.train import distributed as D
+    from yarnlab.train import distributed
 
-    if D.current().is_main:
+    if distributed.current().is_main:
         keys = ("steps", "tokens", "tokens_per_s_this_run", "final_train_loss", "heldout_bpb")
         print(json.dumps({k: summary.get(k) for k in keys}))
     return 0
@@ -64,11 +64,10 @@ def _pretrain(args) -> int:
 
     torch.set_num_threads(args.threads)
     from yarnlab.model.tiny import tiny_config
-    from yarnlab.train import distributed as D
-    from yarnlab.train import recipes
+    from yarnlab.train import distributed, recipes
     from yarnlab.train.config import pretrain_config
 
-    D.init_from_env()
+    distributed.init_from_env()
     mcfg = tiny_config(args.preset)
     seq_len = args.seq_len or mcfg.max_position_embeddings
     base = pretrain_config(lr=mcfg.yarnlab_pretrain_lr, seq_len=seq_len, steps=args.steps,
@@ -83,11 +82,10 @@ def _finetune(args) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    from yarnlab.train import distributed as D
-    from yarnlab.train import recipes
+    from yarnlab.train import distributed, recipes
     from yarnlab.train.config import TrainConfig
 
-    D.init_from_env()
+    distributed.init_from_env()
     lr = args.lr
     if lr is None:  # the base model's own fine-tuning lr (tiny presets), else the paper's 2e-5
         try:

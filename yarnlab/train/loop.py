@@ -28,7 +28,7 @@ from yarnlab.data.tokenizer import BYTE_VOCAB
 from yarnlab.errors import StaleCheckpoint, UsageError
 from yarnlab.io import atomic_files, atomic_write_text, provenance, write_json
 from yarnlab.train import checkpoint as ckpt
-from yarnlab.train import distributed as D
+from yarnlab.train import distributed
 from yarnlab.train.config import TrainConfig
 
 # settings that may change between a run and its resumption (they do not change the weights)
@@ -44,8 +44,9 @@ def next_token_loss(logits: torch.Tensor, labels: torch.Tensor, reduction: str =
 
 
 @torch.no_grad()
-def heldout_bits_per_byte(model, batches, device: str = "cpu", byte_level: bool = True) -> dict:
-    """Held-out loss of ``batches`` (iterable of (input_ids, labels)).
+def heldout_bits(model, batches, device: str = "cpu", byte_level: bool = True) -> dict:
+    """Held-out loss of ``batches`` (iterable of (input_ids, labels)) in nats and in bits: per byte
+    for byte-level models, per token for other tokenizers.
 
     Byte-level: mean nats over byte targets (EOS excluded) as ``heldout_loss`` and
     ``heldout_bpb`` = that / ln 2. Other tokenizers: mean nats per target token (``heldout_loss``)
@@ -78,7 +79,7 @@ def _optimizer(model, cfg: TrainConfig):
     return torch.optim.AdamW(groups, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.eps, foreach=False)
 
 
-def _state_dicts(model, opt, ctx: D.DistContext, cfg: TrainConfig):
+def _state_dicts(model, opt, ctx: distributed.DistContext, cfg: TrainConfig):
     if ctx.active and cfg.strategy == "fsdp":
         from torch.distributed.checkpoint.state_dict import StateDictOptions, get_state_dict
 
@@ -86,7 +87,7 @@ def _state_dicts(model, opt, ctx: D.DistContext, cfg: TrainConfig):
     return model.state_dict(), opt.state_dict()
 
 
-def _load_state_dicts(model, opt, state: dict, ctx: D.DistContext, cfg: TrainConfig):
+def _load_state_dicts(model, opt, state: dict, ctx: distributed.DistContext, cfg: TrainConfig):
     if ctx.active and cfg.strategy == "fsdp":
         from torch.distributed.checkpoint.state_dict import StateDictOptions, set_state_dict
 
@@ -130,17 +131,17 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
     torch.set_num_threads(cfg.threads)
     if train_stream.seq_len != cfg.seq_len:
         raise UsageError(f"seq_len: stream has {train_stream.seq_len}, config has {cfg.seq_len}")
-    ctx = D.current()
+    ctx = distributed.current()
     out = Path(out)
     if ctx.is_main:
         out.mkdir(parents=True, exist_ok=True)
-    D.barrier(ctx)
+    distributed.barrier(ctx)
     existing = ckpt.latest_checkpoint(out)
     if existing is not None and not resume:
         raise UsageError(f"out: {out} already holds checkpoints; pass --resume or choose a new --out")
     model.to(ctx.device)
     model.train()
-    net = D.wrap(model, cfg.strategy, ctx)
+    net = distributed.wrap(model, cfg.strategy, ctx)
     opt = _optimizer(model, cfg)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: cfg.lr_at(s) / cfg.lr)
     step, tokens = 0, 0
@@ -155,10 +156,10 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
                    + ", ".join(f"{k} (was {state['config'].get(k)!r}, got {getattr(cfg, k)!r})" for k in changed))
             if not set_aside_stale:
                 raise StaleCheckpoint(msg + "; pass --set-aside-stale to move those checkpoints aside and start over")
-            D.barrier(ctx)
+            distributed.barrier(ctx)
             if ctx.is_main:
                 ckpt.set_aside(out, msg)
-            D.barrier(ctx)
+            distributed.barrier(ctx)
             found = None
     if found is not None:
         _load_state_dicts(model, opt, state, ctx, cfg)
@@ -169,7 +170,7 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
             _truncate_metrics(metrics_path, step)
     elif ctx.is_main and metrics_path.exists():  # a fresh start (nothing to resume from)
         metrics_path.unlink()
-    D.barrier(ctx)
+    distributed.barrier(ctx)
 
     def log(row):
         if ctx.is_main:
@@ -179,9 +180,9 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
     def evaluate(n_batches):
         if heldout_stream is None:
             return {}
-        return heldout_bits_per_byte(model if cfg.strategy == "ddp" else net,
-                                     heldout_stream.eval_batches(n_batches, cfg.batch_size), ctx.device,
-                                     heldout_stream.byte_level)
+        return heldout_bits(model if cfg.strategy == "ddp" else net,
+                            heldout_stream.eval_batches(n_batches, cfg.batch_size), ctx.device,
+                            heldout_stream.byte_level)
 
     def save(at_step):
         model_sd, opt_sd = _state_dicts(model, opt, ctx, cfg)
@@ -189,7 +190,7 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
             ckpt.save_checkpoint(out, {"model": model_sd, "optimizer": opt_sd, "scheduler": sched.state_dict(),
                                        "rng": ckpt.rng_state(), "step": at_step, "tokens": tokens,
                                        "config": cfg.to_dict()}, at_step, cfg.keep_checkpoints)
-        D.barrier(ctx)
+        distributed.barrier(ctx)
         return model_sd
 
     bar = None
@@ -206,7 +207,7 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
         lr = sched.get_last_lr()[0]
         # token-mean over the GLOBAL batch: each rank's sum over its targets divided by the global
         # count, times world_size because DDP/FSDP average gradients over ranks
-        n_global = D.all_sum(int((labels[:, 1:] != IGNORE).sum()), ctx)
+        n_global = distributed.all_sum(int((labels[:, 1:] != IGNORE).sum()), ctx)
         loss_sum = next_token_loss(net(input_ids=ids).logits, labels, reduction="sum")
         opt.zero_grad(set_to_none=True)
         (loss_sum * (ctx.world_size / n_global)).backward()
@@ -215,11 +216,11 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
         opt.step()
         sched.step()
         step += 1
-        tokens += int(D.all_sum(int((labels != IGNORE).sum()), ctx))
+        tokens += int(distributed.all_sum(int((labels != IGNORE).sum()), ctx))
         train_time += time.perf_counter() - t_step
         do_eval = bool(cfg.eval_every) and step % cfg.eval_every == 0 and step < cfg.steps
         if do_eval or step % cfg.log_every == 0 or step == cfg.steps:
-            row = {"step": step, "loss": D.all_sum(loss_sum.detach().item(), ctx) / n_global, "lr": lr,
+            row = {"step": step, "loss": distributed.all_sum(loss_sum.detach().item(), ctx) / n_global, "lr": lr,
                    "tokens": tokens,
                    "tokens_per_s": (tokens - tokens0) / max(train_time, 1e-9),
                    "elapsed_s": time.perf_counter() - t0}
@@ -255,5 +256,5 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
             write_json(out / "train_summary.json", summary, sort_keys=True, indent=1)
         except OSError as exc:
             raise ckpt.write_error(out, exc) from exc
-    D.barrier(ctx)
+    distributed.barrier(ctx)
     return summary

@@ -87,7 +87,7 @@ def finetune(base: str | os.PathLike, method: str, factor: float, corpus: str, o
     """Extend a base checkpoint with ``method`` at scale ``factor`` and fine-tune it (paper
     Section 4.1: only the RoPE frequencies change; every weight is trained)."""
     from yarnlab.model import apply_scaling, load_model
-    from yarnlab.train import distributed as D
+    from yarnlab.train import distributed
 
     if not Path(base, "config.json").is_file():
         raise UsageError(f"base: {str(base)!r} is not a checkpoint folder with a config.json")
@@ -113,7 +113,7 @@ def finetune(base: str | os.PathLike, method: str, factor: float, corpus: str, o
                                             tokenizer=tokenizer)
     out = Path(out)
     _write_inputs(out, split)
-    if tokenizer is not None and D.current().is_main:
+    if tokenizer is not None and distributed.current().is_main:
         tokenizer.save_pretrained(str(out))
     write_json(out / "rope_spec.json", spec.to_dict(), sort_keys=True, indent=1)
     meta = {"scenario": "finetune", "base": str(base), "corpus": corpus, "spec": spec.to_dict(),
@@ -122,9 +122,9 @@ def finetune(base: str | os.PathLike, method: str, factor: float, corpus: str, o
 
 
 def _write_inputs(out: Path, split: Split) -> None:
-    from yarnlab.train import distributed as D
+    from yarnlab.train import distributed
 
-    if D.current().is_main:
+    if distributed.current().is_main:
         out.mkdir(parents=True, exist_ok=True)
         write_manifest(split, out / "manifest.json")
 
