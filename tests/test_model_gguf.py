@@ -227,7 +227,7 @@ def test_convert_then_load_model(files, ids, tmp_path):
 
     assert AutoTokenizer.from_pretrained(out)("the end")["input_ids"] == \
         yg.load_gguf(files["q41"]).tokenizer("the end")["input_ids"]
-    with pytest.raises(UsageError, match="already exists"):
+    with pytest.raises(UsageError, match="already holds a checkpoint"):
         yg.convert_gguf(files["q41"], out)
 
 

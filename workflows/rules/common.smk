@@ -31,7 +31,8 @@ def finetuned_labels(seed):
 
 
 def noft_labels(seed):
-    return [f"{m}-s{fmt(s)}-noft-seed{seed}" for m in config["ppl"]["noft_methods"] for s in FT["scales"]]
+    scales = config["ppl"].get("noft_scales") or FT["scales"]
+    return [f"{m}-s{fmt(s)}-noft-seed{seed}" for m in config["ppl"]["noft_methods"] for s in scales]
 
 
 VAR = config["variants"]

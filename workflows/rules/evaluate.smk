@@ -1,4 +1,11 @@
 # Evaluations: per-document result tables (CSV + provenance sidecar) that the figures summarise.
+rule ppl_and_passkey:
+    """The perplexity and passkey tables only (no sweep at sL, no figures, no claims): the target of
+    real-smollm2-cpu, whose other evaluations need sL >= 16k-token forwards."""
+    input:
+        lambda wildcards: ppl_inputs() + [f"{R}/eval/passkey/{m}-seed{S0}.csv" for m in PK["models"]],
+
+
 rule eval_documents:
     output:
         DOCS,
@@ -11,9 +18,14 @@ rule eval_documents:
             f"--hf-dataset {D['hf_dataset']} --tokenizer {R}/models/base-seed{SEEDS[0]}"
             if D.get("hf_dataset")
             else f"--corpus {D['corpus']}"
+            + (f" --tokenizer {R}/models/base-seed{SEEDS[0]}" if B["source"] != "pretrain" else "")
         ),
     input:
-        (f"{R}/models/base-seed{SEEDS[0]}/train_summary.json" if D.get("hf_dataset") else []),
+        (
+            f"{R}/models/base-seed{SEEDS[0]}/train_summary.json"
+            if D.get("hf_dataset") or B["source"] != "pretrain"
+            else []
+        ),
     conda:
         ENV
     shell:

@@ -26,6 +26,24 @@ if B["source"] == "pretrain":
             "yarnlab train pretrain {params.args} --out {params.out} --seed {wildcards.seed} "
             "--threads {threads} --no-progress --resume --set-aside-stale > {log} 2>&1"
 
+elif B["source"] == "gguf":
+
+    rule base_model:
+        """A real pretrained model from a GGUF file (base.gguf: a path, pkg:<package> or smollm2-135m),
+        de-quantized into a float32 Hugging Face folder with its tokenizer (the [real] extra)."""
+        output:
+            f"{R}/models/base-seed{{seed}}/train_summary.json",
+            f"{R}/models/base-seed{{seed}}/metrics.jsonl",
+        log:
+            f"{R}/logs/base_model/seed{{seed}}.log",
+        params:
+            out=lambda wildcards, output: os.path.dirname(output[0]),
+            source=B.get("gguf"),
+        conda:
+            ENV
+        shell:
+            "python workflows/scripts/gguf_base.py --source {params.source} --out {params.out} > {log} 2>&1"
+
 else:
 
     rule base_model:

@@ -1,7 +1,8 @@
 """Evaluation documents: held-out text cut into ``--n-docs`` pieces of ``--tokens`` tokens.
 
 Built-in corpora (``prose``, ``code``, a directory) use the same document split as training
-(split seed 0, ``--heldout-fraction``) and the byte tokenizer; ``--hf-dataset`` reads a Hugging
+(split seed 0, ``--heldout-fraction``) and the byte tokenizer, or ``--tokenizer`` (a real
+model's own, e.g. a GGUF base); ``--hf-dataset`` reads a Hugging
 Face data set (``pg19``, ``proof-pile``, ``govreport``) and tokenizes with ``--tokenizer``.
 Pieces are taken round-robin over documents so that every held-out document contributes.
 """
@@ -13,12 +14,23 @@ import argparse
 import numpy as np
 
 
+def _encoder(tokenizer: str | None):
+    """Bytes -> token ids: the byte tokenizer, or a Hugging Face tokenizer folder (a real model's BPE)."""
+    if tokenizer is None:
+        return lambda data: np.frombuffer(data, dtype=np.uint8).astype(np.int64)
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tokenizer)
+    return lambda data: np.asarray(tok(data.decode("utf-8", errors="replace"), add_special_tokens=False)["input_ids"],
+                                   dtype=np.int64)
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--corpus", default="prose")
     p.add_argument("--hf-dataset", default=None)
     p.add_argument("--hf-split", default="test")
-    p.add_argument("--tokenizer", default=None, help="HF tokenizer path (with --hf-dataset)")
+    p.add_argument("--tokenizer", default=None, help="HF tokenizer folder (default: bytes for --corpus)")
     p.add_argument("--heldout-fraction", type=float, default=0.1)
     p.add_argument("--tokens", type=int, required=True)
     p.add_argument("--n-docs", type=int, required=True)
@@ -38,8 +50,9 @@ def main() -> None:
         from yarnlab.data.corpus import load_corpus, split_corpus
 
         split = split_corpus(load_corpus(a.corpus), a.heldout_fraction, 0)
-        streams = [np.frombuffer(d.read_bytes(), dtype=np.uint8).astype(np.int64) for d in split.heldout]
-        source = {"corpus": a.corpus, "heldout": split.manifest()}
+        encode = _encoder(a.tokenizer)
+        streams = [encode(d.read_bytes()) for d in split.heldout]
+        source = {"corpus": a.corpus, "tokenizer": a.tokenizer or "bytes", "heldout": split.manifest()}
     # whole pieces only, one piece per document per round, until n_docs pieces
     pieces, k = [], 0
     while len(pieces) < a.n_docs:

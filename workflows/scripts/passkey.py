@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 import numpy as np
 from common import ints, load, write
@@ -38,15 +39,25 @@ def main() -> None:
 
     model, _ = load(a.model, a.method, a.factor, json.loads(a.params), threads=a.threads)
     device = next(model.parameters()).device
+    encode = None  # the byte tokenizer of the tiny models
+    if Path(a.model, "tokenizer_config.json").is_file():  # a real model (GGUF / Hub base): its own tokenizer
+        from transformers import AutoTokenizer
+
+        tok = AutoTokenizer.from_pretrained(a.model)
+
+        def encode(text: str) -> list[int]:
+            return tok(text, add_special_tokens=False)["input_ids"]
     rows = []
-    for n, j, pr in passkey_trials(ints(a.lengths), a.trials, a.seed, a.digits):
+    for n, j, pr in passkey_trials(ints(a.lengths), a.trials, a.seed, a.digits, encode=encode):
         rng = np.random.default_rng([a.seed, n, j, 1])
         keys = [pr.key]
         while len(keys) < a.candidates:
             k = random_key(rng, a.digits)
             if k not in keys:
                 keys.append(k)
-        answers = [np.array([ord(" ")] + [ord(c) for c in k]) for k in keys]  # byte tokenizer
+        answers = [np.array(encode(" " + k) if encode else [ord(" ")] + [ord(c) for c in k]) for k in keys]
+        if len({len(x) for x in answers}) != 1:
+            raise SystemExit(f"passkey: the tokenizer splits {a.digits}-digit keys into different numbers of tokens")
         ids = torch.as_tensor(np.stack([np.concatenate([pr.ids, ans]) for ans in answers]), device=device)
         n_ans = len(answers[0])
         with torch.inference_mode():

@@ -211,29 +211,18 @@ def load_gguf(source, dtype=None) -> GGUFModel:
 def convert_gguf(source, out) -> Path:
     """Write a GGUF checkpoint as a Hugging Face folder (float32 safetensors, config, tokenizer) plus
     ``gguf_source.json`` (the provenance of :func:`gguf_info`): every yarnlab command and workflow
-    rule that loads a checkpoint folder then reads it. ``out`` must not exist."""
-    import os
-    import shutil
-    import tempfile
-
-    from yarnlab.theory.provenance import provenance, write_json
+    rule that loads a checkpoint folder then reads it. ``out`` may exist but must hold no checkpoint;
+    the files appear only once all are written."""
+    from yarnlab.io import atomic_files, provenance, write_json
 
     out = Path(out)
-    if out.exists() and any(out.iterdir()):
-        raise UsageError(f"OUT: {out} already exists and is not empty (choose a new directory)")
+    if (out / "config.json").exists():
+        raise UsageError(f"OUT: {out} already holds a checkpoint (choose a new directory)")
     loaded = load_gguf(source)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
-    try:
+    with atomic_files(out) as tmp:
         loaded.model.save_pretrained(tmp)
         loaded.tokenizer.save_pretrained(tmp)
         write_json(tmp / "gguf_source.json", {"gguf": loaded.info, "provenance": provenance({"source": str(source)})})
-        if out.exists():
-            out.rmdir()
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 
