@@ -22,6 +22,12 @@ from yarnlab.errors import SpecError
 from yarnlab.rope.methods import DYNAMIC_NTK_VARIANTS, METHODS, RAMPS, Geometry, is_finite_number
 from yarnlab.rope.temperature import TEMPERATURE_RULES
 
+# sizes beyond any real model, refused so that a typo cannot run for minutes (largest real head
+# dims are 256-512, pretraining contexts a few 10^5, extension factors a few hundred)
+MAX_HEAD_DIM = 8192
+MAX_CTX = 2**24  # original_ctx
+MAX_FACTOR = 4096.0
+
 SPEC_FIELDS = ("method", "head_dim", "base", "original_ctx", "factor", "rotary_dim", "params",
                "temperature", "temperature_params")
 
@@ -51,6 +57,24 @@ def _check_param(method: str, key: str, value: Any, problems: list[str]) -> None
             problems.append(f"{where}: must be one of {', '.join(DYNAMIC_NTK_VARIANTS)} (got {value!r})")
 
 
+def size_problems(head_dim: Any, rotary_dim: Any, ctx: Any, factor: Any) -> list[str]:
+    """Sizes beyond any real model (:data:`MAX_HEAD_DIM`, :data:`MAX_CTX`, :data:`MAX_FACTOR`);
+    values of the wrong type are left to the other checks."""
+    out = []
+
+    def num(x):
+        return is_finite_number(x) and not isinstance(x, bool)
+
+    for name, value in (("head_dim", head_dim), ("rotary_dim", rotary_dim)):
+        if num(value) and value > MAX_HEAD_DIM:
+            out.append(f"{name}: must be <= {MAX_HEAD_DIM}, beyond any real model (got {value!r})")
+    if num(ctx) and ctx > MAX_CTX:
+        out.append(f"original_ctx: must be <= {MAX_CTX} (2^24), beyond any real model (got {ctx!r})")
+    if num(factor) and factor > MAX_FACTOR:
+        out.append(f"factor: must be <= {MAX_FACTOR:g}, beyond any real model (got {factor!r})")
+    return out
+
+
 def validate(fields: dict[str, Any]) -> list[str]:
     """Every problem with a would-be spec, as ``field: constraint (got value)`` strings."""
     problems: list[str] = []
@@ -77,6 +101,7 @@ def validate(fields: dict[str, Any]) -> list[str]:
     factor = fields.get("factor")
     if not is_finite_number(factor) or factor < 1:
         problems.append(f"factor: must be a finite number >= 1 (got {factor!r})")
+    problems += size_problems(head_dim, rotary_dim, ctx, factor)
 
     params = fields.get("params")
     if not isinstance(params, dict):
