@@ -18,8 +18,9 @@ def setup(tmp_path_factory):
     root = tmp_path_factory.mktemp("regime")
     build_model("micro").save_pretrained(root / "ckpt")
     rng = np.random.default_rng(0)
-    np.savez(root / "docs.npz", doc0=rng.integers(0, 256, 80), doc1=rng.integers(0, 256, 30),
-             doc2=rng.integers(0, 256, 70))
+    docs = dict(doc0=rng.integers(0, 256, 80), doc1=rng.integers(0, 256, 30), doc2=rng.integers(0, 256, 70))
+    np.savez(root / "docs.npz", ids=np.array(["a@0", "b@0", "a@80"]), **docs)  # as eval_docs.py writes
+    np.savez(root / "plain.npz", **docs)
     np.savez(root / "bad.npz", a=np.arange(10))
     return root
 
@@ -42,9 +43,10 @@ def test_positions(setup, tmp_path):
     assert main(args(setup, "positions", "--length", "64", "--out", str(out))) == 0
     rows = read(out)
     assert list(rows[0]) == ["method", "factor", "length", "doc", "position", "nll"]
-    assert len(rows) == 2 * 63 and {r["doc"] for r in rows} == {"0", "2"}  # doc1 (30 tokens) is skipped
+    assert len(rows) == 2 * 63 and {r["doc"] for r in rows} == {"a@0", "a@80"}  # doc1 (30 tokens) is skipped
     prov = json.loads(out.with_name("pos.csv.provenance.json").read_text())
-    assert prov["data_manifest"]["documents"][2] == {"file": "doc2", "tokens": 70} and prov["rows"] == 126
+    assert prov["data_manifest"]["documents"][2] == {"file": "doc2", "id": "a@80", "tokens": 70}
+    assert prov["rows"] == 126
     with np.load(setup / "docs.npz") as z:
         direct = position_profile(load_model(str(setup / "ckpt")).eval(), [z["doc0"], z["doc2"]], 64)
     assert float(rows[63 + 9]["nll"]) == pytest.approx(direct.nll[1, 10], rel=1e-5)
@@ -53,7 +55,7 @@ def test_positions(setup, tmp_path):
                      "--bos", "--out", str(binned))) == 0  # with the BOS, 71 tokens: doc0 only
     rows = read(binned)
     assert list(rows[0]) == ["method", "factor", "length", "doc", "bin", "pos_lo", "pos_hi", "tokens", "nll"]
-    assert len(rows) == 8 and {(r["method"], r["factor"], r["doc"]) for r in rows} == {("yarn", "2.0", "0")}
+    assert len(rows) == 8 and {(r["method"], r["factor"], r["doc"]) for r in rows} == {("yarn", "2.0", "a@0")}
     assert [r["tokens"] for r in rows[:2]] == ["8", "9"] and rows[-1]["pos_hi"] == "72"
 
 
@@ -63,7 +65,12 @@ def test_context_use_and_logit_spread(setup, tmp_path):
     rows = read(out)
     assert list(rows[0]) == ["method", "factor", "doc", "length", "visible", "n_tokens", "nll_full",
                              "nll_truncated"]
-    assert [r["doc"] for r in rows] == ["0", "2"] and rows[0]["n_tokens"] == "32"
+    assert [r["doc"] for r in rows] == ["a@0", "a@80"] and rows[0]["n_tokens"] == "32"
+    plain = tmp_path / "plain.csv"  # an .npz without ids: the key names
+    assert main(["eval", "context-use", "--model", str(setup / "ckpt"), "--docs", str(setup / "plain.npz"),
+                 "--length", "64", "--visible", "8", "--out", str(plain)]) == 0
+    assert [r["doc"] for r in read(plain)] == ["doc0", "doc2"]
+    assert [r["nll_full"] for r in read(plain)] == [r["nll_full"] for r in rows]
     spread, pred, heads = tmp_path / "sp.csv", tmp_path / "pred.csv", tmp_path / "heads.csv"
     assert main(args(setup, "logit-spread", "--length", "64", "--scales", "2,4", "--max-docs", "1",
                      "--out", str(spread), "--prediction-out", str(pred), "--heads-out", str(heads))) == 0
