@@ -27,3 +27,12 @@ rule paper_figs:
     input:
         all_targets(),
     default_target: True
+
+
+# Every rule that runs something records its wall and CPU seconds in
+# <results>/benchmarks/<rule>/<wildcards>.tsv (Snakemake benchmark files; benchmarks/estimate_runtime.py reads them).
+for _rule in workflow.rules:
+    if _rule.benchmark is None and not _rule.norun:
+        _w = "_".join(f"{w}-{{{w}}}" for w in sorted(_rule.wildcard_names)) or "all"
+        _rule.benchmark_modifier = _rule.output_modifier
+        _rule.benchmark = f"{R}/benchmarks/{_rule.name}/{_w}.tsv"
