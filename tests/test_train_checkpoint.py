@@ -181,3 +181,14 @@ def test_workflow_rules_delete_nothing_and_pass_set_aside_stale():
         assert bad not in text
     trains = [ln for ln in text.splitlines() if '"yarnlab train ' in ln]
     assert trains and all("--set-aside-stale" in text.split(ln, 1)[1].split("\n\n", 1)[0] for ln in trains)
+
+
+def test_resume_drops_a_metrics_line_cut_short_by_the_kill(tmp_path, reference):
+    out = tmp_path / "run"
+    _train(out, stop_after=7)
+    with open(out / "metrics.jsonl", "a") as fh:
+        fh.write('{"step": 8, "loss": 1.2')  # killed mid-append
+    resumed, _ = _train(out, seed=99, resume=True)
+    _same(reference, resumed)
+    steps = [json.loads(x)["step"] for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert steps[:-1] == list(range(1, 13))

@@ -99,10 +99,18 @@ def _load_state_dicts(model, opt, state: dict, ctx: distributed.DistContext, cfg
 
 
 def _truncate_metrics(path: Path, step: int) -> None:
-    """Drop metric lines written after ``step`` (by a run killed after its last checkpoint)."""
+    """Drop metric lines written after ``step`` (by a run killed after its last checkpoint), and a
+    last line cut short by the kill."""
     if not path.exists():
         return
-    keep = [ln for ln in path.read_text().splitlines() if ln.strip() and json.loads(ln)["step"] <= step]
+    keep = []
+    for ln in path.read_text(errors="replace").splitlines():
+        try:
+            row = json.loads(ln)
+        except json.JSONDecodeError:  # a line cut short by the kill (appends are not atomic)
+            continue
+        if isinstance(row, dict) and row.get("step", step + 1) <= step:
+            keep.append(ln)
     atomic_write_text(path, "".join(ln + "\n" for ln in keep))
 
 
