@@ -192,3 +192,17 @@ def test_resume_drops_a_metrics_line_cut_short_by_the_kill(tmp_path, reference):
     _same(reference, resumed)
     steps = [json.loads(x)["step"] for x in (out / "metrics.jsonl").read_text().splitlines()]
     assert steps[:-1] == list(range(1, 13))
+
+
+def test_resume_restores_metrics_removed_with_the_outputs_of_an_interrupted_job(tmp_path):
+    # a workflow manager deletes an interrupted job's outputs (metrics.jsonl) before rerunning it
+    full = tmp_path / "full"
+    _train(full)
+    out = tmp_path / "run"
+    _train(out, stop_after=7)
+    (out / "metrics.jsonl").unlink()
+    _train(out, seed=99, resume=True)
+    ref = [json.loads(x) for x in (full / "metrics.jsonl").read_text().splitlines()]
+    got = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in got] == [r["step"] for r in ref]
+    assert [r.get("loss") for r in got] == [r.get("loss") for r in ref]

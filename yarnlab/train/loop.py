@@ -98,13 +98,18 @@ def _load_state_dicts(model, opt, state: dict, ctx: distributed.DistContext, cfg
         opt.load_state_dict(state["optimizer"])
 
 
-def _truncate_metrics(path: Path, step: int) -> None:
+def _truncate_metrics(path: Path, step: int, saved: str | None = None) -> None:
     """Drop metric lines written after ``step`` (by a run killed after its last checkpoint), and a
-    last line cut short by the kill."""
-    if not path.exists():
+    last line cut short by the kill. ``saved``: the metric lines the checkpoint holds; they are used
+    when the file has fewer lines (a workflow manager removes the outputs of an interrupted job,
+    metrics.jsonl among them, before running it again)."""
+    text = path.read_text(errors="replace") if path.exists() else ""
+    if saved is not None and len(saved.splitlines()) > len(text.splitlines()):
+        text = saved
+    if not text:
         return
     keep = []
-    for ln in path.read_text(errors="replace").splitlines():
+    for ln in text.splitlines():
         try:
             row = json.loads(ln)
         except json.JSONDecodeError:  # a line cut short by the kill (appends are not atomic)
@@ -175,7 +180,7 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
         ckpt.set_rng_state(state["rng"])
         step, tokens = state["step"], state["tokens"]
         if ctx.is_main:
-            _truncate_metrics(metrics_path, step)
+            _truncate_metrics(metrics_path, step, state.get("metrics"))
     elif ctx.is_main and metrics_path.exists():  # a fresh start (nothing to resume from)
         metrics_path.unlink()
     distributed.barrier(ctx)
@@ -197,7 +202,9 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
         if ctx.is_main:
             ckpt.save_checkpoint(out, {"model": model_sd, "optimizer": opt_sd, "scheduler": sched.state_dict(),
                                        "rng": ckpt.rng_state(), "step": at_step, "tokens": tokens,
-                                       "config": cfg.to_dict()}, at_step, cfg.keep_checkpoints)
+                                       "config": cfg.to_dict(),
+                                       "metrics": metrics_path.read_text() if metrics_path.exists() else ""},
+                                 at_step, cfg.keep_checkpoints)
         distributed.barrier(ctx)
         return model_sd
 
