@@ -39,7 +39,7 @@ def ramp_bounds(draw):
 
 
 @st.composite
-def method_params(draw, method: str):
+def method_params(draw, method: str, n_pairs: int = 64, factor: float = 8.0):
     params = {}
     if "alpha" in METHODS[method].params:
         alpha, beta = draw(ramp_bounds())
@@ -50,6 +50,10 @@ def method_params(draw, method: str):
     if method == "llama3":
         low = draw(st.floats(0.1, 8.0))
         params.update(low_freq_factor=low, high_freq_factor=draw(st.floats(low * 1.25, 64.0)))
+    if method == "longrope":
+        for key in ("short_factor", "long_factor"):
+            # per-pair factors within [1, s], so s = 1 is plain RoPE and theta/s <= theta' <= theta hold
+            params[key] = draw(st.lists(st.floats(1.0, factor), min_size=n_pairs, max_size=n_pairs))
     return params
 
 
@@ -58,7 +62,8 @@ def specs(draw, methods=tuple(METHODS), factor=None):
     method = draw(st.sampled_from(list(methods)))
     geom = draw(geometries())
     s = draw(factors) if factor is None else factor
-    return RopeSpec(method=method, factor=s, params=draw(method_params(method)), **geom)
+    n_pairs = (geom["rotary_dim"] or geom["head_dim"]) // 2
+    return RopeSpec(method=method, factor=s, params=draw(method_params(method, n_pairs, s)), **geom)
 
 
 BAD_VALUES = {

@@ -217,7 +217,7 @@ def test_errors():
     with pytest.raises(UsageError, match="head_dim"):
         apply_scaling(model, RopeSpec("yarn", head_dim=32, original_ctx=L, factor=4.0))
     with pytest.raises(UsageError, match="rope_type"):
-        apply_scaling(model, {"rope_type": "longrope", "factor": 4.0})
+        apply_scaling(model, {"rope_type": "foo", "factor": 4.0})
     with pytest.raises(UsageError, match="RopeSpec or a rope dict"):
         apply_scaling(model, "yarn")
     with pytest.raises(UsageError, match="no rotary-embedding module"):

@@ -36,11 +36,13 @@ def test_factor_and_length_ratio_disagree_warns():
     assert any("transformers uses the factor" in w for w in warnings)
 
 
-def test_factor_missing_is_derived_from_lengths():
+def test_factor_null_is_derived_from_lengths_but_absent_is_refused():
+    rope = {"rope_type": "yarn", "original_max_position_embeddings": 4096}
     spec, warnings = read_hf_config({**LLAMA2, "max_position_embeddings": 32768,
-                                     "rope_parameters": {"rope_type": "yarn",
-                                                         "original_max_position_embeddings": 4096}})
-    assert spec.factor == 8.0 and warnings
+                                     "rope_parameters": {**rope, "factor": None}})
+    assert spec.factor == 8.0 and any("factor is null" in w for w in warnings)
+    with pytest.raises(UsageError, match="rope_parameters.factor: required for rope type 'yarn'"):
+        read_hf_config({**LLAMA2, "max_position_embeddings": 32768, "rope_parameters": rope})
 
 
 def test_yarn_overrides_become_temperature_rules():
@@ -73,10 +75,15 @@ def test_spec_to_hf_writes_ntk_as_base_change():
 
 
 @pytest.mark.parametrize("config,field", [
-    ({"max_position_embeddings": 4096}, "config: needs head_dim"),
-    ({**LLAMA2, "rope_scaling": {"type": "longrope"}}, "rope_type: 'longrope' is not supported"),
-    ({**LLAMA2, "max_position_embeddings": 4096, "rope_scaling": {"type": "linear"}}, "rope_parameters.factor"),
-    ({**LLAMA2, "max_position_embeddings": 4096, "rope_scaling": {"type": "linear", "factor": 0.5}}, "factor:"),
+    ({"max_position_embeddings": 4096, "rope_theta": 1e4}, "config: needs head_dim"),
+    ({"max_position_embeddings": 4096, "hidden_size": 64}, "cannot tell whether it has a rotary position embedding"),
+    ({**LLAMA2, "max_position_embeddings": 4096, "rope_scaling": {"type": "longrope"}},
+     "rope_scaling.short_factor: required for rope type 'longrope'; rope_scaling.long_factor: required"),
+    ({**LLAMA2, "max_position_embeddings": 4096, "rope_scaling": {"type": "foo"}},
+     "rope_scaling.rope_type: 'foo' is not supported"),
+    ({**LLAMA2, "max_position_embeddings": 4096, "rope_scaling": {"type": "linear"}}, "rope_scaling.factor: required"),
+    ({**LLAMA2, "max_position_embeddings": 4096, "rope_scaling": {"type": "linear", "factor": 0.5}},
+     "rope_scaling.factor: must be a number >= 1"),
 ])
 def test_bad_configs_name_the_field(config, field):
     with pytest.raises(UsageError, match=field):

@@ -2,7 +2,8 @@
 
 Each area registers its sub-commands through a light module (``<area>/cli.py``) that imports only
 the standard library at module level, so ``yarnlab freqs`` never pays for importing torch.
-A :class:`~yarnlab.errors.UsageError` raised anywhere becomes exit code 2 with its message.
+A :class:`~yarnlab.errors.UsageError` raised anywhere becomes exit code 2 with its message; a
+closed output pipe (``yarnlab freqs ... | head -1``) ends the command quietly with exit code 141.
 """
 
 from __future__ import annotations
@@ -48,11 +49,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _closed_pipe() -> int:
+    """Point stdout at /dev/null so the interpreter's final flush cannot raise again; exit 141
+    (128 + SIGPIPE), what a shell tool killed by the closed pipe reports."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout without a file descriptor (captured in tests)
+        pass
+    return 141
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except BrokenPipeError:  # --help into a closed pipe
+        return _closed_pipe()
     try:
         rc = args.func(args)
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away (``yarnlab ... | head -1``): stop quietly
+        return _closed_pipe()
     except UsageError as exc:
         print(f"yarnlab {args.command}: error: {exc}", file=sys.stderr)
         return getattr(exc, "exit_code", 2)  # 3: StaleCheckpoint

@@ -29,9 +29,11 @@ def describe(config: dict, seq_len: int | None = None) -> dict:
     For a dynamic spec the attention factor and s are those at ``seq_len`` (default L' = sL).
     """
     from yarnlab.errors import UsageError
-    from yarnlab.rope.hf import hf_supported, read_hf_config
+    from yarnlab.rope.doctor import inspect_config
+    from yarnlab.rope.spec import RopeSpec
 
-    spec, warnings = read_hf_config(config)
+    report = inspect_config(config)  # the same entries as `yarnlab inspect --json`
+    spec, warnings = RopeSpec.from_dict(report["rope"][0]["spec"]), report["warnings"]
     if seq_len is not None and seq_len <= 0:
         raise UsageError(f"--seq-len: must be an integer > 0 (got {seq_len})")
     at = (seq_len or spec.extended_ctx) if spec.is_dynamic else None
@@ -47,7 +49,7 @@ def describe(config: dict, seq_len: int | None = None) -> dict:
         "rotary_dim": spec.dim,
         "base": spec.base,
         "original_ctx": spec.original_ctx,
-        "max_position_embeddings": config.get("max_position_embeddings"),
+        "max_position_embeddings": report["rope"][0]["max_position_embeddings"],
         "spec": spec.to_dict(),
         "temperature_rule": spec.temperature_rule,
         "dynamic": spec.is_dynamic,
@@ -56,8 +58,10 @@ def describe(config: dict, seq_len: int | None = None) -> dict:
         "attention_factor": res.attention_factor,
         "stored_as": "yarnlab_rope (yarnlab-only; vanilla transformers loads it UNSCALED, use "
                      "yarnlab.model.load_model)" if yarnlab_only else
-                     ("rope_parameters (transformers-native)" if hf_supported(spec) else "rope_parameters"),
+                     ("rope_parameters (transformers-native)" if report["rope"][0]["transformers_native"]
+                      else "rope_parameters"),
         "warnings": warnings,
+        "rope": report["rope"],  # every RoPE setting (per layer type); the fields above are the first's
     }
 
 
@@ -82,6 +86,11 @@ def _cmd_show(args: argparse.Namespace) -> int:
     where = f" at seq_len {d['seq_len']} (dynamic: s follows the length)" if d["dynamic"] else ""
     print(f"  s = {d['scale']:g}, attention factor m = sqrt(1/t) = {d['attention_factor']:.6g}{where}")
     print(f"  stored as {d['stored_as']}")
+    for e in d["rope"]:
+        layers = f" [{', '.join(e['layer_types'])}]" if e["layer_types"] else ""
+        print(f"  rope{layers}: {e['method']}, rotary dim {e['rotary_dim']}, b {e['base']:g}, L {e['original_ctx']}, "
+              f"s {e['factor']:g}, m {e['attention_factor']:.6g}, logit scale {e['logit_scale']:.6g}, "
+              f"{e['layout']} layout")
     if "gguf" in d:
         print(f"  GGUF {d['gguf']['file']}: weights {d['gguf']['weights']}")
     for w in d["warnings"]:

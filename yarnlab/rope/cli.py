@@ -1,6 +1,9 @@
 """``yarnlab freqs`` and ``yarnlab inspect``, and the spec options other commands share.
 
-Only the standard library is imported at module level; numpy enters inside the handlers.
+The scaling options are derived from the registries: one option per method parameter
+(:data:`~yarnlab.rope.methods.METHODS`) and per temperature-rule parameter
+(:data:`~yarnlab.rope.temperature.TEMPERATURE_RULES`), with the registry's help, default and
+constraint, so a new method's parameter is an option (and validated) without touching this file.
 """
 
 from __future__ import annotations
@@ -9,8 +12,50 @@ import argparse
 import json
 import sys
 
-METHOD_NAMES = ("none", "pi", "dynamic-pi", "ntk", "dynamic-ntk", "ntk-by-parts", "yarn", "dynamic-yarn", "llama3")
-RULE_NAMES = ("yarn", "none", "fixed", "mscale-ratio", "longrope", "log-n")
+from yarnlab.rope.methods import METHODS, Param, all_params
+from yarnlab.rope.temperature import TEMPERATURE_RULES
+
+METHOD_NAMES = tuple(METHODS)
+RULE_NAMES = tuple(TEMPERATURE_RULES)
+
+
+def _float_list(text: str) -> list[float]:
+    """Comma-separated numbers (``--short-factor 1,1.02,1.05``)."""
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be comma-separated numbers (got {text!r})") from None
+
+
+def _rule_params() -> dict[str, Param]:
+    out: dict[str, Param] = {}
+    for rule in TEMPERATURE_RULES.values():
+        for p in rule.parameters:
+            out.setdefault(p.name, p)
+    return out
+
+
+def _users(name: str, registry: dict) -> str:
+    return ", ".join(k for k, v in registry.items() if name in v.params)
+
+
+def _add_param_option(group, p: Param, users: str) -> None:
+    flag = p.name.replace("_", "-")
+    default = "" if p.required else f"; default {p.default}"
+    where = f" [{users}{default}]"
+    if p.kind == "bool":
+        if p.default:
+            group.add_argument(f"--no-{flag}", dest=f"no_{p.name}", action="store_true",
+                               help=f"switch off ({p.help}){where}")
+        else:
+            group.add_argument(f"--{flag}", dest=p.name, action="store_true", help=p.help + where)
+    elif p.kind == "choice":
+        group.add_argument(f"--{flag}", dest=p.name, choices=p.choices, help=p.help + where)
+    elif p.kind == "factors":
+        group.add_argument(f"--{flag}", dest=p.name, type=_float_list, metavar="F1,F2,...",
+                           help=f"{p.help}: |D|/2 comma-separated numbers{where}")
+    else:
+        group.add_argument(f"--{flag}", dest=p.name, type=float, help=p.help + where)
 
 
 def add_spec_arguments(parser: argparse.ArgumentParser, geometry: bool = False) -> None:
@@ -18,25 +63,30 @@ def add_spec_arguments(parser: argparse.ArgumentParser, geometry: bool = False) 
     g = parser.add_argument_group("scaling method")
     g.add_argument("--method", default="none", choices=METHOD_NAMES, help="scaling method (default: none)")
     g.add_argument("--factor", type=float, default=1.0, help="scale s = L'/L (>= 1)")
-    g.add_argument("--alpha", type=float, help="ramp lower bound in rotations (ntk-by-parts/yarn; default 1)")
-    g.add_argument("--beta", type=float, help="ramp upper bound in rotations (ntk-by-parts/yarn; default 32)")
-    g.add_argument("--ramp", choices=("paper", "index"), help="ramp form: paper (linear in r) or index (default)")
-    g.add_argument("--no-truncate", action="store_true", help="index ramp without floor/ceil of its bounds")
-    g.add_argument("--variant", choices=("paper", "transformers"), help="dynamic-ntk form (default paper)")
-    g.add_argument("--grow-only", action="store_true", help="dynamic-yarn: recompute only when length grows")
-    g.add_argument("--low-freq-factor", type=float, help="llama3 low_freq_factor (default 1)")
-    g.add_argument("--high-freq-factor", type=float, help="llama3 high_freq_factor (default 4)")
+    for p in all_params().values():
+        _add_param_option(g, p, _users(p.name, METHODS))
     g.add_argument("--temperature", choices=RULE_NAMES, help="attention temperature rule (default: method's)")
-    g.add_argument("--m", type=float, help="attention factor sqrt(1/t) for --temperature fixed")
-    g.add_argument("--coefficient", type=float, help="slope of the yarn rule 0.1 ln s + 1 (default 0.1)")
-    g.add_argument("--mscale", type=float, help="mscale for --temperature mscale-ratio")
-    g.add_argument("--mscale-all-dim", type=float, help="mscale_all_dim for --temperature mscale-ratio")
+    for p in _rule_params().values():
+        _add_param_option(g, p, "--temperature " + _users(p.name, TEMPERATURE_RULES))
     if geometry:
         g = parser.add_argument_group("geometry")
         g.add_argument("--head-dim", type=int, default=128, help="head dimension |D| (even)")
         g.add_argument("--rotary-dim", type=int, help="rotated channels (partial rotary; default: head dim)")
         g.add_argument("--base", type=float, default=10000.0, help="RoPE base b (> 1)")
         g.add_argument("--original-ctx", type=int, default=4096, help="original trained context L")
+
+
+def _collect(args: argparse.Namespace, params: dict[str, Param]) -> dict:
+    out = {}
+    for name, p in params.items():
+        if p.kind == "bool":
+            if p.default and getattr(args, f"no_{name}", False):
+                out[name] = False
+            elif not p.default and getattr(args, name, False):
+                out[name] = True
+        elif getattr(args, name, None) is not None:
+            out[name] = getattr(args, name)
+    return out
 
 
 def spec_from_args(args: argparse.Namespace, head_dim=None, base=None, original_ctx=None, rotary_dim=None):
@@ -47,19 +97,6 @@ def spec_from_args(args: argparse.Namespace, head_dim=None, base=None, original_
     """
     from yarnlab.rope.spec import RopeSpec
 
-    params = {}
-    for opt, key in [("alpha", "alpha"), ("beta", "beta"), ("ramp", "ramp"), ("variant", "variant"),
-                     ("low_freq_factor", "low_freq_factor"), ("high_freq_factor", "high_freq_factor")]:
-        if getattr(args, opt, None) is not None:
-            params[key] = getattr(args, opt)
-    if getattr(args, "no_truncate", False):
-        params["truncate"] = False
-    if getattr(args, "grow_only", False):
-        params["grow_only"] = True
-    tparams = {}
-    for opt in ("m", "coefficient", "mscale", "mscale_all_dim"):
-        if getattr(args, opt, None) is not None:
-            tparams[opt] = getattr(args, opt)
     return RopeSpec(
         method=args.method,
         head_dim=head_dim if head_dim is not None else args.head_dim,
@@ -67,9 +104,9 @@ def spec_from_args(args: argparse.Namespace, head_dim=None, base=None, original_
         base=base if base is not None else args.base,
         original_ctx=original_ctx if original_ctx is not None else args.original_ctx,
         factor=args.factor,
-        params=params,
+        params=_collect(args, all_params()),
         temperature=args.temperature,
-        temperature_params=tparams,
+        temperature_params=_collect(args, _rule_params()),
     )
 
 
@@ -126,32 +163,16 @@ def _cmd_freqs(args: argparse.Namespace) -> int:
 
 
 def inspect_config(config: dict) -> dict:
-    """The rope doctor's findings for a Hugging Face config dict (used by ``yarnlab inspect``)."""
-    import numpy as np
+    """The rope doctor's report for a Hugging Face config dict; see :mod:`yarnlab.rope.doctor`."""
+    from yarnlab.rope.doctor import inspect_config as doctor
 
-    from yarnlab.rope.hf import hf_supported, read_hf_config
-
-    spec, warnings = read_hf_config(config)
-    table = pair_table(spec)
-    res = table.pop("_result")
-    gamma = table["gamma"]
-    untouched = int(np.sum(np.isclose(gamma, 1.0)))
-    interpolated = int(np.sum(np.isclose(gamma, 0.0))) if res.scale > 1 else 0
-    long_pairs = int(np.sum(table["wavelength"] > spec.original_ctx))
-    if spec.is_dynamic:
-        effective = f"grows with the input: s = max(1, l/{spec.original_ctx})"
-    else:
-        effective = str(spec.extended_ctx)
-    if spec.method == "ntk":
-        warnings.append("ntk: some pairs extrapolate, so the nominal s under-states the real extension")
-    return {"spec": spec, "warnings": warnings, "table": table, "result": res, "untouched": untouched,
-            "interpolated": interpolated, "long_pairs": long_pairs, "effective_ctx": effective,
-            "hf_supported": hf_supported(spec)}
+    return doctor(config)
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
     from yarnlab.errors import UsageError
     from yarnlab.model.gguf import gguf_config, is_gguf_source
+    from yarnlab.rope.doctor import report_lines
 
     try:
         if is_gguf_source(args.config):
@@ -163,27 +184,27 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
         raise UsageError(f"CONFIG: cannot read {args.config!r} ({exc.strerror})") from None
     except json.JSONDecodeError as exc:
         raise UsageError(f"CONFIG: {args.config!r} is not valid JSON ({exc})") from None
-    info = inspect_config(config)
-    spec, res, t = info["spec"], info["result"], info["table"]
-    n = len(t["d"])
+    report = {"config": args.config, **inspect_config(config)}
+    if isinstance(config, dict) and "gguf" in config:
+        report["gguf"] = config["gguf"]
+    if args.json:
+        json.dump(report, sys.stdout, indent=1)
+        print()
+        return 0
     print(f"config: {args.config}")
-    print(f"method: {spec.method}  params: {spec.params or '{}'}  temperature rule: {spec.temperature_rule}")
-    print(f"geometry: head dim {spec.head_dim}, rotary dim {spec.dim}, base b = {spec.base:g}")
-    print(f"L (original context): {spec.original_ctx}   s: {spec.factor:g}   "
-          f"effective context: {info['effective_ctx']}")
-    print(f"attention factor m = sqrt(1/t): {res.attention_factor:.6g} (logits x {res.attention_factor**2:.6g})")
-    print(f"pairs: {n}; untouched (gamma = 1): {info['untouched']}; interpolated like PI (gamma = 0): "
-          f"{info['interpolated']}; in between: {n - info['untouched'] - info['interpolated']}")
-    print(f"pairs with wavelength > L (never complete a turn in the trained context): {info['long_pairs']}")
-    print(f"wavelengths: {t['wavelength'].min():.4g} .. {t['wavelength'].max():.4g} tokens; "
-          f"r(d): {t['r'].min():.4g} .. {t['r'].max():.4g}")
-    print(f"transformers computes this natively: {'yes' if info['hf_supported'] else 'no (yarnlab-only)'}")
-    if "gguf" in config:
-        print(f"GGUF {config['gguf']['file']}: weights {config['gguf']['weights']}")
-    for w in info["warnings"]:
-        print(f"WARNING: {w}")
+    for line in report_lines(report):
+        print(line)
+    if "gguf" in report:
+        print(f"GGUF {report['gguf']['file']}: weights {report['gguf']['weights']}")
     if args.table:
-        _print_table(t, sys.stdout)
+        from yarnlab.rope.hf_read import read_hf_rope
+
+        for entry in read_hf_rope(config).entries:
+            if len(report["rope"]) > 1:
+                print(f"pairs of {', '.join(entry.layer_types)}:")
+            table = pair_table(entry.spec, entry.spec.extended_ctx if entry.spec.is_dynamic else None)
+            table.pop("_result")
+            _print_table(table, sys.stdout)
     return 0
 
 
@@ -196,8 +217,11 @@ def register(sub) -> None:
     p.set_defaults(func=_cmd_freqs)
 
     p = sub.add_parser("inspect", help="rope doctor: read a Hugging Face config.json and report",
-                       description="Report the method, L, s, effective context, attention factor and pitfalls.")
+                       description="Report, per RoPE setting, the method, geometry, L, s, declared context, "
+                                   "attention factor, logit scale and pitfalls. Exit 2 for a model without RoPE.")
     p.add_argument("config", metavar="CONFIG.json", help="a config.json, or a GGUF source (.gguf file, "
                    "pkg:<package>, smollm2-135m; needs the [real] extra)")
     p.add_argument("--table", action="store_true", help="also print the per-pair table")
+    p.add_argument("--json", action="store_true", help='print JSON: {"rope": [one entry per RoPE setting], '
+                   '"warnings": [...], ...}')
     p.set_defaults(func=_cmd_inspect)

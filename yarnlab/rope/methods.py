@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -151,17 +152,138 @@ def rope_llama3(geom: Geometry, factor: float, seq_len: int | None = None,
     return blend(theta, factor, gamma), factor
 
 
+def rope_longrope(geom: Geometry, factor: float, seq_len: int | None = None,
+                  short_factor: tuple[float, ...] = (), long_factor: tuple[float, ...] = ()):
+    """LongRoPE (Ding et al. 2024, arXiv 2402.13753): theta'_d = theta_d / lambda_d per pair.
+
+    The rescale factors lambda_d come from a search, not a formula: ``short_factor`` applies while
+    the length l <= L, ``long_factor`` once l > L (Phi-3's switch; l unknown means l <= L). Like
+    every method here it only changes theta_d (h(theta) of Eq. 12), so the relative-position
+    property holds. s_eff is the nominal ``factor`` (L'/L), which the default ``longrope``
+    temperature rule reads: m = sqrt(1 + ln s / ln L).
+    """
+    ext = long_factor if seq_len is not None and seq_len > geom.original_ctx else short_factor
+    return base_inv_freq(geom.rotary_dim, geom.base) / np.asarray(ext, dtype=np.float64), factor
+
+
+# ---- the registry: each parameter with its default, its constraint and its help ----------------
+
+def is_finite_number(x) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+@dataclass(frozen=True)
+class Param:
+    """One method parameter. ``kind`` fixes the constraint (and the CLI option derived from it):
+
+    - ``positive``: a finite number > 0; ``nonnegative``: a finite number >= 0;
+    - ``bool``: true or false (CLI: ``--name``, or ``--no-name`` when the default is true);
+    - ``choice``: one of ``choices``;
+    - ``factors``: one finite number > 0 per rotated pair (|D|/2 of them); CLI: comma-separated.
+
+    ``default`` is None for a required parameter.
+    """
+
+    name: str
+    kind: str
+    default: Any
+    help: str
+    choices: tuple[str, ...] = ()
+
+    @property
+    def required(self) -> bool:
+        return self.default is None
+
+    def constraint(self, n_pairs: int | None = None) -> str:
+        if self.kind == "positive":
+            return "must be a finite number > 0"
+        if self.kind == "nonnegative":
+            return "must be a finite number >= 0"
+        if self.kind == "bool":
+            return "must be true or false"
+        if self.kind == "choice":
+            return f"must be one of {', '.join(self.choices)}"
+        count = f"{n_pairs} = |D|/2" if n_pairs is not None else "|D|/2"
+        return f"must be a list of {count} finite numbers > 0"
+
+    def check(self, value: Any, n_pairs: int | None = None, where: str = "params") -> str | None:
+        """``where.name: constraint (got value)`` when ``value`` breaks the constraint, else None."""
+        got = repr(value)
+        if self.kind == "positive":
+            ok = is_finite_number(value) and value > 0
+        elif self.kind == "nonnegative":
+            ok = is_finite_number(value) and value >= 0
+        elif self.kind == "bool":
+            ok = isinstance(value, bool)
+        elif self.kind == "choice":
+            ok = value in self.choices
+        else:
+            seq = value.tolist() if isinstance(value, np.ndarray) else value
+            numbers = isinstance(seq, list | tuple) and len(seq) > 0 and all(
+                is_finite_number(x) and x > 0 for x in seq)
+            ok = numbers and (n_pairs is None or len(seq) == n_pairs)
+            if numbers:
+                got = f"{len(seq)} numbers"
+        return None if ok else f"{where}.{self.name}: {self.constraint(n_pairs)} (got {got})"
+
+    def normalise(self, value: Any) -> Any:
+        """The stored form: factor lists become tuples of floats (hashable, equal after a JSON
+        round trip); everything else is kept as given."""
+        if self.kind == "factors":
+            return tuple(float(x) for x in value)
+        return value
+
+
 @dataclass(frozen=True)
 class Method:
+    """A registered method: its function, parameters (:class:`Param`), default temperature rule,
+    whether it depends on the current length, and cross-parameter constraints (``relations``:
+    functions of the full parameter dict returning a problem string or None)."""
+
     name: str
     fn: Callable
-    params: dict = field(default_factory=dict)  # parameter -> default
+    parameters: tuple[Param, ...] = ()
     default_temperature: str = "none"
     dynamic: bool = False
     summary: str = ""
+    relations: tuple[Callable[[dict], str | None], ...] = ()
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """Parameter name -> default (None for a required parameter)."""
+        return {p.name: p.default for p in self.parameters}
+
+    @property
+    def param_specs(self) -> dict[str, Param]:
+        return {p.name: p for p in self.parameters}
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.parameters if p.required)
 
 
-_RAMP = {"alpha": 1.0, "beta": 32.0, "ramp": "index", "truncate": True}
+RAMPS = ("paper", "index")
+DYNAMIC_NTK_VARIANTS = ("paper", "transformers")
+
+
+def _ordered(lo_key: str, hi_key: str, what: str) -> Callable[[dict], str | None]:
+    def check(params: dict) -> str | None:
+        lo, hi = params.get(lo_key), params.get(hi_key)
+        if is_finite_number(lo) and is_finite_number(hi) and not 0 < lo < hi:
+            return (f"params.{lo_key}, params.{hi_key}: must satisfy {what} "
+                    f"(got {lo_key}={lo!r}, {hi_key}={hi!r})")
+        return None
+    return check
+
+
+_RAMP = (
+    Param("alpha", "positive", 1.0, "ramp lower bound in rotations r (Eq. 18; pairs with r < alpha are PI)"),
+    Param("beta", "positive", 32.0, "ramp upper bound in rotations r (pairs with r > beta are untouched)"),
+    Param("ramp", "choice", "index", "ramp form: paper (linear in r, Eq. 18) or index (the reference code's)",
+          RAMPS),
+    Param("truncate", "bool", True, "index ramp: floor/ceil its bounds (transformers' truncate)"),
+)
+_RAMP_ORDER = (_ordered("alpha", "beta", "0 < alpha < beta"),)
 
 METHODS: dict[str, Method] = {
     m.name: m
@@ -170,21 +292,37 @@ METHODS: dict[str, Method] = {
         Method("pi", rope_pi, summary="Position Interpolation: theta/s"),
         Method("dynamic-pi", rope_dynamic_pi, dynamic=True, summary="PI with s = max(1, l/L)"),
         Method("ntk", rope_ntk, summary="NTK-aware base change (Eq. 16)"),
-        Method("dynamic-ntk", rope_dynamic_ntk, {"variant": "paper"}, dynamic=True,
-               summary="NTK-aware with s = max(1, l/L), or transformers' form"),
-        Method("ntk-by-parts", rope_ntk_by_parts, dict(_RAMP), summary="ramp between PI and RoPE (Eq. 17-20)"),
-        Method("yarn", rope_yarn, dict(_RAMP), default_temperature="yarn",
-               summary="NTK-by-parts + temperature (Def. 3)"),
-        Method("dynamic-yarn", rope_dynamic_yarn, {**_RAMP, "grow_only": False}, default_temperature="yarn",
-               dynamic=True, summary="YaRN with s = max(1, l/L)"),
-        Method("llama3", rope_llama3, {"low_freq_factor": 1.0, "high_freq_factor": 4.0},
-               summary="Llama 3.1 low/high frequency factors"),
+        Method("dynamic-ntk", rope_dynamic_ntk,
+               (Param("variant", "choice", "paper", "dynamic-ntk form: paper (s = l/L) or transformers' "
+                      "(s = factor l/L - factor + 1)", DYNAMIC_NTK_VARIANTS),),
+               dynamic=True, summary="NTK-aware with s = max(1, l/L), or transformers' form"),
+        Method("ntk-by-parts", rope_ntk_by_parts, _RAMP, summary="ramp between PI and RoPE (Eq. 17-20)",
+               relations=_RAMP_ORDER),
+        Method("yarn", rope_yarn, _RAMP, default_temperature="yarn",
+               summary="NTK-by-parts + temperature (Def. 3)", relations=_RAMP_ORDER),
+        Method("dynamic-yarn", rope_dynamic_yarn,
+               (*_RAMP, Param("grow_only", "bool", False, "recompute only when the length grows (reference code)")),
+               default_temperature="yarn", dynamic=True, summary="YaRN with s = max(1, l/L)",
+               relations=_RAMP_ORDER),
+        Method("llama3", rope_llama3,
+               (Param("low_freq_factor", "positive", 1.0, "llama3: PI for wavelengths > L/low_freq_factor"),
+                Param("high_freq_factor", "positive", 4.0, "llama3: untouched for wavelengths < L/high_freq_factor")),
+               summary="Llama 3.1 low/high frequency factors",
+               relations=(_ordered("low_freq_factor", "high_freq_factor", "0 < low < high"),)),
+        Method("longrope", rope_longrope,
+               (Param("short_factor", "factors", None, "longrope: per-pair rescale factors for l <= L"),
+                Param("long_factor", "factors", None, "longrope: per-pair rescale factors for l > L")),
+               default_temperature="longrope", dynamic=True,
+               summary="LongRoPE / Phi-3: searched per-pair factors, short set up to L, long set beyond"),
     ]
 }
 
-RAMPS = ("paper", "index")
-DYNAMIC_NTK_VARIANTS = ("paper", "transformers")
 
-
-def is_finite_number(x) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+def all_params() -> dict[str, Param]:
+    """Every parameter name across methods -> its :class:`Param` (shared names agree)."""
+    out: dict[str, Param] = {}
+    for method in METHODS.values():
+        for p in method.parameters:
+            if out.setdefault(p.name, p) != p:
+                raise AssertionError(f"parameter {p.name!r} is defined differently by two methods")
+    return out

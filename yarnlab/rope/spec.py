@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from yarnlab.errors import SpecError
-from yarnlab.rope.methods import DYNAMIC_NTK_VARIANTS, METHODS, RAMPS, Geometry, is_finite_number
+from yarnlab.rope.methods import METHODS, Geometry, is_finite_number
 from yarnlab.rope.temperature import TEMPERATURE_RULES
 
 # sizes beyond any real model, refused so that a typo cannot run for minutes (largest real head
@@ -39,22 +39,6 @@ class RopeResult:
     inv_freq: np.ndarray
     attention_factor: float
     scale: float  # the s the temperature rule saw (s_eff for dynamic methods)
-
-
-def _check_param(method: str, key: str, value: Any, problems: list[str]) -> None:
-    where = f"params.{key}"
-    if key in ("alpha", "beta", "low_freq_factor", "high_freq_factor"):
-        if not is_finite_number(value) or value <= 0:
-            problems.append(f"{where}: must be a finite number > 0 (got {value!r})")
-    elif key == "ramp":
-        if value not in RAMPS:
-            problems.append(f"{where}: must be one of {', '.join(RAMPS)} (got {value!r})")
-    elif key in ("truncate", "grow_only"):
-        if not isinstance(value, bool):
-            problems.append(f"{where}: must be true or false (got {value!r})")
-    elif key == "variant":
-        if value not in DYNAMIC_NTK_VARIANTS:
-            problems.append(f"{where}: must be one of {', '.join(DYNAMIC_NTK_VARIANTS)} (got {value!r})")
 
 
 def size_problems(head_dim: Any, rotary_dim: Any, ctx: Any, factor: Any) -> list[str]:
@@ -108,22 +92,25 @@ def validate(fields: dict[str, Any]) -> list[str]:
         problems.append(f"params: must be a mapping (got {params!r})")
         params = {}
     if method in METHODS:
-        allowed = METHODS[method].params
+        spec_method = METHODS[method]
+        allowed = spec_method.param_specs
+        n_pairs = None
+        dim = rotary_dim if rotary_dim is not None else head_dim
+        if isinstance(dim, int) and not isinstance(dim, bool) and dim >= 4 and dim % 2 == 0:
+            n_pairs = dim // 2
         for key, value in params.items():
             if key not in allowed:
                 choices = ", ".join(allowed) if allowed else "none"
                 problems.append(f"params.{key}: unknown parameter for method {method!r} (allowed: {choices})")
-            else:
-                _check_param(method, key, value, problems)
-        full = {**allowed, **{k: v for k, v in params.items() if k in allowed}}
-        if "alpha" in full and "beta" in full and is_finite_number(full["alpha"]) and is_finite_number(full["beta"]):
-            if not 0 < full["alpha"] < full["beta"]:
-                problems.append(f"params.alpha, params.beta: must satisfy 0 < alpha < beta "
-                                f"(got alpha={full['alpha']!r}, beta={full['beta']!r})")
-        lo, hi = full.get("low_freq_factor"), full.get("high_freq_factor")
-        if is_finite_number(lo) and is_finite_number(hi) and not 0 < lo < hi:
-            problems.append(f"params.low_freq_factor, params.high_freq_factor: must satisfy 0 < low < high "
-                            f"(got low={lo!r}, high={hi!r})")
+            elif (problem := allowed[key].check(value, n_pairs)) is not None:
+                problems.append(problem)
+        for key in spec_method.required:
+            if key not in params:
+                problems.append(f"params.{key}: required by method {method!r} ({allowed[key].help})")
+        full = {**spec_method.params, **{k: v for k, v in params.items() if k in allowed}}
+        for relation in spec_method.relations:
+            if (problem := relation(full)) is not None:
+                problems.append(problem)
 
     rule = fields.get("temperature")
     tparams = fields.get("temperature_params")
@@ -140,12 +127,8 @@ def validate(fields: dict[str, Any]) -> list[str]:
                 choices = ", ".join(spec_rule.params) if spec_rule.params else "none"
                 problems.append(f"temperature_params.{key}: unknown parameter for rule {rule_name!r} "
                                 f"(allowed: {choices})")
-            elif not is_finite_number(value):
-                problems.append(f"temperature_params.{key}: must be a finite number (got {value!r})")
-            elif key in ("m", "mscale", "mscale_all_dim") and value <= 0:
-                problems.append(f"temperature_params.{key}: must be > 0 (got {value!r})")
-            elif key == "coefficient" and value < 0:
-                problems.append(f"temperature_params.{key}: must be >= 0 (got {value!r})")
+            elif (problem := spec_rule.param_specs[key].check(value, where="temperature_params")) is not None:
+                problems.append(problem)
         for key in spec_rule.required:
             if key not in tparams:
                 problems.append(f"temperature_params.{key}: required by rule {rule_name!r}")
@@ -161,10 +144,12 @@ class RopeSpec:
       rotary), ``None`` means all of ``head_dim``.
     - ``base``: b > 1. ``original_ctx``: L > 0. ``factor``: s >= 1 (for dynamic methods the intended
       maximum; the applied s follows the length).
-    - ``params``: the method's parameters (``alpha``, ``beta``, ``ramp``, ``truncate``, ``variant``,
-      ``grow_only``, ``low_freq_factor``, ``high_freq_factor``), defaults filled in.
+    - ``params``: the method's parameters (each :class:`~yarnlab.rope.methods.Param` of the
+      registry: ``alpha``, ``beta``, ``ramp``, ``truncate``, ``variant``, ``grow_only``,
+      ``low_freq_factor``, ``high_freq_factor``, ``short_factor``, ``long_factor``), defaults filled in.
     - ``temperature``: a rule in :data:`~yarnlab.rope.temperature.TEMPERATURE_RULES`, or ``None``
-      for the method's default (``yarn`` for yarn/dynamic-yarn, ``none`` otherwise);
+      for the method's default (``yarn`` for yarn/dynamic-yarn, ``longrope`` for longrope, ``none``
+      otherwise);
       ``temperature_params`` its parameters.
     """
 
@@ -186,7 +171,9 @@ class RopeSpec:
         # normalise: ints stay ints, numbers become floats, defaults filled in
         object.__setattr__(self, "base", float(self.base))
         object.__setattr__(self, "factor", float(self.factor))
-        object.__setattr__(self, "params", {**METHODS[self.method].params, **self.params})
+        specs = METHODS[self.method].param_specs
+        object.__setattr__(self, "params", {**METHODS[self.method].params,
+                                            **{k: specs[k].normalise(v) for k, v in self.params.items()}})
         object.__setattr__(self, "temperature_params", dict(self.temperature_params))
         if self.rotary_dim == self.head_dim:
             object.__setattr__(self, "rotary_dim", None)

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+from yarnlab.rope.methods import Param
 
 
 def _g(s: float, coefficient: float) -> float:
@@ -84,27 +86,48 @@ def log_n_position_scale(positions, original_ctx: int):
 
 @dataclass(frozen=True)
 class TemperatureRule:
+    """A rule with its parameters (:class:`~yarnlab.rope.methods.Param`: default, constraint, help);
+    a parameter whose default is None is required."""
+
     name: str
     fn: Callable[..., float]
-    params: dict[str, float] = field(default_factory=dict)  # name -> default
-    required: tuple[str, ...] = ()
+    parameters: tuple[Param, ...] = ()
     length_dependent: bool = False
+    summary: str = ""
+
+    @property
+    def params(self) -> dict[str, float | None]:
+        """Parameter name -> default (None when required)."""
+        return {p.name: p.default for p in self.parameters}
+
+    @property
+    def param_specs(self) -> dict[str, Param]:
+        return {p.name: p for p in self.parameters}
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.parameters if p.required)
 
 
 TEMPERATURE_RULES: dict[str, TemperatureRule] = {
     r.name: r
     for r in [
-        TemperatureRule("none", temperature_none),
-        TemperatureRule("yarn", temperature_yarn, {"coefficient": 0.1}),
-        TemperatureRule("fixed", temperature_fixed, {"m": 1.0}, required=("m",)),
-        TemperatureRule(
-            "mscale-ratio",
-            temperature_mscale_ratio,
-            {"mscale": 1.0, "mscale_all_dim": 1.0},
-            required=("mscale", "mscale_all_dim"),
-        ),
-        TemperatureRule("longrope", temperature_longrope),
-        TemperatureRule("log-n", temperature_log_n, length_dependent=True),
+        TemperatureRule("none", temperature_none, summary="m = 1"),
+        TemperatureRule("yarn", temperature_yarn,
+                        (Param("coefficient", "nonnegative", 0.1, "slope c of the yarn rule m = c ln s + 1 "
+                               "(Eq. 22; default 0.1)"),),
+                        summary="m = 0.1 ln s + 1 (Eq. 22)"),
+        TemperatureRule("fixed", temperature_fixed,
+                        (Param("m", "positive", None, "attention factor m = sqrt(1/t) for the fixed rule"),),
+                        summary="a given m"),
+        TemperatureRule("mscale-ratio", temperature_mscale_ratio,
+                        (Param("mscale", "positive", None, "mscale-ratio numerator coefficient (DeepSeek)"),
+                         Param("mscale_all_dim", "positive", None,
+                               "mscale-ratio denominator coefficient (DeepSeek)")),
+                        summary="DeepSeek: g(s, mscale) / g(s, mscale_all_dim)"),
+        TemperatureRule("longrope", temperature_longrope, summary="sqrt(1 + ln s / ln L) (LongRoPE, Phi-3)"),
+        TemperatureRule("log-n", temperature_log_n, length_dependent=True,
+                        summary="sqrt(max(1, ln l / ln L)), length-dependent"),
     ]
 }
 

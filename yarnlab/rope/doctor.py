@@ -1,0 +1,88 @@
+"""The rope doctor behind ``yarnlab inspect``: a report per RoPE setting, as JSON and as text.
+
+Each entry of ``report["rope"]`` is :func:`~yarnlab.rope.hf_read.entry_dict` (method, head_dim,
+rotary_dim, base b, original_ctx L, factor s, max_position_embeddings, attention_factor m,
+logit_scale = m^2 times the model's own factor, layout, transformers_native, ...) plus pair
+counts over the |D|/2 pairs: untouched (gamma = 1), interpolated like PI (gamma = 0), and pairs
+whose wavelength lambda_d = 2 pi / theta_d (Eq. 13) exceeds L.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from yarnlab.rope.frequencies import base_inv_freq, effective_gamma, ratios, wavelengths
+from yarnlab.rope.hf_read import entry_dict, read_hf_rope
+
+
+def pair_stats(spec) -> dict[str, Any]:
+    """Pair counts and wavelength / r(d) ranges of a spec at its extended length s L."""
+    at = spec.extended_ctx if spec.is_dynamic else None
+    res = spec.compute(at)
+    theta = base_inv_freq(spec.dim, spec.base)
+    gamma = effective_gamma(theta, res.inv_freq, res.scale)
+    lam, r = wavelengths(theta), ratios(spec.dim, spec.base, spec.original_ctx)
+    untouched = int(np.sum(np.isclose(gamma, 1.0)))
+    interpolated = int(np.sum(np.isclose(gamma, 0.0))) if res.scale > 1 else 0
+    return {"pairs": int(theta.size), "untouched": untouched, "interpolated": interpolated,
+            "long_pairs": int(np.sum(lam > spec.original_ctx)),
+            "wavelength_range": [float(lam.min()), float(lam.max())], "r_range": [float(r.min()), float(r.max())],
+            "effective_ctx": (f"grows with the input: s = max(1, l/{spec.original_ctx})"
+                              if spec.method in ("dynamic-ntk", "dynamic-pi", "dynamic-yarn")
+                              else spec.extended_ctx)}
+
+
+def inspect_config(config: dict) -> dict[str, Any]:
+    """The rope doctor's findings for a Hugging Face config dict: ``{"model_type", "architecture",
+    "rope": [entries], "warnings": [...], "defaults_from"}`` (JSON-able; used by ``yarnlab inspect``
+    and ``yarnlab model show``)."""
+    found = read_hf_rope(config)
+    warnings = list(found.warnings)
+    entries = []
+    for e in found.entries:
+        entries.append({**entry_dict(e), **pair_stats(e.spec)})
+        if e.spec.method == "ntk":
+            warnings.append("ntk: some pairs extrapolate, so the nominal s under-states the real extension")
+        if e.spec.method == "longrope":
+            warnings.append("longrope: frequencies switch from the short to the long factors once the input "
+                            f"exceeds L = {e.spec.original_ctx} tokens (m is constant)")
+    if len(entries) > 1:
+        warnings.append(f"{len(entries)} RoPE settings by layer type: extend each one (a single spec "
+                        f"applied to every layer would change the layers it does not describe)")
+    arch = config.get("architectures")
+    return {"model_type": found.model_type, "architecture": arch[0] if isinstance(arch, list) and arch else None,
+            "rope": entries, "warnings": list(dict.fromkeys(warnings)), "defaults_from": found.defaults_from}
+
+
+def report_lines(report: dict[str, Any]) -> list[str]:
+    """The human form of :func:`inspect_config`: the same fields, one block per entry."""
+    lines = [f"model type: {report['model_type']}  ({report['architecture'] or 'no architectures field'})"]
+    n = len(report["rope"])
+    for i, e in enumerate(report["rope"]):
+        layers = f" [{', '.join(e['layer_types'])}]" if e["layer_types"] else ""
+        head = f"RoPE setting {i + 1} of {n}{layers}: " if n > 1 else ""
+        lines.append(f"{head}rope type {e['rope_type']} -> method: {e['method']}  params: "
+                     f"{_short(e['params']) or '{}'}  temperature rule: {e['temperature_rule']}")
+        lines.append(f"  geometry: head dim {e['head_dim']}, rotary dim {e['rotary_dim']}, base b = {e['base']:g}, "
+                     f"layout {e['layout']}")
+        lines.append(f"  L (original context): {e['original_ctx']}   s: {e['factor']:g}   s L = {e['scaled_ctx']}   "
+                     f"max_position_embeddings: {e['max_position_embeddings']} ({e['max_position_source']})")
+        lines.append(f"  effective context: {e['effective_ctx']}")
+        lines.append(f"  attention factor m = sqrt(1/t): {e['attention_factor']:.6g}   logit scale: "
+                     f"{e['logit_scale']:.6g} (m^2 = {e['attention_factor'] ** 2:.6g} x model factor "
+                     f"{e['softmax_factor']:.6g})")
+        lines.append(f"  pairs: {e['pairs']}; untouched (gamma = 1): {e['untouched']}; interpolated like PI "
+                     f"(gamma = 0): {e['interpolated']}; in between: {e['pairs'] - e['untouched'] - e['interpolated']}")
+        lines.append(f"  pairs with wavelength > L (never complete a turn in the trained context): {e['long_pairs']}")
+        lines.append(f"  wavelengths: {e['wavelength_range'][0]:.4g} .. {e['wavelength_range'][1]:.4g} tokens; "
+                     f"r(d): {e['r_range'][0]:.4g} .. {e['r_range'][1]:.4g}")
+        lines.append(f"  transformers computes this natively: {'yes' if e['transformers_native'] else 'no'}")
+        lines += [f"  note: {note}" for note in e["notes"]]
+    lines += [f"WARNING: {w}" for w in report["warnings"]]
+    return lines
+
+
+def _short(params: dict) -> dict:
+    return {k: (f"[{len(v)} values]" if isinstance(v, list) else v) for k, v in params.items()}

@@ -1,0 +1,447 @@
+"""Read a Hugging Face ``config.json`` the way transformers 5 does: one entry per RoPE setting.
+
+:func:`read_hf_rope` returns every distinct RoPE setting of a model (one for most models; one per
+layer type for Gemma 3 style configs) with the geometry, the scaling spec, the attention factor m
+(cos/sin multiplier, Eq. 21) and the total logit multiplier the scaling puts on q.k.
+
+What is read, and from where (the first that is present wins):
+
+- the text model: a multimodal config's ``text_config`` when the top level has no heads;
+- heads and widths: ``num_attention_heads`` (GPT-J: ``n_head``), ``hidden_size`` (``n_embd``),
+  ``head_dim`` (else hidden / heads); MLA (DeepSeek-V2/V3): the q/k head is
+  ``qk_nope_head_dim + qk_rope_head_dim`` and only ``qk_rope_head_dim`` channels rotate;
+- rotated channels: ``rotary_dim`` (GPT-J), else ``int(head_dim * f)`` with f from
+  ``partial_rotary_factor`` (rope dict, then top level) or GPT-NeoX's ``rotary_pct``;
+- base b: the rope dict's ``rope_theta``, ``rope_theta``, GPT-NeoX's ``rotary_emb_base``; Gemma 3's
+  sliding layers: ``rope_local_base_freq``;
+- the rope dict: ``rope_parameters`` (transformers 5; possibly nested by layer type) or
+  ``rope_scaling``; its type from ``rope_type``, else the legacy ``type``; ``su`` is LongRoPE's
+  legacy name, ``mrope`` is plain RoPE over three position axes;
+- ``max_position_embeddings`` (GPT-J, GPT-2: ``n_positions``).
+
+Fields a config leaves out take the defaults of transformers' config class for its model type
+(Falcon: no base, no ``max_position_embeddings``; Gemma 3's multimodal ``text_config``): the config
+is loaded through that class, offline, only in that case, so complete configs are read without
+importing transformers or torch. Values transformers 5 would refuse (a factor or base given as a
+string, a rope type missing a required key, factor lists of the wrong length) are refused with the
+field named; keys transformers ignores are reported as warnings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from yarnlab.errors import SpecError, UsageError
+from yarnlab.rope.spec import RopeSpec
+
+# rope type -> (yarnlab method, keys transformers 5 requires besides rope_type, keys it also reads)
+HF_TYPES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "default": ("none", (), ()),
+    "linear": ("pi", ("factor",), ()),
+    "dynamic": ("dynamic-ntk", ("factor",), ()),
+    "yarn": ("yarn", ("factor",), ("original_max_position_embeddings", "attention_factor", "beta_fast",
+                                   "beta_slow", "mscale", "mscale_all_dim", "truncate")),
+    "longrope": ("longrope", ("short_factor", "long_factor"), ("original_max_position_embeddings",
+                                                               "attention_factor", "factor")),
+    "llama3": ("llama3", ("factor", "low_freq_factor", "high_freq_factor"), ("original_max_position_embeddings",)),
+}
+LEGACY_TYPES = {"su": "longrope", "mrope": "default"}
+_COMMON_KEYS = {"rope_type", "type", "rope_theta", "partial_rotary_factor", "mrope_section",
+                "mrope_interleaved", "original_max_position_embeddings"}
+# fields that say a config uses RoPE even where transformers has no config class for its type
+ROPE_EVIDENCE = ("rope_theta", "rope_scaling", "rope_parameters", "rotary_dim", "rotary_pct", "rotary_emb_base",
+                 "partial_rotary_factor", "rope_local_base_freq", "qk_rope_head_dim")
+INTERLEAVED_TYPES = ("gptj", "codegen", "cohere", "cohere2", "deepseek_v2")
+DEFAULT_THETA = 10000.0
+
+
+@dataclass(frozen=True)
+class RopeEntry:
+    """One RoPE setting of a model (all layers, or the layers of ``layer_types``)."""
+
+    layer_types: tuple[str, ...]
+    rope_type: str                    # as the config names it (``su``, ``mrope`` kept)
+    spec: RopeSpec
+    max_position_embeddings: int
+    max_position_source: str          # "config" or "transformers default"
+    layout: str                       # "half" or "interleaved"
+    softmax_factor: float = 1.0       # a model's own extra multiplier on q.k (DeepSeek MLA: mscale^2)
+    transformers_native: bool = True
+    notes: tuple[str, ...] = ()
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON entry of ``yarnlab inspect --json`` (see :func:`entry_dict`)."""
+        return entry_dict(self)
+
+
+@dataclass
+class HFRope:
+    model_type: str | None
+    entries: list[RopeEntry]
+    warnings: list[str] = field(default_factory=list)
+    defaults_from: str | None = None  # the transformers class whose defaults filled missing fields
+
+
+def entry_dict(e: RopeEntry) -> dict[str, Any]:
+    """method, geometry, L, s, max_position_embeddings, m (at s L for dynamic methods), logit scale
+    m^2 times the model's own factor, layout, and whether transformers computes it natively."""
+    spec = e.spec
+    at = spec.extended_ctx if spec.is_dynamic else None
+    m = spec.compute(at).attention_factor
+    return {
+        "layer_types": list(e.layer_types), "rope_type": e.rope_type, "method": spec.method,
+        "head_dim": spec.head_dim, "rotary_dim": spec.dim, "base": spec.base, "original_ctx": spec.original_ctx,
+        "factor": spec.factor, "scaled_ctx": spec.extended_ctx,
+        "max_position_embeddings": e.max_position_embeddings, "max_position_source": e.max_position_source,
+        "attention_factor": m, "softmax_factor": e.softmax_factor, "logit_scale": m * m * e.softmax_factor,
+        "temperature_rule": spec.temperature_rule, "dynamic": spec.is_dynamic, "layout": e.layout,
+        "transformers_native": e.transformers_native, "params": _jsonable(spec.params),
+        "spec": _jsonable(spec.to_dict()), "notes": list(e.notes),
+    }
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {k: _jsonable(v) for k, v in x.items()}
+    if isinstance(x, tuple | list):
+        return [_jsonable(v) for v in x]
+    return x
+
+
+# ---- field helpers ------------------------------------------------------------------------------
+
+def _is_number(x) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _number(where: str, value, minimum: float | None = None, strict: bool = False) -> float:
+    ok = _is_number(value) and (minimum is None or (value > minimum if strict else value >= minimum))
+    if not ok:
+        bound = "" if minimum is None else f" {'>' if strict else '>='} {minimum:g}"
+        raise UsageError(f"{where}: must be a number{bound} (got {value!r})")
+    return float(value)
+
+
+def _integer(where: str, value, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())) \
+            or value < minimum:
+        raise UsageError(f"{where}: must be an integer >= {minimum} (got {value!r})")
+    return int(value)
+
+
+def _first(config: dict, *keys):
+    for k in keys:
+        if config.get(k) is not None:
+            return k, config[k]
+    return None, None
+
+
+def _text_config(config: dict) -> dict:
+    text = config.get("text_config")
+    if isinstance(text, dict) and _first(config, "num_attention_heads", "n_head")[0] is None:
+        return {**{k: v for k, v in config.items() if k != "text_config"}, **text}
+    return config
+
+
+def _no_rope(config: dict) -> str | None:
+    """Why the config has no rotary embedding, or None when it (probably) has one."""
+    mt = config.get("model_type")
+    attn = config.get("attn_config")
+    if config.get("alibi") is True or (isinstance(attn, dict) and attn.get("alibi")):
+        return "ALiBi attention biases"
+    pet = config.get("position_embedding_type")
+    if isinstance(pet, str) and pet not in ("rotary", "rope"):
+        return f"position_embedding_type {pet!r}"
+    if any(config.get(k) is not None for k in ROPE_EVIDENCE):
+        return None
+    cls = _config_class(mt)
+    if cls is not None and "rope_parameters" not in getattr(cls, "__dataclass_fields__", {}):
+        return f"transformers' {cls.__name__} has no RoPE parameters (absolute, ALiBi or relative positions)"
+    if cls is None:
+        raise UsageError(f"config: no RoPE field ({', '.join(ROPE_EVIDENCE)}) and transformers has no config "
+                         f"class for model type {mt!r}: cannot tell whether it has a rotary position embedding")
+    return None
+
+
+def _config_class(model_type):
+    if not isinstance(model_type, str):
+        return None
+    try:
+        from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+    except ImportError:  # pragma: no cover - transformers is a dependency
+        return None
+    return CONFIG_MAPPING[model_type] if model_type in CONFIG_MAPPING else None
+
+
+def _needs_defaults(config: dict) -> bool:
+    heads = _first(config, "num_attention_heads", "n_head")[0]
+    width = _first(config, "head_dim", "hidden_size", "n_embd", "qk_rope_head_dim")[0]
+    ctx = _first(config, "max_position_embeddings", "n_positions")[0]
+    rope = config.get("rope_parameters") or config.get("rope_scaling") or {}
+    base = _first(config, "rope_theta", "rotary_emb_base")[0] or (isinstance(rope, dict) and (
+        "rope_theta" in rope or any(isinstance(v, dict) and "rope_theta" in v for v in rope.values())))
+    return heads is None or width is None or ctx is None or not base
+
+
+def _with_defaults(config: dict) -> tuple[dict, str | None]:
+    """The config completed by transformers' class for its model type (when one exists)."""
+    cls = _config_class(config.get("model_type"))
+    if cls is None:
+        return config, None
+    try:
+        full = cls.from_dict(dict(config)).to_dict()
+    except Exception as exc:  # transformers' own refusal, reported as such
+        raise UsageError(f"config: transformers' {cls.__name__} refuses it: {exc}") from None
+    full.pop("transformers_version", None)
+    return {**full, **{k: v for k, v in config.items() if k not in ("rope_scaling", "rope_theta")}} \
+        if "rope_parameters" in full else {**full, **config}, cls.__name__
+
+
+# ---- geometry ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Geometry:
+    head_dim: int
+    rotary_dim: int
+    layout: str
+    mla: bool
+
+
+def _geometry(config: dict, rope: dict, where: str) -> _Geometry:
+    mt = config.get("model_type")
+    mla = config.get("qk_rope_head_dim") is not None
+    if mla:
+        rot = _integer("qk_rope_head_dim", config["qk_rope_head_dim"], 2)
+        head = rot + _integer("qk_nope_head_dim", config.get("qk_nope_head_dim", 0), 0)
+        interleaved = mt in INTERLEAVED_TYPES or bool(config.get("rope_interleave", mt in ("deepseek_v3",)))
+        return _Geometry(head, rot, "interleaved" if interleaved else "half", True)
+    hkey, heads = _first(config, "num_attention_heads", "n_head")
+    if config.get("head_dim") is not None:
+        head = _integer("head_dim", config["head_dim"], 2)
+    else:
+        wkey, hidden = _first(config, "hidden_size", "n_embd")
+        if hidden is None or heads is None:
+            raise UsageError("config: needs head_dim, or hidden_size and num_attention_heads")
+        head = _integer(wkey, hidden) // _integer(hkey, heads)
+    if config.get("rotary_dim") is not None:
+        rot = _integer("rotary_dim", config["rotary_dim"], 2)
+    else:
+        pkey, prf = _first(rope, "partial_rotary_factor")
+        if pkey is not None:
+            pkey = f"{where}.partial_rotary_factor"
+        else:
+            pkey, prf = _first(config, "partial_rotary_factor", "rotary_pct")
+        prf = 1.0 if prf is None else _number(pkey, prf, 0.0, strict=True)
+        if prf > 1:
+            raise UsageError(f"{pkey}: must be in (0, 1] (got {prf!r})")
+        rot = int(head * prf)  # transformers truncates
+    layout = "interleaved" if mt in INTERLEAVED_TYPES else "half"
+    return _Geometry(head, rot, layout, False)
+
+
+# ---- one rope dict -> one entry ----------------------------------------------------------------
+
+def _rope_type(rope: dict, where: str, model_type) -> tuple[str, str]:
+    """(the name as written, the transformers type it means)."""
+    raw = rope.get("rope_type", rope.get("type", "default"))
+    if not isinstance(raw, str):
+        raise UsageError(f"{where}.rope_type: must be a string (got {raw!r})")
+    kind = LEGACY_TYPES.get(raw, raw)
+    if model_type == "phi3" and raw == "yarn":  # Phi3Config reads yarn as longrope
+        kind = "longrope"
+    if kind not in HF_TYPES:
+        raise UsageError(f"{where}.rope_type: {raw!r} is not supported (supported: "
+                         f"{', '.join([*HF_TYPES, *LEGACY_TYPES])})")
+    return raw, kind
+
+
+def read_rope_entry(config: dict, rope: dict, where: str, layer_types: tuple[str, ...] = (),
+                    base_default: float | None = None, warnings: list[str] | None = None) -> RopeEntry:
+    """The entry of one rope dict (``where`` names it in messages, e.g. ``rope_scaling``)."""
+    warnings = [] if warnings is None else warnings
+    mt = config.get("model_type")
+    raw, kind = _rope_type(rope, where, mt)
+    method, required, optional = HF_TYPES[kind]
+    missing = [k for k in required if k not in rope]
+    if missing:
+        raise UsageError("; ".join(f"{where}.{k}: required for rope type {raw!r}" for k in missing))
+    unknown = sorted(set(rope) - set(required) - set(optional) - _COMMON_KEYS)
+    if unknown:
+        warnings.append(f"{where}: {', '.join(unknown)} not read by transformers for rope type {raw!r} (ignored)")
+    geom = _geometry(config, rope, where)
+    if "rope_theta" in rope:
+        base = _number(f"{where}.rope_theta", rope["rope_theta"], 1.0, strict=True)
+    else:
+        bkey, base = _first(config, "rope_theta", "rotary_emb_base")
+        base = _number(bkey, base, 1.0, strict=True) if bkey else (base_default or DEFAULT_THETA)
+    mkey, max_pos = _first(config, "max_position_embeddings", "n_positions")
+    if max_pos is None:
+        raise UsageError("max_position_embeddings: missing, and transformers has no default for this model type")
+    max_pos = _integer(mkey, max_pos)
+    orig_where, orig = f"{where}.original_max_position_embeddings", rope.get("original_max_position_embeddings")
+    if kind in ("yarn", "llama3", "longrope") and config.get("original_max_position_embeddings") is not None:
+        # transformers 5 gives the top-level field priority for these types
+        orig_where, orig = "original_max_position_embeddings", config["original_max_position_embeddings"]
+    orig = None if orig is None else _integer(orig_where, orig)
+    factor = rope.get("factor")
+    if factor is not None or kind in ("linear", "dynamic", "llama3"):
+        factor = _number(f"{where}.factor", factor, 1.0)
+    notes: list[str] = []
+    native = True
+    params: dict[str, Any] = {}
+    temperature, tparams = None, {}
+
+    if kind == "default":
+        L, factor = orig or max_pos, 1.0
+        if raw == "mrope":
+            section = rope.get("mrope_section")
+            if not (isinstance(section, list) and all(isinstance(x, int) for x in section)
+                    and sum(section) == geom.rotary_dim // 2):
+                raise UsageError(f"{where}.mrope_section: must be integers summing to |D|/2 = "
+                                 f"{geom.rotary_dim // 2} (got {section!r})")
+            notes.append(f"mrope: pairs split {section} over (temporal, height, width) positions; for text "
+                         f"tokens the three positions agree and this is plain RoPE")
+    elif kind == "linear":
+        L = orig or int(round(max_pos / factor))
+    elif kind == "dynamic":
+        L = max_pos
+        if orig is not None and orig != max_pos:
+            warnings.append(f"dynamic: transformers takes L = max_position_embeddings = {max_pos} and ignores "
+                            f"original_max_position_embeddings = {orig}")
+        params["variant"] = "transformers"
+    else:  # yarn, llama3, longrope: L is original_max_position_embeddings
+        if orig is None:
+            orig = max_pos
+            warnings.append(
+                f"{raw}: original_max_position_embeddings is missing, so L = max_position_embeddings = "
+                f"{max_pos} (transformers' fallback); if that is the EXTENDED length, the true L is "
+                f"{max_pos}/factor and every ramp boundary is off")
+        L = orig
+        if factor is None:  # absent (longrope) or null (yarn): transformers derives s from the lengths
+            factor = max_pos / orig
+            if kind == "yarn":
+                warnings.append(f"{raw}: factor is null, so s = max_position_embeddings / L = {factor:g} "
+                                f"(transformers' rule)")
+        if kind == "llama3":
+            for k in ("low_freq_factor", "high_freq_factor"):
+                params[k] = _number(f"{where}.{k}", rope[k], 0.0, strict=True)
+        elif kind == "longrope":
+            for k in ("short_factor", "long_factor"):
+                params[k] = _factor_list(f"{where}.{k}", rope[k], geom.rotary_dim // 2)
+            if raw == "su":
+                native = False
+                warnings.append(f"{where}: rope type 'su' is LongRoPE's legacy name; transformers 5 refuses this "
+                                f"config as written (it renames su to longrope only after moving "
+                                f"original_max_position_embeddings into the rope dict); write "
+                                f"\"rope_type\": \"longrope\" for transformers")
+        else:  # yarn
+            params["truncate"] = rope.get("truncate", True)
+            if not isinstance(params["truncate"], bool):
+                raise UsageError(f"{where}.truncate: must be true or false (got {params['truncate']!r})")
+            # transformers reads `beta_fast or 32` and `beta_slow or 1`: zero/None mean the default
+            params["beta"] = _number(f"{where}.beta_fast", rope.get("beta_fast") or 32.0, 0.0, strict=True)
+            params["alpha"] = _number(f"{where}.beta_slow", rope.get("beta_slow") or 1.0, 0.0, strict=True)
+            params["ramp"] = "index"
+        if kind in ("yarn", "longrope"):
+            if rope.get("attention_factor") is not None:
+                temperature = "fixed"
+                tparams = {"m": _number(f"{where}.attention_factor", rope["attention_factor"], 0.0, strict=True)}
+            elif kind == "yarn" and rope.get("mscale") and rope.get("mscale_all_dim"):
+                temperature = "mscale-ratio"
+                tparams = {k: _number(f"{where}.{k}", rope[k], 0.0, strict=True) for k in ("mscale", "mscale_all_dim")}
+    try:
+        spec = RopeSpec(method, head_dim=geom.head_dim, rotary_dim=geom.rotary_dim, base=base, original_ctx=int(L),
+                        factor=float(factor), params=params, temperature=temperature, temperature_params=tparams)
+    except SpecError as exc:
+        raise UsageError(f"{where}: {exc}") from None
+    softmax = 1.0
+    mscale_all_dim = rope.get("mscale_all_dim")
+    if geom.mla and kind != "default" and mscale_all_dim:
+        # DeepSeek's MLA attention multiplies its softmax scale by mscale(s, mscale_all_dim)^2
+        g = 0.1 * _number(f"{where}.mscale_all_dim", mscale_all_dim, 0.0, strict=True) * math.log(factor) + 1.0 \
+            if factor > 1 else 1.0
+        softmax = g * g
+        notes.append(f"MLA: the softmax scale is multiplied by mscale(s, mscale_all_dim)^2 = {softmax:.6g}")
+    if kind not in ("default", "dynamic") and max_pos != spec.extended_ctx:
+        msg = (f"{raw}: the config declares max_position_embeddings = {max_pos} but s L = {spec.factor:g} x "
+               f"{spec.original_ctx} = {spec.extended_ctx}: the scaling is built for {spec.extended_ctx} positions")
+        if kind == "yarn":
+            msg += f" (max_position_embeddings / L = {max_pos / spec.original_ctx:g}; transformers uses the factor)"
+        warnings.append(msg)
+    return RopeEntry(tuple(layer_types), raw, spec, max_pos, "config", geom.layout, softmax, native, tuple(notes))
+
+
+def _factor_list(where: str, value, n_pairs: int) -> list[float]:
+    if not (isinstance(value, list) and value and all(_is_number(x) and x > 0 for x in value)):
+        raise UsageError(f"{where}: must be a list of numbers > 0 (got {value!r:.60})")
+    if len(value) != n_pairs:
+        raise UsageError(f"{where}: must have |D|/2 = {n_pairs} entries (got {len(value)})")
+    return [float(x) for x in value]
+
+
+# ---- the whole config --------------------------------------------------------------------------
+
+def _rope_dicts(config: dict) -> list[tuple[str, tuple[str, ...], dict, float | None]]:
+    """(where, layer types, rope dict, base default) for every RoPE setting the config declares."""
+    key = "rope_parameters" if config.get("rope_parameters") is not None else "rope_scaling"
+    rope = config.get(key)
+    if rope is None:
+        rope = {}
+    if not isinstance(rope, dict):
+        raise UsageError(f"{key}: must be a mapping (got {rope!r})")
+    if rope and all(isinstance(v, dict) or v is None for v in rope.values()):  # nested by layer type
+        out = []
+        for layer, sub in rope.items():
+            if sub is None:
+                continue  # a NoPE layer type
+            out.append((f"{key}.{layer}", (layer,), sub, None))
+        return out
+    if config.get("rope_local_base_freq") is not None:  # Gemma 3, pre-transformers-5 form
+        local = _number("rope_local_base_freq", config["rope_local_base_freq"], 1.0, strict=True)
+        return [(key, ("full_attention",), rope, None),
+                ("rope_local_base_freq", ("sliding_attention",), {"rope_type": "default", "rope_theta": local}, None)]
+    return [(key, (), rope, None)]
+
+
+def read_hf_rope(config: dict[str, Any]) -> HFRope:
+    """Every RoPE setting of a Hugging Face config dict, with warnings. See the module docstring.
+
+    Raises :class:`~yarnlab.errors.UsageError` naming the field for what transformers 5 would
+    refuse, and saying so for a model without rotary position embeddings.
+    """
+    if not isinstance(config, dict):
+        raise UsageError(f"config: must be a JSON object (got {type(config).__name__})")
+    warnings: list[str] = []
+    if config.get("yarnlab_rope") is not None:
+        spec = RopeSpec.from_dict(config["yarnlab_rope"])
+        from yarnlab.rope.hf import hf_supported
+
+        max_pos = config.get("max_position_embeddings") or spec.extended_ctx
+        entry = RopeEntry((), "yarnlab_rope", spec, int(max_pos), "config", "half", 1.0, hf_supported(spec),
+                          ("stored as yarnlab_rope: vanilla transformers loads the model UNSCALED",))
+        return HFRope(config.get("model_type"), [entry], warnings)
+    config = _text_config(config)
+    why = _no_rope(config)
+    if why is not None:
+        raise UsageError(f"config: model type {config.get('model_type')!r} has no rotary position embedding "
+                         f"({why}); yarnlab reads RoPE models only")
+    defaults_from = None
+    declared_ctx = _first(config, "max_position_embeddings", "n_positions")[0] is not None
+    if _needs_defaults(config):
+        config, defaults_from = _with_defaults(config)
+        if defaults_from:
+            warnings.append(f"fields missing from the config take the defaults of transformers' {defaults_from}")
+    source = "config" if declared_ctx else "transformers default"
+    merged: dict[tuple, RopeEntry] = {}
+    for where, layers, rope, base_default in _rope_dicts(config):
+        e = read_rope_entry(config, rope, where, layers, base_default, warnings)
+        e = dataclasses.replace(e, max_position_source=source)
+        k = (repr(e.spec.to_dict()), e.rope_type, e.softmax_factor, e.layout)
+        if k in merged:  # layer types with identical settings share one entry
+            e = dataclasses.replace(merged[k], layer_types=merged[k].layer_types + e.layer_types)
+        merged[k] = e
+    entries = sorted(merged.values(), key=lambda e: e.layer_types)  # the same order whatever the key order
+    return HFRope(config.get("model_type"), entries, list(dict.fromkeys(warnings)), defaults_from)
