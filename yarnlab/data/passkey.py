@@ -58,11 +58,20 @@ def random_key(rng: np.random.Generator, digits: int = 5) -> str:
     return str(int(rng.integers(10 ** (digits - 1), 10**digits)))
 
 
+def shortest_prompt(digits: int = 5, task: bool = True, encode: Callable[[str], list[int]] | None = None) -> int:
+    """Tokens of a prompt with no filler (the least ``n_tokens`` :func:`make_passkey_prompt` takes)."""
+    encode = encode or _byte_encode
+    key = "1" * digits
+    pieces = ([TASK] if task else []) + [KEY_PREFIX, key, KEY_SUFFIX.format(key=key), QUESTION]
+    return sum(len(encode(p)) for p in pieces)
+
+
 def make_passkey_prompt(n_tokens: int, rng: np.random.Generator | int = 0, digits: int = 5,
                         depth: float | None = None, key: str | None = None,
-                        encode: Callable[[str], list[int]] | None = None) -> PasskeyPrompt:
+                        encode: Callable[[str], list[int]] | None = None, task: bool = True) -> PasskeyPrompt:
     """A prompt of about ``n_tokens`` tokens (exactly, for the byte tokenizer) with the key at
-    ``depth`` (default: uniform in [0, 1]) of the filler."""
+    ``depth`` (default: uniform in [0, 1]) of the filler; ``task=False`` leaves out the task
+    preamble (the short retrieval documents mixed into pretraining)."""
     encode = encode or _byte_encode
     rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
     key = key if key is not None else random_key(rng, digits)
@@ -70,7 +79,8 @@ def make_passkey_prompt(n_tokens: int, rng: np.random.Generator | int = 0, digit
     if not 0.0 <= depth <= 1.0:
         raise UsageError(f"depth: must be in [0, 1] (got {depth})")
     suffix = KEY_SUFFIX.format(key=key)
-    fixed = [TASK, KEY_PREFIX, key, suffix, QUESTION]
+    head = TASK if task else ""
+    fixed = [head, KEY_PREFIX, key, suffix, QUESTION]
     fixed_tokens = sum(len(encode(p)) for p in fixed)
     unit = FILLER * 16
     tokens_per_char = len(encode(unit)) / len(unit)
@@ -79,7 +89,7 @@ def make_passkey_prompt(n_tokens: int, rng: np.random.Generator | int = 0, digit
         raise UsageError(f"n_tokens: must be >= {fixed_tokens} for a {len(key)}-digit key (got {n_tokens})")
     filler = (FILLER * (filler_chars // len(FILLER) + 1))[:filler_chars]
     cut = int(round(depth * filler_chars))
-    pieces = [TASK, filler[:cut], KEY_PREFIX, key, suffix, filler[cut:], QUESTION]
+    pieces = [head, filler[:cut], KEY_PREFIX, key, suffix, filler[cut:], QUESTION]
     encoded = [encode(p) for p in pieces]
     starts_char = np.cumsum([0] + [len(p) for p in pieces])
     starts_tok = np.cumsum([0] + [len(e) for e in encoded])

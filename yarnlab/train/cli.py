@@ -28,6 +28,11 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint-every", type=int, default=None, help="resumable checkpoint every N steps")
     p.add_argument("--log-every", type=int, default=10, help="metrics line every N steps (default 10)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    p.add_argument("--data-format", choices=["chunks", "windows"], default=None,
+                   help="chunks: BOS/EOS-bookended chunks (paper 4.1, default) | windows: random windows of one "
+                        "document stream, no position artifacts")
+    p.add_argument("--retrieval-fraction", type=float, default=None,
+                   help="windows: share of tokens in synthetic key-retrieval documents (default 0)")
     p.add_argument("--strategy", choices=["ddp", "fsdp"], default="ddp", help="multi-process wrapping")
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
     p.add_argument("--set-aside-stale", action="store_true",
@@ -45,7 +50,8 @@ def _config(args, defaults: dict):
              "grad_clip": args.grad_clip, "heldout_fraction": args.heldout_fraction,
              "eval_every": args.eval_every, "eval_batches": args.eval_batches,
              "final_eval_chunks": args.final_eval_chunks, "checkpoint_every": args.checkpoint_every,
-             "log_every": args.log_every, "threads": args.threads, "strategy": args.strategy}
+             "log_every": args.log_every, "threads": args.threads, "strategy": args.strategy,
+             "data_format": args.data_format, "retrieval_fraction": args.retrieval_fraction}
     d.update({k: v for k, v in given.items() if v is not None})
     return TrainConfig(**d)
 
@@ -68,13 +74,14 @@ def _pretrain(args) -> int:
     from yarnlab.train.config import pretrain_config
 
     distributed.init_from_env()
-    mcfg = tiny_config(args.preset)
+    preset = args.preset if args.rope_base is None else {"preset": args.preset, "rope_theta": args.rope_base}
+    mcfg = tiny_config(preset)
     seq_len = args.seq_len or mcfg.max_position_embeddings
     base = pretrain_config(lr=mcfg.yarnlab_pretrain_lr, seq_len=seq_len, steps=args.steps,
                            warmup_steps=min(100, max(1, args.steps // 10))).to_dict()
     base["eval_every"] = base["checkpoint_every"] = max(1, args.steps // 5)
     cfg = _config(args, base)
-    return _report(recipes.pretrain(args.preset, args.corpus, args.out, cfg, resume=args.resume,
+    return _report(recipes.pretrain(preset, args.corpus, args.out, cfg, resume=args.resume,
                                     progress=not args.no_progress, set_aside_stale=args.set_aside_stale))
 
 
@@ -120,6 +127,8 @@ def register(subparsers) -> None:
 
     pre = sub.add_parser("pretrain", help="pretrain a tiny byte-level Llama from scratch")
     pre.add_argument("--preset", default="tiny", help="micro | tiny | small | medium (default tiny)")
+    pre.add_argument("--rope-base", type=float, default=None,
+                     help="RoPE base b of the new model (default: the preset's, 300); a toy-geometry axis")
     pre.add_argument("--seq-len", type=int, default=None, help="chunk length (default: the preset's L)")
     _common(pre)
     pre.set_defaults(func=_pretrain)

@@ -17,6 +17,7 @@ from yarnlab.errors import UsageError
 
 SCHEDULES = ("constant", "cosine", "linear")
 STRATEGIES = ("ddp", "fsdp")
+DATA_FORMATS = ("chunks", "windows")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,6 +44,8 @@ class TrainConfig:
     log_every: int = 10              # metrics line every N steps
     threads: int = 1                 # torch.set_num_threads
     strategy: str = "ddp"            # multi-process wrapping: ddp | fsdp (fsdp needs CUDA)
+    data_format: str = "chunks"      # chunks: BOS/EOS-bookended (paper 4.1) | windows: random offsets of one stream
+    retrieval_fraction: float = 0.0  # windows only: share of stream tokens in synthetic key-retrieval documents
 
     def __post_init__(self):
         problems = []
@@ -76,6 +79,10 @@ class TrainConfig:
         for f in ("eval_batches", "final_eval_chunks", "keep_checkpoints", "log_every", "threads"):
             need(f, is_int(getattr(self, f)) and getattr(self, f) >= 1, "an integer >= 1")
         need("strategy", self.strategy in STRATEGIES, f"one of {STRATEGIES}")
+        need("data_format", self.data_format in DATA_FORMATS, f"one of {DATA_FORMATS}")
+        need("retrieval_fraction", is_num(self.retrieval_fraction) and 0 <= self.retrieval_fraction < 0.5
+             and (self.retrieval_fraction == 0 or self.data_format == "windows"),
+             "in [0, 0.5), and 0 unless data_format is windows")
         if problems:
             raise UsageError("invalid TrainConfig:\n" + "\n".join(f"  - {p}" for p in problems))
 

@@ -18,7 +18,8 @@ from yarnlab.train.config import TrainConfig, pretrain_config
 
 
 def corpus_streams(corpus: str, seq_len: int, seed: int, heldout_fraction: float,
-                   split_seed: int = 0, tokenizer=None) -> tuple[Split, ChunkStream, ChunkStream]:
+                   split_seed: int = 0, tokenizer=None, data_format: str = "chunks",
+                   retrieval_fraction: float = 0.0) -> tuple[Split, ChunkStream, ChunkStream]:
     """Split ``corpus`` by document (split seed fixed at 0 by default so every run of a corpus
     holds out the same documents) and build the training and held-out chunk streams.
 
@@ -37,6 +38,14 @@ def corpus_streams(corpus: str, seq_len: int, seed: int, heldout_fraction: float
         kw = {"bos_id": tokenizer.bos_token_id, "eos_id": tokenizer.eos_token_id, "pad_id": pad}
         if kw["bos_id"] is None or kw["eos_id"] is None:
             raise UsageError("tokenizer: needs BOS and EOS tokens to bookend chunks (paper Section 4.1)")
+    if data_format == "windows":  # random windows of one stream: no position artifacts (data/windows.py)
+        from yarnlab.data.windows import WindowStream
+
+        wkw = {"eos_id": kw["eos_id"], "encode": lambda t: encode(t.encode())} if kw else {}
+        train = WindowStream([encode(d.read_bytes()) for d in split.train], seq_len, seed=seed,
+                             retrieval_fraction=retrieval_fraction, **wkw)
+        held = WindowStream([encode(d.read_bytes()) for d in split.heldout], seq_len, seed=0, **wkw)
+        return split, train, held
     train = ChunkStream([encode(d.read_bytes()) for d in split.train], seq_len, seed=seed, **kw)
     held = ChunkStream([encode(d.read_bytes()) for d in split.heldout], seq_len, seed=0, vary_offsets=False,
                        **kw)
@@ -61,7 +70,9 @@ def pretrain(preset: str | dict, corpus: str, out: str | os.PathLike, cfg: Train
     if cfg.seq_len > mcfg.max_position_embeddings:
         raise UsageError(f"seq_len: must be <= the model's trained context "
                          f"{mcfg.max_position_embeddings} for pretraining (got {cfg.seq_len})")
-    split, train_s, held_s = corpus_streams(corpus, cfg.seq_len, cfg.seed, cfg.heldout_fraction)
+    split, train_s, held_s = corpus_streams(corpus, cfg.seq_len, cfg.seed, cfg.heldout_fraction,
+                                            data_format=cfg.data_format,
+                                            retrieval_fraction=cfg.retrieval_fraction)
     out = Path(out)
     model = build_model(mcfg, seed=cfg.seed if model_seed is None else model_seed)
     _write_inputs(out, split)
@@ -110,7 +121,7 @@ def finetune(base: str | os.PathLike, method: str, factor: float, corpus: str, o
 
         tokenizer = AutoTokenizer.from_pretrained(str(base))
     split, train_s, held_s = corpus_streams(corpus, cfg.seq_len, cfg.seed, cfg.heldout_fraction,
-                                            tokenizer=tokenizer)
+                                            tokenizer=tokenizer, data_format=cfg.data_format)
     out = Path(out)
     _write_inputs(out, split)
     if tokenizer is not None and distributed.current().is_main:

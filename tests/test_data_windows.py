@@ -1,0 +1,87 @@
+"""Training windows without position artifacts, and the synthetic retrieval documents."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from yarnlab.data.passkey import KEY_PREFIX, QUESTION, shortest_prompt
+from yarnlab.data.tokenizer import BOS_ID, EOS_ID
+from yarnlab.data.windows import WindowStream, retrieval_documents
+from yarnlab.errors import UsageError
+
+
+def docs(n=30, seed=0):
+    rng = np.random.default_rng(seed)
+    words = [b"alpha ", b"beta ", b"gamma\n", b"delta ", b"epsilon\n"]
+    return [b"".join(words[i] for i in rng.integers(0, len(words), int(rng.integers(40, 400)))) for _ in range(n)]
+
+
+def test_no_special_token_at_a_fixed_position():
+    s = WindowStream(docs(), 64, seed=1)
+    ids = np.concatenate([s.batch(k, 16)[0].numpy() for k in range(40)])  # 640 windows
+    assert not (ids == BOS_ID).any()
+    eos_pos = np.argwhere(ids == EOS_ID)[:, 1]
+    # EOS stands where documents end: spread over the window, not piled on the last position
+    assert len(eos_pos) > 20
+    assert len(np.unique(eos_pos)) > 15
+    assert np.mean(eos_pos == 63) < 0.1
+    # the first token of a window is ordinary text most of the time (no bookend)
+    assert np.mean(ids[:, 0] == EOS_ID) < 0.1
+
+
+def test_eos_only_where_documents_end():
+    d = docs(5)
+    s = WindowStream(d, 32, seed=0)
+    assert int((s.stream == EOS_ID).sum()) == len(d)
+    assert len(s.stream) == sum(len(x) for x in d) + len(d)
+
+
+def test_windows_are_a_function_of_seed_and_step_and_ranks_split_the_batch():
+    a, b = WindowStream(docs(), 48, seed=3), WindowStream(docs(), 48, seed=3)
+    assert np.array_equal(a.batch(7, 8)[0], b.batch(7, 8)[0])
+    assert not np.array_equal(a.batch(7, 8)[0], a.batch(8, 8)[0])
+    full = a.batch(5, 8)[0].numpy()
+    halves = np.concatenate([a.batch(5, 8, rank=r, world_size=2)[0].numpy() for r in (0, 1)])
+    assert np.array_equal(full, halves)
+    ids, labels = a.batch(0, 4)
+    assert np.array_equal(ids.numpy(), labels.numpy())  # every target scored, no padding
+
+
+def test_eval_batches_fixed_and_non_overlapping():
+    s = WindowStream(docs(), 32, seed=0)
+    got = np.concatenate([x.numpy() for x, _ in s.eval_batches(3, 4)])
+    assert got.shape == (12, 32)
+    assert np.array_equal(got.reshape(-1), s.stream[: 12 * 32])
+
+
+def test_retrieval_documents_hold_their_key_and_answer():
+    out = retrieval_documents(20, 256, seed=5)
+    assert len(out) == 20
+    lo = shortest_prompt(5, task=False)
+    for d in out:
+        text = bytes(d.astype(np.uint8)).decode()
+        assert lo <= len(d) <= 256
+        key = text.split(KEY_PREFIX, 1)[1][:5]
+        assert key.isdigit()
+        assert text.endswith(QUESTION + " " + key + ".")
+    lengths = {len(d) for d in out}
+    assert len(lengths) > 5  # lengths vary: the answer is not at a fixed position
+
+
+def test_retrieval_fraction_mixed_into_the_stream():
+    s = WindowStream(docs(200), 256, seed=0, retrieval_fraction=0.1)
+    assert 0.05 < s.retrieval_tokens / len(s.stream) < 0.15
+    text = bytes(s.stream[s.stream < 256].astype(np.uint8))
+    assert text.count(b"What is the pass key?") >= 5
+
+
+@pytest.mark.parametrize("kw", [{"retrieval_fraction": 0.6}, {"retrieval_fraction": -0.1}])
+def test_bad_settings_name_the_field(kw):
+    with pytest.raises(UsageError, match="retrieval_fraction"):
+        WindowStream(docs(), 32, **kw)
+
+
+def test_too_little_text_is_named():
+    with pytest.raises(UsageError, match="documents"):
+        WindowStream([b"ab"], 64)
