@@ -1,5 +1,5 @@
-"""The workflow's claims rules: every config's DAG contains the claims generator and its inputs,
-and bad variant / role settings stop the run with the key named."""
+"""The workflow's claims rules: every config's DAG contains the claims generator, its inputs and the
+regime checks, and bad variant / role settings stop the run with the key named."""
 
 from __future__ import annotations
 
@@ -26,8 +26,12 @@ def test_every_config_runs_the_claims_generator(config, tmp_path):
     out = r.stdout + r.stderr
     assert r.returncode == 0, out
     assert "rule claims:" in out and "CLAIMS.md" in out
+    assert "regime_checks.csv" in out and "rule temperature_fit_table:" in out and "rule positions_base:" in out
     cfg = yaml.safe_load(config.read_text())
-    if cfg["variants"]:
+    cl = cfg["claims"]
+    roles = [cl.get(k) for k in ("fewer_steps", "transfer", "short_data", "paper_ramp")]
+    roles += [cl["corpus"][k] for k in ("yarn", "pi")] if cl.get("corpus") else []
+    if any(r in cfg["variants"] for r in roles):  # variants no claim role refers to are never built
         assert "rule variant_model:" in out
     if cfg["long_ppl"]["models"] and cfg["long_ppl"]["lengths"]:
         assert "rule ppl_long:" in out
@@ -41,8 +45,15 @@ def test_default_has_every_claim_role_and_claims_full_adds_code():
     for role in ("fewer_steps", "transfer", "short_data", "paper_ramp"):
         assert d["claims"][role] in d["variants"]
     assert d["claims"]["corpus"] is None and full["claims"]["corpus"]["corpus"] in full["extra_bases"]
-    # claims-full is the default plus the code check: same results directory, same shared models
-    assert full["results"] == d["results"] and full["base"] == d["base"] and full["finetune"] == d["finetune"]
+    # claims-full is the default plus the code check: same results directory, same shared models, once
+    # Snakemake has merged it over default.yaml (the Snakefile's configfile)
+    import copy
+
+    from snakemake.utils import update_config
+
+    merged = copy.deepcopy(d)
+    update_config(merged, full)
+    assert merged["results"] == d["results"] and merged["base"] == d["base"] and merged["finetune"] == d["finetune"]
 
 
 def _bad(tmp_path: Path, edit) -> subprocess.CompletedProcess:

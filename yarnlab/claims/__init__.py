@@ -1,8 +1,14 @@
-"""Testing the YaRN paper's claims (arXiv 2309.00071, PAPER.md "The paper's claims") on the
-workflow's result files: per claim the published number, yarnlab's measurement with a 95%
-bootstrap interval over documents, and a verdict; written to paper_figs/CLAIMS.md and a JSON twin.
+"""Testing the YaRN paper's claims (arXiv 2309.00071; docs/paper.md) on the workflow's result files:
+regime checks on the base model first, then per claim the published number, yarnlab's measurement
+with an interval over held-out works and a verdict; written to paper_figs/CLAIMS.md and a JSON twin.
 
 - :mod:`yarnlab.claims.inputs`: the result files, derived from the workflow's settings.
-- :mod:`yarnlab.claims.stats`: bootstrap intervals and verdict rules.
-- :mod:`yarnlab.claims.generate`: the claim sections, the Markdown and the JSON.
+- :mod:`yarnlab.claims.results`: reading them by role; paired comparison families.
+- :mod:`yarnlab.claims.stats`: intervals (bootstrap-t over works, simultaneous max-t, Wilson).
+- :mod:`yarnlab.claims.grammar`: what each verdict means.
+- :mod:`yarnlab.claims.regime`: the checks that decide whether the toy can test a claim.
+- :mod:`yarnlab.claims.registry`: the claims (id, published entry, checks needed, computation).
+- :mod:`yarnlab.claims.perplexity`, :mod:`~yarnlab.claims.temperature`, :mod:`~yarnlab.claims.noft`,
+  :mod:`~yarnlab.claims.retrieval`: the claims, by the tables they read.
+- :mod:`yarnlab.claims.render`: CLAIMS.md and the forest figure.
 """

@@ -60,15 +60,40 @@ def input_paths(results: str, paper_figs: str, settings: dict) -> dict[str, str]
     for s in settings["sweep"]["scales"]:
         out[f"sweep:{fmt(s)}"] = f"{results}/eval/sweep/s{fmt(s)}-seed{seed}.csv"
         out[f"rules:{fmt(s)}"] = f"{results}/eval/sweep/rules-s{fmt(s)}-seed{seed}.csv"
-    out["temperature_fit"] = f"{paper_figs}/temperature_fit.csv"
-    out["temperature_fit_rules"] = f"{paper_figs}/temperature_fit_rules.csv"
+    out["temperature_fit"] = f"{results}/analysis/temperature_fit.csv"
+    out["temperature_fit_rules"] = f"{results}/analysis/temperature_fit_rules.csv"
     out["dynamic"] = f"{results}/eval/dynamic/seed{seed}.csv"
     for label in settings["passkey"]["models"]:
         out[f"passkey:{label}"] = f"{results}/eval/passkey/{label}-seed{seed}.csv"
     out["ablation"] = f"{results}/eval/ablation/s{fmt(settings['ablation']['scale'])}-seed{seed}.csv"
     out["theory_entropy"] = f"{results}/theory/entropy_invariant.csv"
     out["theory_summary"] = f"{results}/theory/summary.json"
+    out.update(regime_paths(results, settings))
     return out
+
+
+def regime_paths(results: str, settings: dict) -> dict[str, str]:
+    """The regime layer's inputs: the base's training metrics, its per-position profile at L (and
+    each no-fine-tune method's at sL), context use, attention-logit spread, the sliding baseline."""
+    seed = settings["seed"]
+    reg = f"{results}/eval/regime"
+    out = {
+        "metrics:base": f"{model_path(results, settings, 'base')}/metrics.jsonl",
+        "positions:base": f"{reg}/positions-base-seed{seed}.csv",
+        "context_use": f"{reg}/context_use-seed{seed}.csv",
+        "logit_spread": f"{reg}/logit_spread-seed{seed}.csv",
+        "temperature_prediction": f"{reg}/temperature_prediction-seed{seed}.csv",
+        "ppl:base-sliding": f"{results}/eval/ppl/base-sliding-seed{seed}.csv",
+    }
+    for label in position_labels(settings):
+        out[f"positions:{label}"] = f"{reg}/positions-{label}-seed{seed}.csv"
+    return out
+
+
+def position_labels(settings: dict) -> list[str]:
+    """``<method>-s<s>-noft`` for every method and scale of the per-position figure."""
+    pos = settings["regime"]["positions"]
+    return [f"{m}-s{fmt(s)}-noft" for m in pos["methods"] for s in pos["scales"]]
 
 
 def required_inputs(results: str, paper_figs: str, settings: dict) -> list[str]:

@@ -1,24 +1,31 @@
-"""Bootstrap intervals over documents and the verdict rules of CLAIMS.md.
+"""Intervals for CLAIMS.md: documents nested in works, a symmetric bootstrap-t over works, and
+simultaneous (max-t) intervals across the lengths or scales of one claim.
 
-Perplexity of a set of documents is PPL = exp(mean_i nll_i), nll_i a document's mean NLL per
-token (the paper's protocol, Section 4.3, averaged over documents). A difference between two
-models scored on the SAME documents is the paired mean Delta = mean_i (nll_A,i - nll_B,i), shown as
-the perplexity ratio exp(Delta); its interval resamples documents (pairs) with replacement, a
-95% percentile bootstrap.
+Units. An evaluation document is a piece of a held-out work, with the id ``<work>@<offset>``
+(``workflows/scripts/eval_docs.py``). Pieces of one work are correlated, so the resampling unit is
+the work: a document's value is first averaged within its work, giving one value per work
+(y_1 .. y_n), and the estimate is their mean. The workflow cuts the same number of equal-length
+pieces from every work, so this equals the plain mean over documents; :func:`unit_means` checks it.
+Ids without ``@`` are their own unit.
 
-Verdicts (one per comparison, then aggregated per claim):
-- ``better`` (the claim says A < B): holds if the interval's upper end < 0, does not hold if its
-  lower end > 0, inconclusive if it straddles 0.
-- ``noninferior`` (the claim says A is no worse than B, up to ``margin`` nats/token): holds if the
-  upper end <= margin, does not hold if the lower end > margin, else inconclusive.
-- ``above`` (the claim says a quantity exceeds ``threshold``): holds if the lower end > threshold,
-  does not hold if the upper end < threshold, else inconclusive.
-Aggregation: all the same -> that verdict; any mixture containing ``holds`` -> ``partly``;
-otherwise (inconclusive mixed with does not hold) -> inconclusive.
+Perplexity. A document's value is its mean NLL per token; the perplexity of a set is
+exp(mean nll). A difference between two models on the SAME documents is paired: per document
+nll_A - nll_B, then per work, and shown as the perplexity ratio exp(Delta).
+
+Interval: symmetric bootstrap-t (studentized; Hall 1988). With ybar the mean and se = sd/sqrt(n),
+each resample b of the n units gives t*_b = (ybar*_b - ybar) / se*_b; the interval is
+ybar +/- c se with c the ``level`` quantile of |t*|. For a family of k estimates computed on the
+same units (a claim over several lengths), c is the quantile of max_j |t*_bj| over the family
+(max-t), so the k intervals hold simultaneously at ``level``. Coverage at the default's sample
+sizes is checked by simulation in tests/test_claims_stats.py.
+
+Passkey: Wilson score intervals per cell, and :func:`trials_for_power` sizes the cells.
 """
 
 from __future__ import annotations
 
+import math
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
@@ -26,102 +33,160 @@ import numpy as np
 
 from yarnlab.errors import UsageError
 
-HOLDS = "holds"
-PARTLY = "partly"
-FAILS = "does not hold at this scale"
-INCONCLUSIVE = "inconclusive"
-VERDICTS = (HOLDS, PARTLY, FAILS, INCONCLUSIVE)
+LEVEL = 0.95
+METHOD = "symmetric bootstrap-t over works"
 
 
 @dataclass(frozen=True)
 class Estimate:
-    """A point estimate with a 95% interval (``value``, ``low``, ``high``) on the stated scale."""
+    """A point estimate with an interval (``value``, ``low``, ``high``) on the stated scale; ``n``
+    resampling units; ``family``: how many intervals hold simultaneously with this one."""
 
     value: float
     low: float
     high: float
     n: int
+    level: float = LEVEL
+    family: int = 1
 
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def map(self, f) -> Estimate:
+        """The estimate under a monotone increasing transform (e.g. exp: NLL -> perplexity)."""
+        return Estimate(float(f(self.value)), float(f(self.low)), float(f(self.high)), self.n, self.level, self.family)
 
-def _resample_means(x: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
+
+def work_of(doc) -> str:
+    """The work (resampling unit) of a document id ``<work>@<offset>``; other ids are their own."""
+    text = str(doc)
+    return text.split("@", 1)[0] if "@" in text else text
+
+
+def unit_means(values: dict) -> tuple[list[str], np.ndarray]:
+    """(works, mean value per work) of ``{doc: value}``, works sorted."""
+    by = defaultdict(list)
+    for doc, v in values.items():
+        by[work_of(doc)].append(float(v))
+    works = sorted(by)
+    sizes = {len(by[w]) for w in works}
+    if len(sizes) > 1:  # unequal pieces per work: the estimate weights works equally, say so loudly
+        raise UsageError(
+            f"documents: works hold unequal numbers of pieces {sorted(sizes)}; the work-level "
+            "mean would differ from the document mean (cut equal pieces per work)"
+        )
+    return works, np.array([np.mean(by[w]) for w in works])
+
+
+def bootstrap_t(matrix, n_boot: int = 2000, seed: int = 0, level: float = LEVEL) -> list[Estimate]:
+    """Simultaneous symmetric bootstrap-t intervals of the column means of ``matrix`` (n units x k).
+
+    One interval per column; all k hold jointly at ``level`` (max-t). Needs n >= 3 finite rows."""
+    x = np.asarray(matrix, dtype=np.float64)
+    if x.ndim == 1:
+        x = x[:, None]
+    n, k = x.shape
+    if n < 3 or not np.all(np.isfinite(x)):
+        raise UsageError(f"values: need >= 3 units with finite values (got {n}, finite={bool(np.all(np.isfinite(x)))})")
+    if not 0 < level < 1:
+        raise UsageError(f"level: must be in (0, 1) (got {level})")
+    mean = x.mean(axis=0)
+    se = x.std(axis=0, ddof=1) / math.sqrt(n)
     rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(x), (n_boot, len(x)))
-    return x[idx].mean(axis=1)
+    idx = rng.integers(0, n, (n_boot, n))
+    xb = x[idx]  # (B, n, k)
+    mb = xb.mean(axis=1)
+    sb = xb.std(axis=1, ddof=1) / math.sqrt(n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.abs(mb - mean) / sb
+    t = np.where(se > 0, t, 0.0)  # a constant column has a zero-width interval
+    t = np.where(np.isnan(t), 0.0, t)  # 0/0: a resample equal to the sample
+    tmax = t.max(axis=1)
+    tmax = tmax[np.isfinite(tmax)]  # resamples of one repeated unit (se* = 0)
+    c = float(np.quantile(tmax, level)) if len(tmax) else float("inf")
+    return [
+        Estimate(float(mean[j]), float(mean[j] - c * se[j]), float(mean[j] + c * se[j]), n, level, k) for j in range(k)
+    ]
 
 
-def mean_ci(x: Sequence[float], n_boot: int = 2000, seed: int = 0, level: float = 0.95) -> Estimate:
-    """Mean of ``x`` and its percentile-bootstrap interval (resampling the entries)."""
-    a = np.asarray(x, dtype=np.float64)
-    if a.ndim != 1 or len(a) < 2 or not np.all(np.isfinite(a)):
-        raise UsageError(f"x: need >= 2 finite values (got {a.shape}, finite={bool(np.all(np.isfinite(a)))})")
-    q = (1 - level) / 2
-    lo, hi = np.quantile(_resample_means(a, n_boot, seed), [q, 1 - q])
-    return Estimate(float(a.mean()), float(lo), float(hi), len(a))
+def mean_ci(values: dict | Sequence[float], n_boot: int = 2000, seed: int = 0, level: float = LEVEL) -> Estimate:
+    """Mean and interval of ``{doc: value}`` (documents nested in works) or of plain unit values."""
+    arr = unit_means(values)[1] if isinstance(values, dict) else np.asarray(values, dtype=np.float64)
+    return bootstrap_t(arr, n_boot, seed, level)[0]
 
 
-def ppl_ci(nll: Sequence[float], n_boot: int = 2000, seed: int = 0) -> Estimate:
-    """PPL = exp(mean per-document NLL) with the exp of the bootstrap interval of the mean."""
-    e = mean_ci(nll, n_boot, seed)
-    return Estimate(float(np.exp(e.value)), float(np.exp(e.low)), float(np.exp(e.high)), e.n)
+def paired_family(
+    pairs: Sequence[tuple[dict, dict]], n_boot: int = 2000, seed: int = 0, level: float = LEVEL
+) -> list[Estimate]:
+    """Paired mean differences A - B of per-document NLL for each (A, B) in ``pairs`` (``{doc: nll}``
+    each), as simultaneous intervals over the works all pairs share."""
+    if not pairs:
+        raise UsageError("pairs: need at least one comparison")
+    cols, works = [], None
+    for a, b in pairs:
+        docs = sorted(set(a) & set(b), key=str)
+        w, m = unit_means({d: a[d] - b[d] for d in docs})
+        if works is not None and w != works:
+            raise UsageError(f"pairs: comparisons cover different works ({works} vs {w})")
+        works = w
+        cols.append(m)
+    if works is None or len(works) < 3:
+        raise UsageError(f"paired: the tables share {0 if works is None else len(works)} works (need >= 3)")
+    return bootstrap_t(np.stack(cols, axis=1), n_boot, seed, level)
 
 
-def paired(a: dict, b: dict, n_boot: int = 2000, seed: int = 0) -> Estimate:
-    """Paired mean difference of per-document NLL, A - B, over the documents both score.
-
-    ``a``, ``b``: {doc: nll}. Raises if they share fewer than 2 documents."""
-    docs = sorted(set(a) & set(b))
-    if len(docs) < 2:
-        raise UsageError(f"paired: the two tables share {len(docs)} documents (need >= 2)")
-    return mean_ci([a[d] - b[d] for d in docs], n_boot, seed)
+def paired(a: dict, b: dict, n_boot: int = 2000, seed: int = 0, level: float = LEVEL) -> Estimate:
+    """One paired comparison (see :func:`paired_family`)."""
+    return paired_family([(a, b)], n_boot, seed, level)[0]
 
 
 def ratio(e: Estimate) -> Estimate:
     """A paired NLL difference as a perplexity ratio exp(Delta) with its interval."""
-    return Estimate(float(np.exp(e.value)), float(np.exp(e.low)), float(np.exp(e.high)), e.n)
+    return e.map(math.exp)
 
 
-def verdict_better(e: Estimate) -> str:
-    if e.high < 0:
-        return HOLDS
-    if e.low > 0:
-        return FAILS
-    return INCONCLUSIVE
+def ppl_ci(nll: dict | Sequence[float], n_boot: int = 2000, seed: int = 0) -> Estimate:
+    """PPL = exp(mean per-document NLL) with the exp of the interval of the mean."""
+    return mean_ci(nll, n_boot, seed).map(math.exp)
 
 
-def verdict_noninferior(e: Estimate, margin: float) -> str:
-    if e.high <= margin:
-        return HOLDS
-    if e.low > margin:
-        return FAILS
-    return INCONCLUSIVE
+def wilson(k: int, n: int, level: float = LEVEL) -> tuple[float, float]:
+    """Wilson score interval of a proportion k/n."""
+    if n <= 0:
+        raise UsageError(f"n: need >= 1 trial (got {n})")
+    z = _z(level)
+    p = k / n
+    den = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / den
+    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return max(0.0, c - h), min(1.0, c + h)
 
 
-def verdict_above(e: Estimate, threshold: float) -> str:
-    if e.low > threshold:
-        return HOLDS
-    if e.high < threshold:
-        return FAILS
-    return INCONCLUSIVE
+def _z(level: float) -> float:
+    from scipy.stats import norm
+
+    return float(norm.ppf(0.5 + level / 2))
 
 
-def aggregate(verdicts: Sequence[str]) -> str:
-    """One verdict for several comparisons (see the module docstring)."""
-    vs = list(verdicts)
-    if not vs:
-        raise UsageError("verdicts: empty")
-    bad = [v for v in vs if v not in VERDICTS]
-    if bad:
-        raise UsageError(f"verdicts: unknown {bad}; allowed {VERDICTS}")
-    if len(set(vs)) == 1:
-        return vs[0]
-    if HOLDS in vs or PARTLY in vs:
-        return PARTLY
-    return INCONCLUSIVE
+def trials_for_power(
+    p_true: float, threshold: float, level: float = LEVEL, power: float = 0.8, max_n: int = 1000
+) -> int | None:
+    """The least number of trials n such that, when the true accuracy is ``p_true``, the Wilson
+    lower end exceeds ``threshold`` with probability >= ``power`` (exact binomial). None if no
+    n <= max_n does."""
+    from scipy.stats import binom
+
+    for n in range(1, max_n + 1):
+        ks = [k for k in range(n + 1) if wilson(k, n, level)[0] > threshold]
+        if ks and float(binom.sf(ks[0] - 1, n, p_true)) >= power:
+            return n
+    return None
 
 
-def proportion_ci(successes: Sequence[int], n_boot: int = 2000, seed: int = 0) -> Estimate:
-    """Fraction of successes (0/1 trials) with a percentile-bootstrap interval over trials."""
-    return mean_ci(np.asarray(successes, dtype=np.float64), n_boot, seed)
+def least_trials_to_hold(threshold: float, level: float = LEVEL) -> int:
+    """The least n for which n/n successes gives a Wilson lower end above ``threshold`` (below it no
+    result can show accuracy above the threshold)."""
+    n = 1
+    while wilson(n, n, level)[0] <= threshold:
+        n += 1
+    return n

@@ -119,7 +119,7 @@ def fig4_table(result: SweepResult) -> list[dict]:
             for g in range(best.shape[1]) for k, m in enumerate(result.ms)]
 
 
-def _refine(ms: np.ndarray, curve: np.ndarray) -> float:
+def refine_argmin(ms: np.ndarray, curve: np.ndarray) -> float:
     """Grid argmin refined by the vertex of the parabola through it and its two neighbours
     (kept inside the neighbours; the grid point itself at the edges)."""
     k = int(np.argmin(curve))
@@ -165,10 +165,10 @@ def sweep_argmin(ms: Sequence[float], nll: np.ndarray, n_boot: int = 1000, seed:
         raise UsageError("ms: must be strictly increasing")
     rng = np.random.default_rng(seed)
     d = nll.shape[1]
-    boots = np.array([_refine(ms, nll[:, rng.integers(0, d, d)].mean(axis=1)) for _ in range(n_boot)])
+    boots = np.array([refine_argmin(ms, nll[:, rng.integers(0, d, d)].mean(axis=1)) for _ in range(n_boot)])
     lo, hi = np.quantile(boots, [(1 - ci) / 2, (1 + ci) / 2])
     pooled = nll.mean(axis=1)
-    return ArgminResult(float(ms[np.argmin(pooled)]), _refine(ms, pooled), float(boots.mean()),
+    return ArgminResult(float(ms[np.argmin(pooled)]), refine_argmin(ms, pooled), float(boots.mean()),
                         float(boots.std(ddof=1)) if n_boot > 1 else 0.0, float(lo), float(hi), d, n_boot)
 
 

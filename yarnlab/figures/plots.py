@@ -8,80 +8,21 @@ mean NLL)`` with a percentile bootstrap over documents (``N_BOOT`` resamples, 95
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
-from yarnlab.errors import UsageError
-from yarnlab.theory.provenance import read_table, write_table
+from yarnlab.figures.common import METHOD_STYLE, PAPER_NUMBERS, jsonl, plt_, rows_of, save, table
+from yarnlab.figures.positions import positions
+from yarnlab.figures.temperature import temperature_fit
 
 N_BOOT = 1000
-PAPER_NUMBERS = Path(__file__).with_name("paper_llama2.csv")
-METHOD_STYLE = {"none": ("black", "RoPE (no scaling)"), "pi": ("tab:blue", "PI"), "ntk": ("tab:orange", "NTK-aware"),
-                "yarn": ("tab:green", "YaRN"), "ntk-by-parts": ("tab:olive", "NTK-by-parts"),
-                "dynamic-pi": ("tab:cyan", "Dynamic-PI"), "dynamic-ntk": ("tab:red", "Dynamic-NTK"),
-                "dynamic-yarn": ("tab:purple", "Dynamic-YaRN")}
 
 
-# ---------------------------------------------------------------- helpers
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, out: str) -> list[str]:
-    """PNG (dpi 110, small enough to commit) and PDF, each written atomically."""
-    out_p = Path(out)
-    out_p.parent.mkdir(parents=True, exist_ok=True)
-    written = []
-    fig.tight_layout()
-    for ext in ("png", "pdf"):
-        fd, tmp = tempfile.mkstemp(dir=out_p.parent, prefix=f".{out_p.name}.", suffix=f".{ext}")
-        os.close(fd)
-        fig.savefig(tmp, dpi=110, bbox_inches="tight", format=ext)
-        os.replace(tmp, f"{out}.{ext}")
-        written.append(f"{out}.{ext}")
-    _plt().close(fig)
-    return written
-
-
-def _table(rows: list[dict], out: str, inputs: list[str], note: str = "") -> list[str]:
-    """CSV (+ provenance) and a Markdown rendering of the same rows."""
-    write_table(f"{out}.csv", rows, {"inputs": [str(p) for p in inputs], "note": note})
-    keys = list(rows[0])
-
-    def cell(v):
-        return f"{v:.4g}" if isinstance(v, float) else str(v)
-
-    lines = ([f"_{note}_", ""] if note else []) + ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    lines += ["| " + " | ".join(cell(r[k]) for k in keys) + " |" for r in rows]
-    fd, tmp = tempfile.mkstemp(dir=Path(out).parent, suffix=".md")
-    with os.fdopen(fd, "w") as fh:
-        fh.write("\n".join(lines) + "\n")
-    os.replace(tmp, f"{out}.md")
-    return [f"{out}.csv", f"{out}.md"]
-
-
-def _rows(inputs: list[str]) -> list[dict]:
-    rows = []
-    for p in inputs:
-        rows += read_table(p)
-    if not rows:
-        raise UsageError(f"inputs: no rows in {inputs}")
-    return rows
-
-
-def _jsonl(path: str) -> list[dict]:
-    return [json.loads(ln) for ln in Path(path).read_text().splitlines() if ln.strip()]
+# aliases of the shared helpers (yarnlab/figures/common.py)
+_plt, _save, _table, _rows, _jsonl = plt_, save, table, rows_of, jsonl
 
 
 def boot_ppl(nll, n_boot: int = N_BOOT, seed: int = 0) -> tuple[float, float, float]:
@@ -122,7 +63,7 @@ def pretrain_curve(inputs, out, **_):
     return _save(fig, out)
 
 
-def ppl_vs_context(inputs, out, **_):
+def ppl_vs_context(inputs, out, original_ctx: str = "256", unit: str = "per byte"):
     """Fig. 1 / Tables 1-2 analog: perplexity vs evaluation length, one panel per scale s, with the
     unscaled base model in every panel; dotted vertical lines at L and sL."""
     rows = _rows(inputs)
@@ -134,28 +75,28 @@ def ppl_vs_context(inputs, out, **_):
                         "ci_low": lo, "ci_high": hi, "n_docs": len(g)})
     written = _table(summary, out, inputs, "exp(mean per-document NLL), 95% bootstrap CI over documents")
     plt = _plt()
-    scales = sorted({r["scale"] for r in summary if r["method"] != "none"})
+    L = int(original_ctx)
+    flat = ("none", "sliding")  # no extension: drawn in every panel
+    scales = sorted({r["scale"] for r in summary if r["method"] not in flat})
     fig, axes = plt.subplots(1, max(1, len(scales)), figsize=(5.2 * max(1, len(scales)), 3.8), squeeze=False)
-    base_len = min(r["length"] for r in summary)
     for ax, s in zip(axes[0], scales):
-        for label in sorted({r["label"] for r in summary if r["scale"] == s or r["method"] == "none"}):
+        for label in sorted({r["label"] for r in summary if r["scale"] == s or r["method"] in flat}):
             pts = sorted((r for r in summary if r["label"] == label), key=lambda r: r["length"])
             color, name = METHOD_STYLE.get(pts[0]["method"], ("gray", pts[0]["method"]))
-            ls = "-" if pts[0]["finetuned"] or pts[0]["method"] == "none" else "--"
+            ls = "-" if pts[0]["finetuned"] or pts[0]["method"] in flat else "--"
             x = [r["length"] for r in pts]
             ax.plot(x, [r["ppl"] for r in pts], ls, marker="o", ms=3, color=color,
                     label=name + ("" if ls == "-" else " (no fine-tune)"))
             ax.fill_between(x, [r["ci_low"] for r in pts], [r["ci_high"] for r in pts], color=color, alpha=0.15)
-        for v in {256, int(256 * s)}:
+        for v in {L, int(L * s)}:
             ax.axvline(v, color="gray", ls=":", lw=1)
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xlabel("evaluation context (tokens)")
-        ax.set_ylabel("perplexity (per byte)")
-        ax.set_title(f"s = {s:g} (L = 256 -> {int(256 * s)})")
+        ax.set_ylabel(f"perplexity ({unit})")
+        ax.set_title(f"s = {s:g} (L = {L} -> {int(L * s)})")
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3, which="both")
-    del base_len
     return written + _save(fig, out)
 
 
@@ -186,8 +127,9 @@ def temperature_study(inputs, out, **_):
     segs = sorted({r["segment"] for r in rows if r["segment"] >= 0})
     nll = np.full((len(ms), len(docs), len(segs) + 1), np.nan)
     mi = {m: i for i, m in enumerate(ms)}
+    di = {d: i for i, d in enumerate(docs)}
     for r in rows:
-        nll[mi[r["m"]], r["doc"], r["segment"] + 1] = r["nll"]
+        nll[mi[r["m"]], di[r["doc"]], r["segment"] + 1] = r["nll"]
     ppl = np.exp(nll[:, :, 0])
     plt = _plt()
     fig, axes = plt.subplots(1, 3, figsize=(15, 3.8))
@@ -220,96 +162,6 @@ def temperature_study(inputs, out, **_):
     axes[2].set_ylabel("argmin m")
     axes[2].set_title("(c) per-segment argmin counts")
     return _save(fig, out)
-
-
-def _argmins(rows):
-    """(ms, nll (M, D)) per scale from sweep rows (whole-document NLL)."""
-    out = {}
-    for (s,), g in _group([r for r in rows if r["segment"] == -1], ["s"]).items():
-        ms = sorted({r["m"] for r in g})
-        docs = sorted({r["doc"] for r in g})
-        a = np.full((len(ms), len(docs)), np.nan)
-        for r in g:
-            a[ms.index(r["m"]), docs.index(r["doc"])] = r["nll"]
-        out[s] = (np.array(ms), a)
-    return out
-
-
-def temperature_fit(inputs, out, n_boot: str = str(N_BOOT), **_):
-    """The perplexity-minimising m*(s) (parabola-refined argmin, bootstrap over documents) at each
-    s, the least-squares fit m* = a ln s + b with a document-bootstrap 95% interval, the paper's
-    0.1 ln s + 1 (Eq. 22), and the perplexity of each named temperature rule. ``inputs``: sweep
-    CSVs and rules CSVs (told apart by their columns)."""
-    from yarnlab.evaluate.sweep import _refine, sweep_argmin
-
-    nb = int(n_boot)
-    all_rows = [(p, read_table(p)) for p in inputs]
-    sweep_rows = [r for _, rs in all_rows for r in rs if "segment" in r]
-    rule_rows = [r for _, rs in all_rows for r in rs if "rule" in r]
-    curves = _argmins(sweep_rows)
-    scales = sorted(curves)
-    optima = []
-    for s in scales:
-        ms, a = curves[s]
-        am = sweep_argmin(ms, a, n_boot=nb, seed=0)
-        optima.append({"s": s, "m_opt": am.m_refined, "m_grid": am.m_grid, "ci_low": am.ci_low,
-                       "ci_high": am.ci_high, "m_yarn_rule": 0.1 * math.log(s) + 1, "n_docs": am.n_samples,
-                       "edge_of_grid": int(am.m_grid in (ms[0], ms[-1]))})
-    x = np.log(np.array(scales, dtype=float))
-    y = np.array([o["m_opt"] for o in optima])
-    rng = np.random.default_rng(0)
-    boots = []
-    for _ in range(nb):  # resample documents jointly across s (same documents at every s)
-        yb = []
-        for s in scales:
-            ms, a = curves[s]
-            yb.append(_refine(ms, a[:, rng.integers(0, a.shape[1], a.shape[1])].mean(1)))
-        boots.append(np.polyfit(x, yb, 1) if len(scales) > 1 else [np.nan, yb[0]])
-    boots = np.array(boots)
-    fit = np.polyfit(x, y, 1) if len(scales) > 1 else [float("nan"), y[0]]
-    (alo, ahi), (blo, bhi) = np.nanquantile(boots[:, 0], [0.025, 0.975]), np.nanquantile(boots[:, 1], [0.025, 0.975])
-    for o in optima:
-        o.update({"fit_a": float(fit[0]), "fit_a_low": float(alo), "fit_a_high": float(ahi), "fit_b": float(fit[1]),
-                  "fit_b_low": float(blo), "fit_b_high": float(bhi)})
-    written = _table(optima, out, inputs, "m* per s (bootstrap over documents); fit m* = a ln s + b with "
-                                          "95% document-bootstrap intervals")
-    rules = []
-    for (s, rule), g in sorted(_group(rule_rows, ["s", "rule"]).items()):
-        p, lo, hi = boot_ppl(_doc_nll(g))
-        rules.append({"s": s, "rule": rule, "m": g[0]["m"], "ppl": p, "ci_low": lo, "ci_high": hi})
-    if rules:
-        written += _table(rules, f"{out}_rules", inputs, "NTK-by-parts at length sL, no fine-tuning, per rule")
-    plt = _plt()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-    ax = axes[0]
-    ax.errorbar(scales, y, yerr=[y - [o["ci_low"] for o in optima], [o["ci_high"] for o in optima] - y],
-                fmt="o", capsize=3, label="measured m* (95% CI)")
-    sx = np.geomspace(min(scales), max(scales), 50)
-    ax.plot(sx, fit[0] * np.log(sx) + fit[1], "-", label=f"fit {fit[0]:.3f} ln s + {fit[1]:.3f}")
-    ax.plot(sx, 0.1 * np.log(sx) + 1, "k--", label="paper 0.1 ln s + 1")
-    for rule in sorted({r["rule"] for r in rules} - {"yarn"}):
-        pts = sorted((r for r in rules if r["rule"] == rule), key=lambda r: r["s"])
-        ax.plot([r["s"] for r in pts], [r["m"] for r in pts], ":", marker="x", label=f"rule {rule}")
-    ax.set_xscale("log", base=2)
-    ax.set_xlabel("scale s")
-    ax.set_ylabel("m = sqrt(1/t)")
-    ax.set_title("Perplexity-minimising attention factor vs s")
-    ax.legend(fontsize=7)
-    ax.grid(alpha=0.3)
-    ax = axes[1]
-    for rule in sorted({r["rule"] for r in rules}):
-        pts = sorted((r for r in rules if r["rule"] == rule), key=lambda r: r["s"])
-        ax.errorbar([r["s"] for r in pts], [r["ppl"] for r in pts],
-                    yerr=[[r["ppl"] - r["ci_low"] for r in pts], [r["ci_high"] - r["ppl"] for r in pts]],
-                    marker="o", ms=3, capsize=2, label=rule)
-    ax.set_xscale("log", base=2)
-    ax.set_xlabel("scale s (evaluated at length sL)")
-    ax.set_yscale("log")
-    ax.set_ylabel("perplexity (per byte, log scale)")
-    ax.set_title("Temperature rules, NTK-by-parts, no fine-tuning")
-    ax.legend(fontsize=7)
-    ax.grid(alpha=0.3)
-    return written + _save(fig, out)
 
 
 def dynamic_scaling(inputs, out, **_):
@@ -462,5 +314,5 @@ def paper_reference(inputs, out, **_):
 
 
 FIGURES = {f.__name__: f for f in (pretrain_curve, ppl_vs_context, short_context, temperature_study,
-                                   temperature_fit, dynamic_scaling, passkey, alpha_beta_ablation,
+                                   temperature_fit, positions, dynamic_scaling, passkey, alpha_beta_ablation,
                                    training_efficiency, paper_reference)}

@@ -1,0 +1,578 @@
+"""The claims registry on synthetic results trees (yarnlab.claims.registry.build and the CLI):
+
+- every regime check passes -> verdicts follow the synthetic effects;
+- a position artifact in the base (issue 10 item 2) -> ``flat_positions`` fails and every claim that
+  needs it is "not testable on this toy" naming the check, never "does not hold";
+- a base that cannot retrieve -> claim 9 not testable;
+- claim 7: dynamic methods better than no scaling that still blow up -> "prevents the blow-up" does
+  not hold (issue 11 item 2);
+- claim 6: the bootstrap of m*(s) draws the same works for every s (issue 11 item 1);
+- a missing input names the file; the CLIs write their products.
+
+Documents are pieces of works, ``<work>@<offset>`` (8 works x 4 pieces), with a per-work effect.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from yarnlab.claims import grammar as G
+from yarnlab.claims import regime
+from yarnlab.claims.inputs import input_paths
+from yarnlab.claims.registry import build
+from yarnlab.claims.results import MissingInputError
+from yarnlab.claims.temperature import rule_table, temperature_fit
+from yarnlab.io import write_table
+
+N_WORKS, PIECES = 8, 4
+DOCS = [f"w{w}@{o * 64}" for w in range(N_WORKS) for o in range(PIECES)]
+L = 16
+M_GRID = np.round(np.arange(0.9, 1.41, 0.05), 2)
+N_BOOT = 200
+
+
+def settings(corpus: bool = False) -> dict:
+    variants = {
+        "yarn-s2-steps4": {"init": "base", "method": "yarn", "scale": 2, "steps": 4},
+        "yarn-s2-from-s1": {"init": "yarn-s2", "method": "yarn", "scale": 2, "steps": 4},
+        "yarn-s2-ctx1": {"init": "base", "method": "yarn", "scale": 2, "train_ctx": 1},
+        "yarn-s2-paper-ramp": {"init": "base", "method": "yarn", "scale": 2, "ramp": "paper"},
+    }
+    cl = {
+        "n_boot": 300,
+        "margin": 0.02,
+        "fewer_steps": "yarn-s2-steps4",
+        "transfer": "yarn-s2-from-s1",
+        "short_data": "yarn-s2-ctx1",
+        "paper_ramp": "yarn-s2-paper-ramp",
+        "corpus": None,
+    }
+    if corpus:
+        variants.update(
+            {
+                "yarn-s2-code": {"init": "base-code", "method": "yarn", "scale": 2, "corpus": "code"},
+                "pi-s2-code": {"init": "base-code", "method": "pi", "scale": 2, "corpus": "code"},
+            }
+        )
+        cl["corpus"] = {"corpus": "code", "yarn": "yarn-s2-code", "pi": "pi-s2-code"}
+    return {
+        "seed": 0,
+        "original_ctx": L,
+        "data_corpus": "prose",
+        "regime": regime.settings({"positions": {"methods": ["yarn"], "scales": [2], "bins": L}}),
+        "toy": {"L": L, "works": N_WORKS},
+        "finetune": {"methods": ["pi", "ntk", "yarn"], "scales": [2], "steps": 10, "corpus": "prose"},
+        "ppl": {"lengths": [8, 16, 32, 64], "noft_methods": ["yarn"]},
+        "sweep": {"scales": [2, 4, 8], "figure_scale": 4},
+        "dynamic": {"methods": ["none", "dynamic-pi", "dynamic-yarn"], "lengths": [16, 32, 64]},
+        "passkey": {"models": ["base", "yarn-s2"], "lengths": [16, 32], "candidates": 5},
+        "ablation": {"scale": 2},
+        "variants": variants,
+        "extra_bases": ["code"] if corpus else [],
+        "long_ppl": {"models": ["yarn-s2"], "lengths": [128]},
+        "claims": cl,
+    }
+
+
+def _jsonl(path: str, rows: list[dict]) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+
+
+def _centred(d: dict) -> dict:
+    mean = float(np.mean(list(d.values())))
+    return {k: v - mean for k, v in d.items()}
+
+
+def sweep_rows(s: float, rng, work_shift: dict, noise_shift: float = 0.005) -> list[dict]:
+    """A temperature sweep at scale s: per-document NLL = doc level + (m - m*_doc(s))^2 with
+    m*_doc(s) = 0.1 ln s + 1 + work_shift[work] (shared by every s) + an independent per-(s, work)
+    shift (sd ``noise_shift``), centred so that the pooled optimum is exactly 0.1 ln s + 1 + the mean
+    shared shift; segments -1 (whole document), 0, 1."""
+    m_star = 0.1 * math.log(s) + 1
+    own = _centred({w: noise_shift * rng.standard_normal() for w in work_shift})
+    rows = []
+    for d in DOCS:
+        w = d.split("@")[0]
+        opt = m_star + work_shift[w] + own[w]
+        for m in M_GRID:
+            for g in (-1, 0, 1):
+                rows.append(
+                    {"s": s, "m": float(m), "doc": d, "segment": g, "nll": 1.5 + (m - opt) ** 2, "tokens": int(s * L)}
+                )
+    return rows
+
+
+def make_tree(
+    root: Path,
+    yarn_vs_pi: float = -0.05,
+    noise: float = 0.01,
+    corpus: bool = False,
+    position_artifact: float = 0.0,
+    base_retrieves: bool = True,
+    dynamic_blowup: float = 0.0,
+    work_shift_sd: float = 0.01,
+    converged: bool = True,
+    context_gain: float = 0.3,
+    base_blowup: float = 2.0,
+    passkey_trials: int = 40,
+) -> tuple[str, str, dict]:
+    """Write every input of ``input_paths`` (regime inputs and the temperature_fit tables included).
+
+    ``yarn_vs_pi``: NLL offset of every YaRN model vs PI; ``position_artifact``: nats added to the base's
+    last L/16 positions at L; ``base_retrieves``: the base's passkey within L; ``dynamic_blowup``: nats
+    added to the dynamic methods past 2L; ``base_blowup``: nats per doubling past L of the base (plain
+    RoPE); ``converged``: the base's held-out loss has flattened; ``context_gain``: nats lost on [L/2, L)
+    when only the last L/8 tokens are visible."""
+    st = settings(corpus)
+    res, figs = str(root / "results"), str(root / "paper_figs")
+    paths = input_paths(res, figs, st)
+    rng = np.random.default_rng(0)
+    work_eff = {f"w{w}": 0.3 * rng.random() for w in range(N_WORKS)}
+    doc_base = np.array([1.0 + work_eff[d.split("@")[0]] + 0.05 * rng.random() for d in DOCS])
+
+    def nll(label: str, n: int) -> np.ndarray:
+        eff = 0.0
+        s = 1.0 if label.startswith("base") else 2.0
+        if label == "base-sliding":
+            pass  # at most L tokens of context: flat in n
+        elif label.startswith("base") and n > L:
+            eff += base_blowup * math.log2(n / L)  # explodes past L
+        elif n > s * L:
+            eff += 0.5 * math.log2(n / (s * L))  # degrades past sL
+        if label.startswith("yarn"):
+            eff += yarn_vs_pi
+        if label.startswith("ntk") and n <= L:
+            eff += 0.1
+        return doc_base + eff + noise * rng.standard_normal(len(DOCS))
+
+    def ppl_rows(name: str, lens) -> list[dict]:
+        return [
+            {"label": name, "length": n, "doc": d, "nll": float(v)} for n in lens for d, v in zip(DOCS, nll(name, n))
+        ]
+
+    def positions(length: int, artifact: float) -> list[dict]:
+        bins = st["regime"]["positions"]["bins"]
+        edges = np.linspace(0, length, bins + 1).astype(int)
+        out = []
+        for i, d in enumerate(DOCS):
+            for k in range(bins):
+                lo, hi = int(edges[k]), int(edges[k + 1])
+                v = doc_base[i] + 0.01 * rng.standard_normal() + (artifact if lo >= length - length // 16 else 0.0)
+                out.append(
+                    {"method": "none", "factor": 1.0, "length": length, "doc": d, "bin": k, "pos_lo": lo,
+                     "pos_hi": hi, "tokens": hi - lo, "nll": float(v)}
+                )
+        return out
+
+    sweeps: dict[float, list[dict]] = {}
+    rules: dict[float, list[dict]] = {}
+    # per-work shifts of the optimum, shared by every s; centred: the sample's pooled optimum is the rule
+    work_shift = _centred({f"w{w}": work_shift_sd * rng.standard_normal() for w in range(N_WORKS)})
+    for key, p in paths.items():
+        kind, _, name = key.partition(":")
+        if kind in ("ppl", "variant"):
+            write_table(p, ppl_rows(name, st["ppl"]["lengths"]), {})
+        elif kind == "long":
+            write_table(p, ppl_rows(name, st["long_ppl"]["lengths"]), {})
+        elif kind == "metrics":
+            if name == "base":  # converged: < 3% drop over the last 20% of steps
+                losses = [(0, 5.0), (20, 2.5), (40, 2.1), (60, 2.02), (80, 2.0), (100, 1.99 if converged else 1.8)]
+            else:
+                rate = 20 if name.startswith("yarn") else 10
+                losses = [(k, 2.0 - k / rate) for k in (0, 5, 10)]
+            rows = [{"step": k, "heldout_loss": v} for k, v in losses]
+            _jsonl(p, rows + [{**rows[-1], "final": True}])
+        elif kind == "summary":
+            Path(p).parent.mkdir(parents=True, exist_ok=True)
+            Path(p).write_text(json.dumps({"tokens": 1000}))
+        elif kind == "positions":
+            length = L if name == "base" else int(float(name.split("-s")[1].split("-")[0]) * L)
+            write_table(p, positions(length, position_artifact if name == "base" else 0.0), {})
+        elif kind == "context_use":
+            write_table(
+                p,
+                [
+                    {"method": "none", "factor": 1.0, "doc": d, "length": L, "visible": L // 8, "n_tokens": L // 2,
+                     "nll_full": float(v), "nll_truncated": float(v + context_gain + 0.01 * rng.standard_normal())}
+                    for d, v in zip(DOCS, doc_base)
+                ],
+                {},
+            )
+        elif kind == "logit_spread":
+            write_table(
+                p,
+                [
+                    {"layer": la, "head": h, "length": L, "sigma": 1.5 + 0.1 * la + 0.05 * h}
+                    for la in range(2)
+                    for h in range(4)
+                ],
+                {},
+            )
+        elif kind == "temperature_prediction":
+            write_table(
+                p,
+                [
+                    {"s": float(s), "n": L, "n_heads": 8, "n_solved": 8, "m_median": 0.1 * math.log(s) + 1,
+                     "m_q25": 0.1 * math.log(s) + 0.98, "m_q75": 0.1 * math.log(s) + 1.02, "sigma_rms": 1.6,
+                     "m_at_sigma_rms": 0.1 * math.log(s) + 1, "m_yarn_rule": 0.1 * math.log(s) + 1}
+                    for s in st["sweep"]["scales"]
+                ],
+                {},
+            )
+        elif kind == "sweep":
+            sweeps[float(name)] = sweep_rows(float(name), rng, work_shift)
+            write_table(p, sweeps[float(name)], {})
+        elif kind == "rules":
+            s = float(name)
+            rules[s] = [
+                {"s": s, "rule": r, "m": m, "doc": d, "nll": float(doc_base[i] + (m - 0.1 * math.log(s) - 1) ** 2)}
+                for r, m in (("none", 1.0), ("yarn", 0.1 * math.log(s) + 1))
+                for i, d in enumerate(DOCS)
+            ]
+            write_table(p, rules[s], {})
+        elif kind == "dynamic":
+            rows = []
+            for m in st["dynamic"]["methods"]:
+                for n in st["dynamic"]["lengths"]:
+                    vals = nll("base" if m == "none" else "yarn" if "yarn" in m else "pi", n)
+                    if m != "none" and n > 2 * L:
+                        vals = vals + dynamic_blowup
+                    rows += [{"method": m, "length": n, "doc": d, "nll": float(v)} for d, v in zip(DOCS, vals)]
+            write_table(p, rows, {})
+        elif kind == "passkey":
+            ok = int(base_retrieves or name != "base")
+            write_table(
+                p,
+                [
+                    {"label": name, "length": n, "trial": j, "exact": ok, "ranked": ok}
+                    for n in st["passkey"]["lengths"]
+                    for j in range(passkey_trials)
+                ],
+                {},
+            )
+        elif kind == "ablation":
+            write_table(
+                p,
+                [
+                    {"alpha": 1.0, "beta": b, "ramp": "index", "s": 2.0, "doc": d,
+                     "nll": float(doc_base[i] + 0.01 * abs(b - 32) / 16)}
+                    for b in (16.0, 32.0)
+                    for i, d in enumerate(DOCS)
+                ],
+                {},
+            )
+        elif kind == "theory_entropy":
+            write_table(
+                p,
+                [
+                    {"n_short": 4096, "s": s, "sigma": sig, "m_invariant_mc": 1 + 0.1 * math.log(s) * sig / 1.8,
+                     "m_yarn_rule": 0.1 * math.log(s) + 1}
+                    for s in (2.0, 4.0, 8.0)
+                    for sig in (1.0, 1.8, 3.0)
+                ],
+                {},
+            )
+        elif kind == "theory_summary":
+            Path(p).parent.mkdir(parents=True, exist_ok=True)
+            Path(p).write_text(json.dumps({"entropy": {"best_matching_sigma": 1.8}}))
+    # the analysis tables, as the workflow's `yarnlab claims temperature-fit` writes them
+    write_table(paths["temperature_fit"], temperature_fit(sweeps, N_BOOT), {})
+    write_table(paths["temperature_fit_rules"], rule_table(rules, N_BOOT), {})
+    return res, figs, st
+
+
+def _claim(doc, cid):
+    return next(c for c in doc["claims"] + doc["open_questions"] if c["id"] == cid)
+
+
+def _regime(doc) -> dict:
+    return {r["check"]: r for r in doc["regime"]}
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory):
+    """A tree on which every regime check passes, and its report."""
+    res, figs, st = make_tree(tmp_path_factory.mktemp("clean"))
+    return res, figs, st, build(res, figs, st, N_BOOT)
+
+
+def test_every_input_is_written(clean):
+    res, figs, st, _ = clean
+    paths = input_paths(res, figs, st)
+    for key in ("metrics:base", "positions:base", "positions:yarn-s2-noft", "context_use", "logit_spread",
+                "temperature_prediction", "ppl:base-sliding", "temperature_fit", "temperature_fit_rules"):
+        assert key in paths
+    assert all(Path(p).is_file() for p in paths.values())
+
+
+def test_clean_tree_verdicts_follow_the_data(clean):
+    *_, doc = clean
+    reg = _regime(doc)
+    assert set(reg) == set(regime.CHECKS) and all(r["passed"] for r in reg.values()), doc["regime"]
+    assert _claim(doc, "1")["verdict"] == G.HOLDS  # base explodes past L by construction
+    c2 = _claim(doc, "2")
+    assert c2["parts"]["YaRN < PI at every length L/2..sL"] == G.HOLDS
+    assert c2["parts"]["NTK-aware worse than PI and YaRN at <= L"] == G.HOLDS
+    assert c2["verdict"] == G.HOLDS
+    assert _claim(doc, "7")["verdict"] == G.HOLDS  # Dynamic-YaRN better; no dynamic method doubles
+    assert _claim(doc, "9")["verdict"] == G.HOLDS  # 40/40 per cell: Wilson lower end > 0.8
+    assert _claim(doc, "10")["verdict"] == G.HOLDS  # YaRN beats the sliding window past L
+    assert _claim(doc, "Q5")["verdict"] == G.NOT_RUN
+    assert _claim(doc, "Q2")["breaks_at"]["yarn-s2"] == 64  # degrades past sL = 32 by construction
+    assert _claim(doc, "Q1")["verdict"] == G.CONSISTENT  # optimality can at most be "consistent with"
+    c6 = _claim(doc, "6")
+    assert all(p["paper_in_band"] for p in c6["per_s"])  # optima drawn around 0.1 ln s + 1
+    assert c6["verdict"] in (G.CONSISTENT, G.HOLDS) and c6["verdict"] != G.FAILS
+    for c in doc["claims"] + doc["open_questions"]:
+        assert c["verdict"] != G.NOT_TESTABLE and c["verdict"] in G.VERDICTS, (c["id"], c["verdict"])
+        assert "needs" in c
+    q4 = _claim(doc, "Q4")  # the prediction from the measured spread, against claim 6's band
+    assert q4["sigma"]["heads"] == 8 and q4["verdict"] == G.CONSISTENT
+    c3 = _claim(doc, "3")  # issue 11 item 10: the untested token part is said to be untested
+    assert any("tokens" in k and v == G.NOT_RUN for k, v in c3["parts"].items())
+    assert "NOT evidence of improvement" in _claim(doc, "8")["criterion"]
+    assert doc["toy"] == {"L": L, "works": N_WORKS} and doc["regime_thresholds"]["position_tolerance"] == 0.10
+
+
+@pytest.mark.parametrize(
+    "kwargs, check",
+    [
+        ({"converged": False}, "convergence"),  # 10% drop over the last 20% of steps
+        ({"position_artifact": 0.5}, "flat_positions"),
+        ({"context_gain": 0.0}, "context_use"),  # full context no better than the last L/8 tokens
+        ({"base_retrieves": False}, "retrieval"),
+        ({"base_blowup": 0.1}, "premise"),  # plain RoPE barely degrades at 2L
+    ],
+)
+def test_each_regime_check_fails_on_its_own_defect(tmp_path, kwargs, check):
+    from yarnlab.claims.results import Results
+
+    res, figs, st = make_tree(tmp_path, **kwargs)
+    table = regime.regime_table(Results(res, figs, st, 100))
+    assert [r["check"] for r in table] == list(regime.CHECKS)
+    assert regime.failed(table) == {check}
+    assert all({"what", "value", "threshold", "passed"} <= set(r) for r in table)
+
+
+def test_regime_settings_override_key_by_key():
+    cfg = regime.settings({"position_tolerance": 0.2, "positions": {"bins": 8}})
+    assert cfg["position_tolerance"] == 0.2 and cfg["premise_min_ratio"] == regime.DEFAULTS["premise_min_ratio"]
+    assert cfg["positions"]["bins"] == 8 and cfg["positions"]["methods"] == regime.DEFAULTS["positions"]["methods"]
+    assert regime.settings(None) == regime.DEFAULTS
+
+
+def test_claim2_follows_the_sign_of_the_effect(tmp_path):
+    res, figs, st = make_tree(tmp_path, yarn_vs_pi=0.05)
+    c2 = _claim(build(res, figs, st, N_BOOT), "2")
+    assert c2["parts"]["YaRN < PI at every length L/2..sL"] == G.FAILS and c2["verdict"] == G.FAILS
+
+
+def test_position_artifact_makes_dependent_claims_not_testable(tmp_path):
+    """Issue 10 item 2: the base scores several nats worse on its last L/16 positions; every claim that
+    needs flat_positions is 'not testable on this toy', naming the check (never 'does not hold'), and
+    its rows stay visible. YaRN is made worse than PI, so claim 2 would otherwise not hold."""
+    res, figs, st = make_tree(tmp_path, position_artifact=3.0, yarn_vs_pi=0.05)
+    doc = build(res, figs, st, N_BOOT)
+    reg = _regime(doc)
+    assert not reg["flat_positions"]["passed"]
+    assert all(reg[c]["passed"] for c in regime.CHECKS if c != "flat_positions")
+    gated = 0
+    for c in doc["claims"] + doc["open_questions"]:
+        if c["verdict"] == G.NOT_RUN:
+            continue
+        if "flat_positions" in c["needs"]:
+            gated += 1
+            assert c["verdict"] == G.NOT_TESTABLE, (c["id"], c["verdict"])
+            assert any(b.startswith("flat_positions") for b in c["not_testable_because"])
+        assert c["verdict"] != G.FAILS, c["id"]
+    assert gated >= 10
+    c2 = _claim(doc, "2")
+    assert c2["verdict_if_testable"] == G.FAILS and c2["measurements"]
+    assert _claim(doc, "9")["verdict"] == G.HOLDS  # needs convergence and retrieval only
+
+
+def test_claim9_says_when_holds_is_unreachable(tmp_path):
+    """Issue 11 item 8: with 10 trials per cell even 10/10 has a Wilson lower end of 0.72 < 0.8, so the
+    report says 'holds' is unreachable and the verdict cannot be 'holds'."""
+    res, figs, st = make_tree(tmp_path, passkey_trials=10)
+    c9 = _claim(build(res, figs, st, N_BOOT), "9")
+    assert "unreachable" in c9["reachability"] and "16" in c9["reachability"]
+    assert c9["verdict"] == G.INCONCLUSIVE
+    assert all(r["ranked_acc"] == 1.0 and r["ci_low"] < 0.8 for r in c9["measurements"])
+
+
+def test_base_that_cannot_retrieve_makes_claim9_not_testable(tmp_path):
+    res, figs, st = make_tree(tmp_path, base_retrieves=False)
+    doc = build(res, figs, st, N_BOOT)
+    assert not _regime(doc)["retrieval"]["passed"]
+    c9 = _claim(doc, "9")
+    assert c9["verdict"] == G.NOT_TESTABLE and c9["not_testable_because"][0].startswith("retrieval")
+    assert c9["verdict_if_testable"] == G.HOLDS
+    assert _claim(doc, "1")["verdict"] == G.HOLDS  # claims that do not need retrieval are judged
+
+
+def test_claim7_blowup_is_judged_by_claim1s_rule(tmp_path):
+    """Issue 11 item 2: dynamic methods far better than no scaling still blow up (PPL(4L)/PPL(L) > 2),
+    so 'dynamic scaling prevents the blow-up' does not hold, and neither does claim 7."""
+    res, figs, st = make_tree(tmp_path, dynamic_blowup=1.5)
+    from yarnlab.io import read_table
+
+    rows = read_table(input_paths(res, figs, st)["dynamic"])
+    mean = defaultdict(list)
+    for r in rows:
+        mean[(r["method"], r["length"])].append(r["nll"])
+    for m in ("dynamic-pi", "dynamic-yarn"):  # better than no scaling at 4L, yet more than double at 4L
+        assert np.mean(mean[(m, 4 * L)]) < np.mean(mean[("none", 4 * L)])
+        assert np.mean(mean[(m, 4 * L)]) - np.mean(mean[(m, L)]) > math.log(2)
+    c7 = _claim(build(res, figs, st, N_BOOT), "7")
+    blowup = next(k for k in c7["parts"] if "blow-up" in k)
+    assert c7["parts"][blowup] == G.FAILS
+    assert c7["parts"]["Dynamic-YaRN < Dynamic-PI past L"] == G.HOLDS
+    assert c7["verdict"] == G.FAILS
+
+
+def _independent_slopes(sweeps: dict[float, list[dict]], n_boot: int, seed: int = 0) -> np.ndarray:
+    """The old (wrong) bootstrap: new works drawn for every s; returns the replicate slopes."""
+    from yarnlab.claims.temperature import _refine, sweep_curves
+
+    scales = sorted(sweeps)
+    curves = {s: sweep_curves(sweeps[s]) for s in scales}
+    n = len(curves[scales[0]][1])
+    rng = np.random.default_rng(seed)
+    x = np.log(scales)
+    out = []
+    for _ in range(n_boot):
+        ms = [_refine(curves[s][0], curves[s][2][:, rng.integers(0, n, n)].mean(axis=1)) for s in scales]
+        out.append(np.polyfit(x, ms, 1)[0])
+    return np.array(out)
+
+
+def test_claim6_bootstrap_is_joint_across_s(tmp_path):
+    """Issue 11 item 1: with a strong per-work shift of the optimum shared by every s, a joint draw of
+    works moves m*(s) together (the slope barely moves); independent draws per s would widen the
+    slope interval several-fold and correlate (a, b) strongly negatively for ln 2, ln 4, ln 8."""
+    res, figs, st = make_tree(tmp_path, work_shift_sd=0.06)
+    from yarnlab.io import read_table
+
+    paths = input_paths(res, figs, st)
+    table = read_table(paths["temperature_fit"])
+    assert len(table) == 3 and len({r["n_works"] for r in table}) == 1 and table[0]["n_works"] == N_WORKS
+    assert all(r["n_docs"] == len(DOCS) for r in table)
+    assert len({(r["fit_a_low"], r["fit_a_high"], r["fit_ab_corr"], r["band_c"]) for r in table}) == 1
+    sweeps = {float(s): read_table(paths[f"sweep:{s:g}"]) for s in st["sweep"]["scales"]}
+    indep = _independent_slopes(sweeps, N_BOOT)
+    lo, hi = np.quantile(indep, [0.025, 0.975])
+    joint_width = table[0]["fit_a_high"] - table[0]["fit_a_low"]
+    assert joint_width < 0.4 * (hi - lo), (joint_width, hi - lo)
+    # shared shifts move b, not a: the joint (a, b) correlation is weak, not the -0.9 of independent draws
+    assert table[0]["fit_ab_corr"] > -0.5, table[0]["fit_ab_corr"]
+    c6 = _claim(build(res, figs, st, N_BOOT), "6")
+    assert c6["fit"]["n_works"] == N_WORKS and c6["fit"]["fit_ab_corr"] == pytest.approx(table[0]["fit_ab_corr"])
+    assert "max_abs_residual" in c6["fit"] and "line_in_band_everywhere" in c6["fit"]
+
+
+def test_temperature_fit_is_joint_by_construction():
+    """Direct check: a pure per-work shift shared by every s leaves every replicate's slope unchanged."""
+    rng = np.random.default_rng(4)
+    shift = {f"w{w}": 0.06 * rng.standard_normal() for w in range(N_WORKS)}
+    sweeps = {s: sweep_rows(s, rng, shift, noise_shift=0.0) for s in (2.0, 4.0, 8.0)}
+    rows = temperature_fit(sweeps, n_boot=N_BOOT)
+    assert rows[0]["fit_a_high"] - rows[0]["fit_a_low"] < 1e-6
+    assert rows[0]["fit_a"] == pytest.approx(0.1, abs=1e-6)
+    assert rows[0]["fit_b_high"] - rows[0]["fit_b_low"] > 0.01
+
+
+@pytest.mark.parametrize("key", ["variant:yarn-s2-from-s1", "positions:base", "temperature_fit"])
+def test_missing_input_raises_naming_it(tmp_path, key):
+    res, figs, st = make_tree(tmp_path)
+    victim = Path(input_paths(res, figs, st)[key])
+    victim.unlink()
+    with pytest.raises(MissingInputError, match=victim.name.replace(".", r"\.")):
+        build(res, figs, st, N_BOOT)
+
+
+def test_cli_writes_report_json_figure_and_regime_table(clean, tmp_path):
+    from yarnlab.cli import main
+
+    res, figs, st, _ = clean
+    sp = tmp_path / "settings.json"
+    sp.write_text(json.dumps(st))
+    out_dir = tmp_path / "figs"
+    out_dir.mkdir()
+    out = out_dir / "CLAIMS.md"
+    rc = main(
+        ["claims", "--results", res, "--paper-figs", figs, "--settings", str(sp), "--out", str(out),
+         "--json", str(out_dir / "claims.json"), "--n-boot", "200"]
+    )
+    assert rc in (0, None)
+    text = out.read_text()
+    assert text.startswith("# The YaRN paper's claims")
+    assert text.index("## Regime checks") < text.index("## How to read a verdict") < text.index("## Summary")
+    assert " ".join(G.statement().split()[:8]) in " ".join(text.split())
+    for cid in [str(i) for i in range(1, 11)]:
+        assert f"## Claim {cid}:" in text
+    for q in ("Q1", "Q2", "Q3", "Q4", "Q5"):
+        assert f"## Open question {q}:" in text
+    js = json.loads((out_dir / "claims.json").read_text())
+    assert len(js["claims"]) == 10 and js["provenance"]["package"] == "yarnlab" and len(js["regime"]) == 5
+    assert (out_dir / "claims_forest.png").stat().st_size > 0
+    csv = (out_dir / "regime_checks.csv").read_text()
+    assert csv.splitlines()[0] == "check,what,value,threshold,passed"
+    assert all(c in csv for c in regime.CHECKS)
+    md = (out_dir / "regime_checks.md").read_text()
+    assert md.startswith("## Regime checks") and "flat_positions" in md
+
+
+def test_cli_marks_not_testable_claims(tmp_path):
+    from yarnlab.cli import main
+
+    res, figs, st = make_tree(tmp_path, position_artifact=3.0)
+    sp = tmp_path / "settings.json"
+    sp.write_text(json.dumps(st))
+    out = Path(figs) / "CLAIMS.md"
+    assert main(["claims", "--results", res, "--paper-figs", figs, "--settings", str(sp), "--out", str(out),
+                 "--n-boot", "100"]) in (0, None)
+    text = out.read_text()
+    assert "**fail**" in text and f"**{G.NOT_TESTABLE}**" in text
+    assert "Failed regime check(s): flat_positions" in text
+    assert (Path(figs) / "CLAIMS.json").is_file()
+
+
+def test_cli_missing_settings_is_a_usage_error(tmp_path):
+    from yarnlab.cli import main
+
+    assert main(["claims", "--results", str(tmp_path), "--paper-figs", str(tmp_path), "--out",
+                 str(tmp_path / "C.md")]) == 2
+
+
+def test_cli_temperature_fit_writes_its_tables(clean, tmp_path):
+    from yarnlab.cli import main
+    from yarnlab.io import read_table
+
+    res, figs, st, _ = clean
+    paths = input_paths(res, figs, st)
+    scales = st["sweep"]["scales"]
+    out, rules_out = tmp_path / "fit.csv", tmp_path / "rules.csv"
+    rc = main(
+        ["claims", "temperature-fit", "--sweeps", *[paths[f"sweep:{s:g}"] for s in scales],
+         "--rules", *[paths[f"rules:{s:g}"] for s in scales], "--out", str(out), "--rules-out", str(rules_out),
+         "--n-boot", "200"]
+    )
+    assert rc in (0, None)
+    fit = read_table(out)
+    assert [r["s"] for r in fit] == [float(s) for s in scales]
+    for r in fit:
+        assert r["band_low"] <= r["m_opt"] <= r["band_high"] and r["n_works"] == N_WORKS and r["n_boot"] == 200
+        assert r["m_paper"] == pytest.approx(0.1 * math.log(r["s"]) + 1)
+    assert Path(str(out) + ".provenance.json").is_file()
+    rules = read_table(rules_out)
+    assert {(r["s"], r["rule"]) for r in rules} == {(float(s), k) for s in scales for k in ("none", "yarn")}
+    assert main(["claims", "temperature-fit", "--sweeps", paths["sweep:2"], "--out", str(out),
+                 "--n-boot", "10"]) == 2

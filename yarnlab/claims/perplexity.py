@@ -1,0 +1,468 @@
+"""Claims read from perplexity tables: 1, 2, 3, 4, 5, 8, the sliding-window baseline (10) and the
+open questions on extrapolation (Q2), the ramp form (Q3) and a second corpus (Q5).
+
+Each function takes :class:`~yarnlab.claims.results.Results` and returns the claim's section dict
+(measurements, parts, verdict, criterion, headline, figures, rules, sources); the registry
+(:mod:`yarnlab.claims.registry`) adds the id, the published entry and the regime gate.
+"""
+
+from __future__ import annotations
+
+import math
+
+from yarnlab.claims import grammar as G
+from yarnlab.claims.inputs import fmt
+from yarnlab.claims.results import MissingInputError, Results, headline_row, table, voting
+
+LOG2 = math.log(2.0)
+
+
+def not_run(why: str) -> dict:
+    return {
+        "measurements": [],
+        "verdict": G.NOT_RUN,
+        "criterion": why,
+        "headline": "not run",
+        "figures": [],
+        "rules": [],
+        "sources": [],
+    }
+
+
+def _scales(res: Results) -> list[float]:
+    return [float(s) for s in res.settings["finetune"]["scales"]]
+
+
+def claim1(res: Results) -> dict:
+    """Without scaling, perplexity at least doubles at every length >= 4L (base, same documents)."""
+    L = res.L
+    far = [n for n in res.lengths("base") if n >= 4 * L]
+    rows = []
+    items = [
+        (
+            res.nll("base", n),
+            res.nll("base", L),
+            {"what": f"base PPL({n}) / PPL({L}), same documents", "length": n, "test": "above", "threshold": LOG2},
+        )
+        for n in res.lengths("base")
+        if n > L
+    ]
+    rows += res.family(items)
+    for r in rows:
+        if r["length"] < 4 * L:
+            r["role"] = "context"
+    if not far:
+        raise MissingInputError(f"claim 1: no base-model length >= 4L = {4 * L}")
+    return {
+        "measurements": rows,
+        "verdict": G.combine(voting(rows)),
+        "criterion": "at every length >= 4L the paired PPL ratio vs L has its interval above 2 (perplexity at "
+        "least doubles); shorter lengths shown for context",
+        "headline": headline_row(rows),
+        "figures": ["ppl_vs_context.png", "positions.png"],
+        "rules": ["ppl_base", "ppl_vs_context_figure"],
+        "sources": res.src("ppl:base"),
+    }
+
+
+def claim2(res: Results) -> dict:
+    ft = res.settings["finetune"]
+    yp, ntk = [], []
+    for s in _scales(res):
+        y, p, k = f"yarn-s{fmt(s)}", f"pi-s{fmt(s)}", f"ntk-s{fmt(s)}"
+        yp += [(y, p, n, "superiority", f"YaRN / PI at s = {fmt(s)}") for n in res.within(y, s)]
+        if "ntk" in ft["methods"]:
+            ntk += [
+                (k, o, n, "inferiority", f"NTK-aware / {name} at s = {fmt(s)}")
+                for n in res.lengths(k)
+                if n <= res.L
+                for o, name in ((p, "PI"), (y, "YaRN"))
+            ]
+    if not yp:
+        raise MissingInputError("claim 2: no YaRN/PI lengths within the trained window")
+    a, b = res.compare(yp), res.compare(ntk)
+    parts = {"YaRN < PI at every length L/2..sL": G.combine(voting(a))}
+    if b:
+        parts["NTK-aware worse than PI and YaRN at <= L"] = G.combine(voting(b))
+    rows = a + b
+    return {
+        "measurements": rows,
+        "parts": parts,
+        "verdict": G.combine(list(parts.values())),
+        "criterion": "paired per-document PPL ratios, simultaneous intervals within each part; superiority "
+        "(interval below 1) for YaRN vs PI, the reverse for NTK-aware vs each",
+        "headline": headline_row(a),
+        "figures": ["ppl_vs_context.png"],
+        "rules": ["finetuned_model", "ppl_finetuned", "ppl_vs_context_figure"],
+        "sources": res.src(*[f"ppl:{m}-s{fmt(s)}" for m in ft["methods"] for s in ft["scales"]]),
+    }
+
+
+def _steps_to_reach(metrics: list[dict], target: float) -> int | None:
+    for r in metrics:
+        if "heldout_loss" in r and not r.get("final") and r["heldout_loss"] <= target:
+            return int(r["step"])
+    return None
+
+
+def claim3(res: Results) -> dict:
+    name = res.settings["claims"].get("fewer_steps")
+    if not name:
+        return not_run("claims.fewer_steps is null in this configuration")
+    v = res.settings["variants"][name]
+    s, steps = float(v["scale"]), res.settings["finetune"]["steps"]
+    pi = f"pi-s{fmt(s)}"
+    rows = res.compare(
+        [
+            (name, pi, n, "noninferiority", f"YaRN {v.get('steps')} steps / PI {steps} steps, s = {fmt(s)}")
+            for n in res.within(name, s)
+            if n >= res.L
+        ]
+    )
+    point = []
+    for sc in res.settings["finetune"]["scales"]:
+        ym, pm = res.jsonl(f"metrics:yarn-s{fmt(sc)}"), res.jsonl(f"metrics:pi-s{fmt(sc)}")
+        periodic = [r for r in pm if "heldout_loss" in r and not r.get("final")]
+        if periodic:
+            target = periodic[-1]["heldout_loss"]
+            ps, ys = _steps_to_reach(pm, target), _steps_to_reach(ym, target)
+            point.append(
+                {
+                    "s": float(sc),
+                    "pi_last_heldout_loss": target,
+                    "pi_first_step_at_target": ps,
+                    "yarn_first_step_at_target": ys,
+                    "steps_ratio": (ps / ys) if (ps and ys) else None,
+                }
+            )
+    tokens = res.json(f"summary:{name}").get("tokens")
+    verdict = G.combine(voting(rows))
+    steps_t = table(
+        "Steps to reach PI's last periodic held-out loss (main runs; one held-out estimate per evaluation "
+        "step, so no interval)",
+        ["s", "PI last loss (nats)", "PI first step at it", "YaRN first step at it", "ratio"],
+        [
+            [
+                p["s"],
+                p["pi_last_heldout_loss"],
+                p["pi_first_step_at_target"],
+                p["yarn_first_step_at_target"],
+                p["steps_ratio"],
+            ]
+            for p in point
+        ],
+    )
+    return {
+        "measurements": rows,
+        "steps_to_target": point,
+        "tables": [steps_t],
+        "parts": {
+            f"YaRN with {steps / v.get('steps', steps):.2g}x fewer steps no worse than PI": verdict,
+            "~10x fewer tokens (against Code Llama's recipe)": G.NOT_RUN,
+        },
+        "verdict": verdict,
+        "criterion": f"tested: YaRN fine-tuned for {v.get('steps')} steps ({tokens} tokens) is no worse than PI at "
+        f"{steps} steps (non-inferiority, margin {res.margin} nats/token, every length L..sL). Tokens "
+        "per step are equal, so the step ratio is also the token ratio against PI. Not tested: the "
+        "paper's ~10x fewer tokens is against Code Llama's recipe, which is not run",
+        "headline": headline_row(rows) + " (2.5x-fewer-steps part only)",
+        "figures": ["training_efficiency.png", "claims_forest.png"],
+        "rules": ["variant_model", "ppl_variant", "training_efficiency_figure"],
+        "sources": res.src(f"variant:{name}", f"ppl:{pi}", f"summary:{name}"),
+    }
+
+
+def claim4(res: Results) -> dict:
+    name = res.settings["claims"].get("short_data")
+    if not name:
+        return not_run("claims.short_data is null in this configuration")
+    v = res.settings["variants"][name]
+    s, c = float(v["scale"]), float(v.get("train_ctx", v["scale"]))
+    data_len = int(round(c * res.L))
+    beyond = [n for n in res.lengths(name) if n > data_len]
+    items = [
+        (
+            res.nll(name, n),
+            res.nll(name, data_len),
+            {
+                "what": f"{name}: PPL({n}) / PPL({data_len}) (data length), same documents",
+                "length": n,
+                "test": "noninferiority",
+                "role": "primary" if n <= s * res.L else "beyond",
+            },
+        )
+        for n in beyond
+    ]
+    rows = res.family(items)
+    same = f"yarn-s{fmt(c)}"
+    if f"ppl:{same}" in res.paths:
+        rows += res.compare(
+            [
+                (
+                    name,
+                    same,
+                    n,
+                    "superiority",
+                    f"YaRN s = {fmt(s)} / YaRN s = {fmt(c)}, both on {data_len}-token chunks",
+                )
+                for n in beyond
+                if n in res.lengths(same)
+            ],
+            role="supporting",
+        )
+    full = f"yarn-s{fmt(s)}"
+    if f"ppl:{full}" in res.paths:
+        rows += res.compare(
+            [
+                (
+                    name,
+                    full,
+                    n,
+                    "noninferiority",
+                    f"{data_len}-token data / {int(s * res.L)}-token data, YaRN s = {fmt(s)}",
+                )
+                for n in beyond
+                if n in res.lengths(full)
+            ],
+            role="context",
+        )
+    prim = [r["verdict"] for r in rows if r.get("role") == "primary"]
+    if not prim:
+        raise MissingInputError(f"claim 4: {name} has no length in ({data_len}, {int(s * res.L)}]")
+    return {
+        "measurements": rows,
+        "verdict": G.combine(prim),
+        "criterion": f"YaRN at s = {fmt(s)} fine-tuned on {data_len}-token chunks: perplexity at every length in "
+        f"({data_len}, sL = {int(s * res.L)}] no worse than at the data length (non-inferiority, "
+        f"margin {res.margin} nats/token); supporting: better than YaRN s = {fmt(c)} on the same chunks",
+        "headline": headline_row(rows),
+        "figures": ["claims_forest.png"],
+        "rules": ["variant_model", "ppl_variant", "ppl_long"],
+        "sources": [res.paths[k] for k in res.paths if k.endswith(f":{name}") or k.endswith(f":{same}")],
+    }
+
+
+def claim5(res: Results) -> dict:
+    cl = res.settings["claims"]
+    name = cl.get("transfer")
+    if not name:
+        return not_run("claims.transfer is null in this configuration")
+    var = res.settings["variants"]
+    v = var[name]
+    s = float(v["scale"])
+    full = f"yarn-s{fmt(s)}"
+    if f"ppl:{full}" in res.paths:
+        ref, ref_s, what = full, s, f"{full} ({res.settings['finetune']['steps']} steps from base)"
+    else:  # no such model in this config: compare with the starting checkpoint
+        ref = v["init"]
+        ref_s = float(var.get(ref, {}).get("scale", ref.rsplit("-s", 1)[-1]))
+        what = f"{ref} (the starting checkpoint)"
+    rows = res.compare(
+        [
+            (name, ref, n, "noninferiority", f"{name} ({v.get('steps')} steps from {v['init']}) / {what}")
+            for n in res.within(name, min(s, ref_s))
+            if n >= res.L
+        ]
+    )
+    fs = cl.get("fewer_steps")
+    if fs and var[fs].get("steps") == v.get("steps") and float(var[fs]["scale"]) == s:
+        rows += res.compare(
+            [
+                (name, fs, n, "superiority", f"transfer / from base, both {v.get('steps')} steps")
+                for n in res.within(name, s)
+                if n >= res.L
+            ],
+            role="supporting",
+        )
+    return {
+        "measurements": rows,
+        "verdict": G.combine(voting(rows)),
+        "criterion": f"continuing {v['init']} at s = {fmt(s)} for {v.get('steps')} steps is no worse than {what} "
+        f"(non-inferiority, margin {res.margin} nats/token, lengths L..sL); supporting: better than "
+        "the same steps from base",
+        "headline": headline_row(rows),
+        "figures": ["claims_forest.png"],
+        "rules": ["variant_model", "ppl_variant"],
+        "sources": res.src(f"variant:{name}", *res.ppl_keys(ref)),
+    }
+
+
+def claim8(res: Results) -> dict:
+    ft = res.settings["finetune"]
+    pairs = [
+        (f"{m}-s{fmt(s)}", "base", res.L, "noninferiority", f"{m}-s{fmt(s)} / base at L")
+        for m in ft["methods"]
+        for s in ft["scales"]
+    ]
+    rows = res.compare(pairs)
+    for r in rows:
+        if not r["a"].startswith("yarn-"):
+            r["role"] = "context"
+    if not voting(rows):
+        raise MissingInputError("claim 8: no YaRN fine-tunes in finetune.methods")
+    return {
+        "measurements": rows,
+        "verdict": G.combine(voting(rows)),
+        "criterion": f"perplexity at the original context L = {res.L} of each YaRN fine-tune is no worse than the "
+        f"base's (non-inferiority, margin {res.margin} nats/token). A ratio below 1 is NOT evidence of "
+        "improvement: the fine-tunes trained longer on the same corpus. PI / NTK for comparison; "
+        "perplexity at L stands in for the paper's benchmarks",
+        "headline": headline_row(rows),
+        "figures": ["short_context.md"],
+        "rules": ["short_context_table"],
+        "sources": res.src("ppl:base", *[f"ppl:{m}-s{fmt(s)}" for m in ft["methods"] for s in ft["scales"]]),
+    }
+
+
+def claim_sliding(res: Results) -> dict:
+    """Context beyond L is used: an extended model beats plain RoPE with a sliding window of L."""
+    ft = res.settings["finetune"]
+    pairs = []
+    for m in ft["methods"]:
+        for s in _scales(res):
+            label = f"{m}-s{fmt(s)}"
+            pairs += [
+                (label, "base-sliding", n, "superiority", f"{label} / sliding window of L")
+                for n in res.within(label, s)
+                if n > res.L
+            ]
+    rows = res.compare(pairs)
+    for r in rows:
+        if not r["a"].startswith("yarn-"):
+            r["role"] = "context"
+    if not voting(rows):
+        raise MissingInputError("sliding baseline: no YaRN fine-tune scored beyond L")
+    return {
+        "measurements": rows,
+        "verdict": G.combine(voting(rows)),
+        "criterion": "each YaRN fine-tune at every length in (L, sL] against plain RoPE scoring the same tokens with "
+        "windows of L and stride L/2 (every token sees at most L tokens): superiority means the "
+        "extended model turns context beyond L into lower perplexity (the paper's Fig. 1 reading)",
+        "headline": headline_row(rows),
+        "figures": ["ppl_vs_context.png"],
+        "rules": ["ppl_sliding_baseline", "ppl_finetuned"],
+        "sources": res.src("ppl:base-sliding", *[f"ppl:yarn-s{fmt(s)}" for s in ft["scales"]]),
+    }
+
+
+def q_extrapolation(res: Results) -> dict:
+    ft = res.settings["finetune"]
+    labels = [f"{m}-s{fmt(s)}" for m in ft["methods"] for s in ft["scales"]]
+    labels += [n for n in res.settings["long_ppl"]["models"] if n not in labels and n != "base"]
+    items = []
+    for label in labels:
+        var = res.settings["variants"]
+        s = float(var[label]["scale"]) if label in var else float(label.rsplit("-s", 1)[1])
+        sl = int(round(s * res.L))
+        if sl not in res.lengths(label):
+            continue
+        for n in [n for n in res.lengths(label) if n > sl]:
+            main = label.startswith("yarn-") and label.count("-") == 1
+            items.append(
+                (
+                    res.nll(label, n),
+                    res.nll(label, sl),
+                    {
+                        "what": f"{label}: PPL({n}) / PPL(sL = {sl})",
+                        "label": label,
+                        "s": s,
+                        "length": n,
+                        "x_sL": n / sl,
+                        "test": "noninferiority",
+                        "role": None if main else "context",
+                    },
+                )
+            )
+    if not items:
+        raise MissingInputError("extrapolation: no model scored beyond its sL")
+    rows = res.family(items)
+    breaks = {}
+    for label in dict.fromkeys(r["label"] for r in rows):
+        bad = [r["length"] for r in rows if r["label"] == label and r["verdict"] == G.FAILS]
+        breaks[label] = min(bad) if bad else None
+    v = voting(rows)
+    return {
+        "measurements": rows,
+        "breaks_at": breaks,
+        "verdict": G.combine(v) if v else G.INCONCLUSIVE,
+        "criterion": f"claim tested: YaRN extrapolates beyond its trained sL (perplexity beyond sL no worse than at "
+        f"sL, margin {res.margin} nats/token); 'breaks at' = shortest length significantly worse. Verdict "
+        "over the main YaRN fine-tunes",
+        "headline": "breaks at: " + ", ".join(f"{k} {v if v else '-'}" for k, v in breaks.items()),
+        "figures": ["ppl_vs_context.png", "claims_forest.png"],
+        "rules": ["ppl_finetuned", "ppl_long"],
+        "sources": sorted({res.paths[k] for lb in labels for k in res.ppl_keys(lb)}),
+    }
+
+
+def q_ramp(res: Results) -> dict:
+    name = res.settings["claims"].get("paper_ramp")
+    if not name:
+        return not_run("claims.paper_ramp is null in this configuration")
+    s = float(res.settings["variants"][name]["scale"])
+    ref = f"yarn-s{fmt(s)}"
+    lens = res.within(name, s)
+    rows = res.compare(
+        [(name, ref, n, "equivalence", f"paper ramp / index ramp, YaRN s = {fmt(s)} fine-tuned") for n in lens]
+    )
+    diff = res.compare(
+        [(name, ref, n, "superiority", "paper ramp better than index ramp") for n in lens], role="context"
+    )
+    worse = [r["length"] for r in diff if r["verdict"] == G.FAILS]
+    better = [r["length"] for r in diff if r["verdict"] == G.HOLDS]
+    note = (
+        "paper ramp significantly worse at " + ", ".join(map(str, worse))
+        if worse
+        else "paper ramp significantly better at " + ", ".join(map(str, better))
+        if better
+        else "no significant difference at any length"
+    )
+    return {
+        "measurements": rows + diff,
+        "verdict": G.combine(voting(rows)),
+        "criterion": f"claim tested: the two ramp forms are equivalent after fine-tuning (95% simultaneous "
+        f"intervals within +/- {res.margin} nats/token at every length L/2..sL); context rows test "
+        f"a difference in either direction: {note}",
+        "headline": headline_row(rows) + f"; {note}",
+        "figures": ["claims_forest.png", "theory/ramp_tiny.png"],
+        "rules": ["variant_model", "ppl_variant"],
+        "sources": res.src(f"variant:{name}", f"ppl:{ref}"),
+    }
+
+
+def q_corpus(res: Results) -> dict:
+    cc = res.settings["claims"].get("corpus")
+    if not cc:
+        return not_run(
+            "the code-vs-prose check is not in this configuration; run `snakemake --cores all paper_figs "
+            "--configfile workflows/config/claims-full.yaml`"
+        )
+    y, p, base = cc["yarn"], cc["pi"], f"base-{cc['corpus']}"
+    s = float(res.settings["variants"][y]["scale"])
+    a = res.compare([(y, p, n, "superiority", f"{cc['corpus']}: YaRN / PI at s = {fmt(s)}") for n in res.within(y, s)])
+    L = res.L
+    b = res.family(
+        [
+            (
+                res.nll(base, n),
+                res.nll(base, L),
+                {"what": f"{cc['corpus']} base PPL({n}) / PPL({L})", "length": n, "test": "above", "threshold": LOG2},
+            )
+            for n in res.lengths(base)
+            if n >= 4 * L
+        ]
+    )
+    parts = {f"claim 2 on {cc['corpus']}: YaRN < PI": G.combine(voting(a))}
+    if b:
+        parts[f"claim 1 on {cc['corpus']}: no scaling explodes"] = G.combine(voting(b))
+    return {
+        "measurements": a + b,
+        "parts": parts,
+        "verdict": G.combine(list(parts.values())),
+        "criterion": "claims 1 and 2 repeated with a base model pretrained, fine-tuned and evaluated on the second "
+        "corpus",
+        "headline": headline_row(a),
+        "figures": ["claims_forest.png"],
+        "rules": ["extra_base_model", "variant_model", "ppl_variant"],
+        "sources": res.src(f"variant:{y}", f"variant:{p}", f"variant:{base}"),
+    }

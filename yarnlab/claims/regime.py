@@ -1,0 +1,197 @@
+"""Regime checks: can this toy test the paper's claims at all?
+
+Checks on the BASE model only, none of which tests a claim of the paper; their thresholds come from
+the workflow config (``regime:``), fixed before the run. A claim whose test depends on a failed
+check is reported as "not testable on this toy", naming the check.
+
+- ``convergence``: relative drop of the periodic held-out loss over the last 20% of pretraining,
+  (loss at the last evaluation at or before 0.8 * steps - last loss) / last loss <= threshold.
+- ``flat_positions``: the base's per-position loss at L carries no position artifact: mean NLL of
+  the last L/16 positions minus that of the middle half [L/4, 3L/4), per document, interval upper
+  end <= tolerance (nats/token). (A model that learned "the text ends at position L-1" scores
+  several nats worse there.)
+- ``context_use``: on positions [L/2, L), NLL with only the last L/8 tokens visible minus NLL with
+  the full context, interval lower end > threshold: the model uses distant context.
+- ``retrieval``: passkey ranked accuracy of the base pooled over lengths <= L, Wilson lower end
+  > threshold: the base can retrieve within L, so keeping retrieval past L is a question.
+- ``premise``: plain RoPE degrades past L: base PPL(2L) / PPL(L) on the same documents, interval
+  lower end > threshold.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+from yarnlab.claims import stats as S
+from yarnlab.claims.results import Results
+
+CHECKS = ("convergence", "flat_positions", "context_use", "retrieval", "premise")
+
+# the thresholds, fixed before any run (workflow config ``regime:`` overrides them key by key)
+DEFAULTS = {
+    "convergence_max_rel_drop": 0.03,  # held-out loss may still fall by at most 3% over the last 20% of steps
+    "position_tolerance": 0.10,  # nats/token: last L/16 positions vs the middle half
+    "context_use_min_gain": 0.05,  # nats/token lost on [L/2, L) when only the last L/8 tokens are visible
+    "context_visible_frac": 0.125,  # L/8
+    "retrieval_min_accuracy": 0.5,  # Wilson lower end of the base's passkey ranked accuracy within L
+    "premise_min_ratio": 1.5,  # base PPL(2L)/PPL(L), interval lower end
+    "positions": {"methods": ["pi", "ntk-by-parts", "yarn"], "scales": [2, 4], "bins": 64},
+    "spread_docs": 8,  # documents for the attention-logit spread
+}
+
+
+def settings(config: dict | None) -> dict:
+    """The regime settings: :data:`DEFAULTS` updated by the config's ``regime`` section."""
+    out = {**DEFAULTS, **(config or {})}
+    out["positions"] = {**DEFAULTS["positions"], **(config or {}).get("positions", {})}
+    return out
+
+
+def _row(check: str, what: str, value: str, threshold: str, ok: bool, detail: dict) -> dict:
+    return {"check": check, "what": what, "value": value, "threshold": threshold, "passed": bool(ok), **detail}
+
+
+def convergence(res: Results, cfg: dict) -> dict:
+    evals = [r for r in res.jsonl("metrics:base") if "heldout_loss" in r and not r.get("final")]
+    thr = float(cfg["convergence_max_rel_drop"])
+    if len(evals) < 2:
+        return _row(
+            "convergence",
+            "held-out loss change over the last 20% of pretraining",
+            "n/a (fewer than 2 periodic evaluations)",
+            f"<= {thr:.1%}",
+            False,
+            {},
+        )
+    last = evals[-1]
+    cut = 0.8 * last["step"]
+    before = [r for r in evals if r["step"] <= cut] or evals[:1]
+    ref = before[-1]
+    drop = (ref["heldout_loss"] - last["heldout_loss"]) / last["heldout_loss"]
+    return _row(
+        "convergence",
+        f"held-out loss drop from step {ref['step']} to {last['step']}, relative",
+        f"{drop:.2%} ({ref['heldout_loss']:.4f} -> {last['heldout_loss']:.4f} nats)",
+        f"<= {thr:.1%}",
+        drop <= thr,
+        {"estimate": drop},
+    )
+
+
+def flat_positions(res: Results, cfg: dict) -> dict:
+    L, tol = res.L, float(cfg["position_tolerance"])
+    rows = res.table("positions:base")
+    last, middle = defaultdict(list), defaultdict(list)
+    for r in rows:
+        if r["pos_lo"] >= L - L // 16:
+            last[r["doc"]].append((r["nll"], r["tokens"]))
+        elif L // 4 <= r["pos_lo"] and r["pos_hi"] <= 3 * L // 4:
+            middle[r["doc"]].append((r["nll"], r["tokens"]))
+
+    def wmean(xs):
+        return sum(v * t for v, t in xs) / sum(t for _, t in xs)
+
+    diff = {d: wmean(last[d]) - wmean(middle[d]) for d in last if d in middle}
+    est = S.mean_ci(diff, res.n_boot)
+    return _row(
+        "flat_positions",
+        f"base at L = {L}: NLL(last L/16) - NLL(middle half), nats/token",
+        f"{est.value:.3f} [{est.low:.3f}, {est.high:.3f}]",
+        f"upper end <= {tol}",
+        est.high <= tol,
+        {"estimate": est.to_dict()},
+    )
+
+
+def context_use(res: Results, cfg: dict) -> dict:
+    thr = float(cfg["context_use_min_gain"])
+    rows = res.table("context_use")
+    gain = {r["doc"]: r["nll_truncated"] - r["nll_full"] for r in rows}
+    est = S.mean_ci(gain, res.n_boot)
+    vis = rows[0]["visible"]
+    return _row(
+        "context_use",
+        f"positions [L/2, L): NLL with the last {vis} tokens visible - with full context",
+        f"{est.value:.3f} [{est.low:.3f}, {est.high:.3f}]",
+        f"lower end > {thr}",
+        est.low > thr,
+        {"estimate": est.to_dict()},
+    )
+
+
+def retrieval(res: Results, cfg: dict) -> dict:
+    thr = float(cfg["retrieval_min_accuracy"])
+    key = "passkey:base"
+    if not res.has(key):
+        return _row(
+            "retrieval",
+            "passkey ranked accuracy of the base within L",
+            "not run (base not in passkey.models)",
+            f"Wilson lower end > {thr}",
+            False,
+            {},
+        )
+    g = [r for r in res.table(key) if r["length"] <= res.L]
+    if not g:
+        return _row(
+            "retrieval",
+            "passkey ranked accuracy of the base within L",
+            "no length <= L in passkey.lengths",
+            f"Wilson lower end > {thr}",
+            False,
+            {},
+        )
+    k = sum(int(r["ranked"]) for r in g)
+    lo, hi = S.wilson(k, len(g))
+    lens = sorted({r["length"] for r in g})
+    return _row(
+        "retrieval",
+        f"base passkey ranked accuracy at lengths {lens}",
+        f"{k}/{len(g)} = {k / len(g):.2f} [{lo:.2f}, {hi:.2f}]",
+        f"Wilson lower end > {thr}",
+        lo > thr,
+        {"estimate": {"value": k / len(g), "low": lo, "high": hi, "n": len(g)}},
+    )
+
+
+def premise(res: Results, cfg: dict) -> dict:
+    thr = float(cfg["premise_min_ratio"])
+    L = res.L
+    if 2 * L not in res.lengths("base"):
+        return _row(
+            "premise",
+            "base PPL(2L) / PPL(L)",
+            f"n/a (no base perplexity at 2L = {2 * L})",
+            f"lower end > {thr}",
+            False,
+            {},
+        )
+    est = S.paired(res.nll("base", 2 * L), res.nll("base", L), res.n_boot)
+    r = S.ratio(est)
+    return _row(
+        "premise",
+        f"base PPL({2 * L}) / PPL({L}), same documents",
+        f"{r.value:.3g} [{r.low:.3g}, {r.high:.3g}]",
+        f"lower end > {thr}",
+        est.low > math.log(thr),
+        {"estimate": r.to_dict()},
+    )
+
+
+def regime_table(res: Results) -> list[dict]:
+    """One row per check: check, what, value, threshold, passed."""
+    cfg = res.settings["regime"]
+    return [f(res, cfg) for f in (convergence, flat_positions, context_use, retrieval, premise)]
+
+
+REGIME_ROLES = {"metrics:base", "positions:base", "context_use", "passkey:base", "ppl:base"}
+
+
+def regime_only(results: str, settings: dict, n_boot: int | None = None) -> list[dict]:
+    """The regime table from the base model's evaluations alone (no fine-tune needed)."""
+    return regime_table(Results(results, "", settings, n_boot, only=REGIME_ROLES))
+
+
+def failed(table: list[dict]) -> set[str]:
+    return {r["check"] for r in table if not r["passed"]}

@@ -1,0 +1,172 @@
+"""The result tables of one workflow run, read by role, and the paired comparisons every claim uses.
+
+Every number of CLAIMS.md comes from a file listed by :func:`yarnlab.claims.inputs.input_paths`;
+a missing file stops the report with all missing paths named.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from pathlib import Path
+
+from yarnlab.claims import grammar as G
+from yarnlab.claims import stats as S
+from yarnlab.claims.inputs import input_paths, missing_inputs
+from yarnlab.errors import UsageError
+
+
+class MissingInputError(UsageError):
+    """A result file the claims need does not exist, or lacks the rows they need."""
+
+
+class Results:
+    """The result tables of one run, read lazily by role (see ``input_paths``)."""
+
+    def __init__(self, results: str, paper_figs: str, settings: dict, n_boot: int | None = None,
+                 only: set[str] | None = None):
+        self.results, self.paper_figs, self.settings = results, paper_figs, settings
+        self.paths = input_paths(results, paper_figs, settings)
+        if only is not None:  # a subset of roles (the regime checks alone)
+            self.paths = {k: v for k, v in self.paths.items() if k in only}
+        missing = missing_inputs(self.paths)
+        if missing:
+            raise MissingInputError("missing result files (run the workflow first): " + ", ".join(missing))
+        self.n_boot = int(n_boot or settings["claims"]["n_boot"])
+        self.margin = float(settings["claims"]["margin"])
+        self.L = int(settings["original_ctx"])
+        self._cache: dict[str, list[dict]] = {}
+
+    # ---------------------------------------------------------------- raw tables
+    def table(self, key: str) -> list[dict]:
+        from yarnlab.io import read_table
+
+        if key not in self.paths:
+            raise MissingInputError(f"{key}: not an input of this configuration")
+        if key not in self._cache:
+            rows = read_table(self.paths[key])
+            if not rows:
+                raise MissingInputError(f"{self.paths[key]}: no rows")
+            self._cache[key] = rows
+        return self._cache[key]
+
+    def jsonl(self, key: str) -> list[dict]:
+        return [json.loads(ln) for ln in Path(self.paths[key]).read_text().splitlines() if ln.strip()]
+
+    def json(self, key: str) -> dict:
+        return json.loads(Path(self.paths[key]).read_text())
+
+    def src(self, *keys: str) -> list[str]:
+        return [self.paths[k] for k in keys if k in self.paths]
+
+    def has(self, key: str) -> bool:
+        return key in self.paths
+
+    # ---------------------------------------------------------------- perplexity tables
+    def ppl_keys(self, label: str) -> list[str]:
+        keys = [k for k in (f"ppl:{label}", f"long:{label}", f"variant:{label}") if k in self.paths]
+        if not keys:
+            raise MissingInputError(f"{label}: no perplexity table in this configuration")
+        return keys
+
+    def nll(self, label: str, length: int) -> dict:
+        """{doc id: mean NLL per token} of a model at one length (main + long + variant tables)."""
+        out = {}
+        for k in self.ppl_keys(label):
+            out.update({r["doc"]: r["nll"] for r in self.table(k) if r["length"] == length})
+        if not out:
+            raise MissingInputError(f"{label}: no rows at length {length} in {self.src(*self.ppl_keys(label))}")
+        return out
+
+    def lengths(self, label: str) -> list[int]:
+        return sorted({r["length"] for k in self.ppl_keys(label) for r in self.table(k)})
+
+    def within(self, label: str, s: float, low: float = 0.5) -> list[int]:
+        """Lengths of ``label`` in [low * L, s * L]."""
+        return [n for n in self.lengths(label) if low * self.L <= n <= s * self.L]
+
+    # ---------------------------------------------------------------- comparisons
+    def family(self, items: list[tuple[dict, dict, dict]]) -> list[dict]:
+        """Rows for a family of paired comparisons with simultaneous intervals.
+
+        ``items``: (a {doc: nll}, b {doc: nll}, row) with row holding ``what``, ``length``, ``test``
+        (superiority | inferiority | noninferiority | equivalence | above | below), optional
+        ``threshold`` (nats; default the margin for the margin tests, 0 otherwise) and ``role``."""
+        if not items:
+            return []
+        ests = S.paired_family([(a, b) for a, b, _ in items], self.n_boot)
+        return [_judged(row, est, self.margin) for (_, _, row), est in zip(items, ests)]
+
+    def compare(self, pairs: list[tuple[str, str, int, str, str]], role: str | None = None) -> list[dict]:
+        """A family of model comparisons (a, b, length, test, what) on the same documents."""
+        items = []
+        for a, b, n, test, what in pairs:
+            row = {"what": what, "a": a, "b": b, "length": n, "test": test}
+            if role:
+                row["role"] = role
+            items.append((self.nll(a, n), self.nll(b, n), row))
+        return self.family(items)
+
+
+def _judged(row: dict, est: S.Estimate, margin: float) -> dict:
+    test = row["test"]
+    thr = row.get("threshold")
+    if test == "superiority":
+        v = G.superiority(est)
+    elif test == "inferiority":
+        v = G.inferiority(est)
+    elif test == "noninferiority":
+        v = G.noninferiority(est, margin if thr is None else thr)
+    elif test == "equivalence":
+        v = G.equivalence(est, margin if thr is None else thr)
+    elif test == "above":
+        v = G.above(est, thr)
+    elif test == "below":
+        v = G.below(est, thr)
+    else:
+        raise ValueError(f"test: unknown {test!r}")
+    return {**row, "ppl_ratio": S.ratio(est).to_dict(), "nll_diff": est.to_dict(), "verdict": v}
+
+
+def voting(rows: list[dict]) -> list[str]:
+    """Verdicts of the rows that vote (not supporting, not context)."""
+    return [r["verdict"] for r in rows if r.get("role") in (None, "primary")]
+
+
+def by_key(rows: list[dict], *keys: str, value: str = "nll") -> dict:
+    """{(key values...): {doc: value}} of tidy rows."""
+    out = defaultdict(dict)
+    for r in rows:
+        out[tuple(r[k] for k in keys)][r["doc"]] = r[value]
+    return out
+
+
+def fmt_ratio(d: dict) -> str:
+    return f"{num(d['value'])} [{num(d['low'])}, {num(d['high'])}]"
+
+
+def num(x) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "n/a"
+    if isinstance(x, float):
+        return f"{x:.4g}"
+    return str(x)
+
+
+def headline_row(rows: list[dict]) -> str:
+    """The primary row at the longest length, as 'what at N: ratio [CI]'."""
+    prim = [r for r in rows if r.get("role") in (None, "primary") and "ppl_ratio" in r]
+    if not prim:
+        return ""
+    r = max(prim, key=lambda r: r.get("length", 0))
+    return f"{r['what']} at {r['length']}: {fmt_ratio(r['ppl_ratio'])}"
+
+
+def table(title: str, columns: list[str], rows: list[list]) -> dict:
+    """An extra table of a claim section, cells formatted here (the renderer only lays them out)."""
+    return {
+        "title": title,
+        "columns": columns,
+        "rows": [[num(c) if not isinstance(c, str) else c for c in r] for r in rows],
+    }
