@@ -18,6 +18,7 @@ include: "workflows/rules/common.smk"
 include: "workflows/rules/theory.smk"
 include: "workflows/rules/train.smk"
 include: "workflows/rules/evaluate.smk"
+include: "workflows/rules/regime.smk"
 include: "workflows/rules/figures.smk"
 include: "workflows/rules/claims.smk"
 

@@ -14,7 +14,7 @@ if B["source"] == "pretrain":
         params:
             out=lambda wildcards, output: os.path.dirname(output[0]),
             args=f"--preset {B['preset']} --steps {B['steps']} --batch-size {B['batch_size']} "
-            f"--eval-every {B['eval_every']}",
+            f"--eval-every {B['eval_every']} {BASE_DATA}",
         conda:
             ENV
         shell:
@@ -57,7 +57,7 @@ rule eval_documents_corpus:
     conda:
         ENV
     shell:
-        "python workflows/scripts/eval_docs.py --corpus {wildcards.corpus} --tokens {params.tokens} "
+        "python workflows/scripts/eval_docs.py --corpus {wildcards.corpus} --heldout-fraction {HELD} --tokens {params.tokens} "
         "--n-docs {params.n_docs} --out {output} > {log} 2>&1"
 
 
@@ -132,6 +132,8 @@ rule claims:
         json=f"{P}/claims.json",
         forest=report(f"{P}/claims_forest.png", caption="../report/claims.rst", category="Claims"),
         forest_pdf=f"{P}/claims_forest.pdf",
+        regime=f"{P}/regime_checks.csv",
+        regime_md=f"{P}/regime_checks.md",
     log:
         f"{R}/logs/claims.log",
     params:
@@ -142,3 +144,24 @@ rule claims:
     shell:
         "yarnlab claims --results {params.results} --paper-figs {params.figs} --settings {input.settings} --out {output.md} "
         "--json {output.json} > {log} 2>&1"
+
+
+if config.get("sensitivity"):
+
+    rule sensitivity_table:
+        """Geometry / seed sensitivity: the whole workflow per toy and seed (nested runs), one verdict table."""
+        output:
+            md=f"{P}/sensitivity/geometry.md",
+            csv=f"{P}/sensitivity/geometry.csv",
+        log:
+            f"{R}/logs/sensitivity.log",
+        threads: workflow.cores
+        params:
+            config=json.dumps(config, sort_keys=True),
+            prefix=lambda wildcards, output: os.path.splitext(output.md)[0],
+        conda:
+            ENV
+        shell:
+            "printf '%s\\n' '{params.config}' > {log}.config.json && "
+            "python workflows/scripts/sensitivity.py --config {log}.config.json --cores {threads} "
+            "--out {params.prefix} > {log} 2>&1"

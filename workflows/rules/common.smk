@@ -103,10 +103,11 @@ FIGS = {
     "ablation": [f"{P}/alpha_beta_ablation"],
     "efficiency": [f"{P}/training_efficiency"],
     "reference": [f"{P}/paper_llama2_reference"],
+    "regime": [f"{P}/positions"],
 }
 # which of PREFIX.png / .csv each product has
 TABLE_ONLY = {"short_context"}
-FIG_ONLY = {"pretrain_curve"}
+FIG_ONLY = {"pretrain_curve", "temperature_fit"}  # temperature_fit: its table is results/analysis/temperature_fit.csv
 
 
 def products(prefix):
@@ -128,17 +129,35 @@ def all_targets():
 
 
 def claims_targets():
-    return [f"{P}/CLAIMS.md", f"{P}/claims.json", f"{P}/claims_forest.png", f"{P}/claims_forest.pdf"]
+    extra = [f"{P}/sensitivity/geometry.md", f"{P}/sensitivity/geometry.csv"] if config.get("sensitivity") else []
+    return extra + [f"{P}/CLAIMS.md", f"{P}/claims.json", f"{P}/claims_forest.png", f"{P}/claims_forest.pdf",
+            f"{P}/regime_checks.csv", f"{P}/regime_checks.md"]
 
 
 # ---- evaluation settings
 D = config["data"]
+HELD = D.get("heldout_fraction", 0.1)  # works held out of every training run: the evaluation text
+# training data: random windows of one stream (no position artifacts) or the paper's bookended chunks
+BASE_DATA = (f"--heldout-fraction {HELD} --data-format {config['base'].get('data_format', 'chunks')} "
+             f"--retrieval-fraction {config['base'].get('retrieval_fraction', 0)}"
+             + (f" --rope-base {config['base']['rope_base']}" if config["base"].get("rope_base") else ""))
+FT_DATA = f"--heldout-fraction {HELD} --data-format {FT.get('data_format', 'chunks')}"
 PPL = config["ppl"]
 SW = config["sweep"]
 DYN = config["dynamic"]
 PK = config["passkey"]
 AB = config["ablation"]
 DOCS = f"{R}/data/eval_docs.npz"
+
+
+def _regime_settings():
+    from yarnlab.claims.regime import settings
+
+    return settings(config.get("regime"))
+
+
+REGIME = _regime_settings()
+POS = REGIME["positions"]
 
 
 
@@ -168,7 +187,7 @@ ENV = "../envs/yarnlab.yaml"
 def ppl_inputs(wildcards=None):
     out = []
     for seed in SEEDS:
-        labels = [f"base-seed{seed}"] + finetuned_labels(seed) + noft_labels(seed)
+        labels = [f"base-seed{seed}", f"base-sliding-seed{seed}"] + finetuned_labels(seed) + noft_labels(seed)
         out += [f"{R}/eval/ppl/{x}.csv" for x in labels]
     return out
 
@@ -191,7 +210,7 @@ def variant_args(name):
     seq_len = int(round(float(v.get("train_ctx", scale)) * L))
     args = (f"--method {v['method']} --factor {scale:g} --seq-len {seq_len} --steps {v.get('steps', FT['steps'])} "
             f"--corpus {v.get('corpus', FT['corpus'])} --batch-size {FT['batch_size']} --eval-every {FT['eval_every']} "
-            f"--eval-batches {FT['eval_batches']} --final-eval-chunks {FT['final_eval_chunks']}")
+            f"--eval-batches {FT['eval_batches']} --final-eval-chunks {FT['final_eval_chunks']} {FT_DATA}")
     if v.get("ramp"):
         args += f" --ramp {v['ramp']}"
     return args
@@ -205,7 +224,7 @@ def eval_args(name):
 
 def claims_settings():
     """What the generator needs to know about this run (it derives every input path from it)."""
-    return {"seed": S0, "original_ctx": L, "finetune": {k: FT[k] for k in ("methods", "scales", "steps", "corpus")},
+    return {"regime": REGIME, "toy": config.get("toy", {}), "seed": S0, "original_ctx": L, "finetune": {k: FT[k] for k in ("methods", "scales", "steps", "corpus")},
             "ppl": PPL, "sweep": {k: SW[k] for k in ("scales", "figure_scale")}, "dynamic": DYN,
             "passkey": {k: PK[k] for k in ("models", "lengths", "candidates")}, "ablation": {"scale": AB["scale"]},
             "variants": VAR, "extra_bases": XB, "long_ppl": LONG, "claims": CL, "data_corpus": D["corpus"]}

@@ -29,7 +29,8 @@ rule eval_documents:
     conda:
         ENV
     shell:
-        "python workflows/scripts/eval_docs.py {params.src} --tokens {params.tokens} --n-docs {params.n_docs} --out {output} > {log} 2>&1"
+        "python workflows/scripts/eval_docs.py {params.src} --heldout-fraction {HELD} --tokens {params.tokens} "
+        "--n-docs {params.n_docs} --out {output} > {log} 2>&1"
 
 
 rule ppl_base:

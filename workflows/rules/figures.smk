@@ -13,7 +13,7 @@ rule ppl_vs_context_figure:
     conda:
         ENV
     shell:
-        "python -m yarnlab.figures ppl_vs_context --inputs {input} --out {params.prefix} > {log} 2>&1"
+        "python -m yarnlab.figures ppl_vs_context --inputs {input} --out {params.prefix} --set original_ctx={L} > {log} 2>&1"
 
 
 rule short_context_table:
@@ -62,23 +62,40 @@ rule temperature_study_figure:
         "python -m yarnlab.figures temperature_study --inputs {input} --out {params.prefix} > {log} 2>&1"
 
 
-rule temperature_fit_figure:
+rule temperature_fit_table:
+    """m*(s) from the sweeps with a joint bootstrap over works: the table the figure and CLAIMS.md read."""
     input:
-        expand(f"{R}/eval/sweep/{{kind}}s{{scale}}-seed{S0}.csv", kind=["", "rules-"],
-               scale=[fmt(s) for s in SW["scales"]]),
+        sweeps=[f"{R}/eval/sweep/s{fmt(s)}-seed{S0}.csv" for s in SW["scales"]],
+        rules=[f"{R}/eval/sweep/rules-s{fmt(s)}-seed{S0}.csv" for s in SW["scales"]],
     output:
-        fig_outputs(f"{P}/temperature_fit", "temperature_fit", "Temperature"),
-        f"{P}/temperature_fit_rules.csv",
-        f"{P}/temperature_fit_rules.md",
+        fit=f"{R}/analysis/temperature_fit.csv",
+        rules=f"{R}/analysis/temperature_fit_rules.csv",
     log:
-        f"{R}/logs/figures/temperature_fit.log",
+        f"{R}/logs/temperature_fit_table.log",
     params:
-        prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
         n_boot=SW["n_boot"],
     conda:
         ENV
     shell:
-        "python -m yarnlab.figures temperature_fit --inputs {input} --out {params.prefix} --set n_boot={params.n_boot} > {log} 2>&1"
+        "yarnlab claims temperature-fit --sweeps {input.sweeps} --rules {input.rules} --out {output.fit} "
+        "--rules-out {output.rules} --n-boot {params.n_boot} > {log} 2>&1"
+
+
+rule temperature_fit_figure:
+    input:
+        f"{R}/analysis/temperature_fit.csv",
+        f"{R}/analysis/temperature_fit_rules.csv",
+        f"{R}/eval/regime/temperature_prediction-seed{S0}.csv",
+    output:
+        fig_outputs(f"{P}/temperature_fit", "temperature_fit", "Temperature"),
+    log:
+        f"{R}/logs/figures/temperature_fit.log",
+    params:
+        prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
+    conda:
+        ENV
+    shell:
+        "python -m yarnlab.figures temperature_fit --inputs {input} --out {params.prefix} > {log} 2>&1"
 
 
 rule dynamic_scaling_figure:

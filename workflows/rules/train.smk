@@ -19,7 +19,7 @@ if B["source"] == "pretrain":
         params:
             out=lambda wildcards, output: os.path.dirname(output[0]),
             args=f"--preset {B['preset']} --corpus {B['corpus']} --steps {B['steps']} "
-            f"--batch-size {B['batch_size']} --eval-every {B['eval_every']}",
+            f"--batch-size {B['batch_size']} --eval-every {B['eval_every']} {BASE_DATA}",
         conda:
             ENV
         shell:
@@ -76,7 +76,7 @@ rule finetuned_model:
         seq_len=lambda w: int(round(float(w.scale) * L)),
         args=f"--corpus {FT['corpus']} --steps {FT['steps']} --batch-size {FT['batch_size']} "
         f"--eval-every {FT['eval_every']} --eval-batches {FT['eval_batches']} "
-        f"--final-eval-chunks {FT['final_eval_chunks']}",
+        f"--final-eval-chunks {FT['final_eval_chunks']} {FT_DATA}",
     conda:
         ENV
     shell:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from common import floats, load, load_docs, write
+from common import doc_ids, floats, load, load_docs, write
 
 
 def main() -> None:
@@ -29,6 +29,7 @@ def main() -> None:
     model, spec = load(a.model, "yarn", a.scale, threads=a.threads)
     n = int(round(a.scale * spec.original_ctx))
     docs = [d[:n] for d in load_docs(a.docs, n, a.max_docs)]
+    ids = doc_ids(a.docs, n, a.max_docs)
     rows = []
     for ramp in a.ramps.split(","):
         for alpha in floats(a.alphas):
@@ -38,7 +39,7 @@ def main() -> None:
                 apply_scaling(model, spec.replace(params={**spec.params, "alpha": alpha, "beta": beta,
                                                           "ramp": ramp}))
                 nll = sliding_window_nll(model, docs, window=n, stride=n).doc_nll()
-                rows += [{"alpha": alpha, "beta": beta, "ramp": ramp, "s": a.scale, "doc": i, "nll": float(v)}
+                rows += [{"alpha": alpha, "beta": beta, "ramp": ramp, "s": a.scale, "doc": ids[i], "nll": float(v)}
                          for i, v in enumerate(nll)]
     write(a.out, rows, vars(a))
 

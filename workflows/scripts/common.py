@@ -22,10 +22,23 @@ def ints(text: str) -> list[int]:
 
 def load_docs(path: str, min_tokens: int = 0, max_docs: int | None = None) -> list[np.ndarray]:
     """Token arrays saved by ``eval_docs.py`` (``doc0``, ``doc1``, ... in an .npz)."""
+    return [d for _, d in load_docs_with_ids(path, min_tokens, max_docs)]
+
+
+def load_docs_with_ids(path: str, min_tokens: int = 0, max_docs: int | None = None) -> list[tuple[str, np.ndarray]]:
+    """``(id, tokens)`` of the documents saved by ``eval_docs.py``; the id is ``<work>@<offset>``
+    (``doc<i>`` for files written without ids)."""
     with np.load(path) as z:
-        docs = [z[k] for k in sorted(z.files, key=lambda k: int(k[3:]))]
-    docs = [d for d in docs if len(d) >= min_tokens]
+        keys = sorted((k for k in z.files if k.startswith("doc")), key=lambda k: int(k[3:]))
+        ids = [str(x) for x in z["ids"]] if "ids" in z.files else keys
+        docs = [(i, z[k]) for i, k in zip(ids, keys, strict=True)]
+    docs = [(i, d) for i, d in docs if len(d) >= min_tokens]
     return docs[:max_docs] if max_docs else docs
+
+
+def doc_ids(path: str, min_tokens: int = 0, max_docs: int | None = None) -> list[str]:
+    """The ids of :func:`load_docs` (same selection, same order)."""
+    return [i for i, _ in load_docs_with_ids(path, min_tokens, max_docs)]
 
 
 def load(model_dir: str, method: str | None = None, factor: float | None = None, params: dict | None = None,

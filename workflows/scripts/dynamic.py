@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import argparse
 
-from common import ints, load, load_docs, spec_for, write
+from common import doc_ids, ints, load, load_docs, spec_for, write
 
 
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--model", required=True)
     p.add_argument("--docs", required=True)
-    p.add_argument("--methods", required=True, help="comma-separated, e.g. none,dynamic-ntk,dynamic-yarn")
+    p.add_argument(
+        "--methods",
+        required=True,
+        help="comma-separated, e.g. none,dynamic-ntk,dynamic-yarn,dynamic-yarn:none "
+        "(':rule' sets the temperature rule)",
+    )
     p.add_argument("--lengths", required=True)
     p.add_argument("--max-docs", type=int, default=None)
     p.add_argument("--threads", type=int, default=1)
@@ -27,12 +32,15 @@ def main() -> None:
     lengths = ints(a.lengths)
     model, _ = load(a.model, threads=a.threads)
     docs = load_docs(a.docs, max(lengths), a.max_docs)
+    ids = doc_ids(a.docs, max(lengths), a.max_docs)
     rows = []
-    for method in a.methods.split(","):
+    for entry in a.methods.split(","):
+        # "<method>:<temperature rule>" overrides the method's rule (e.g. dynamic-yarn:none);
         # dynamic methods take s from the sequence length; factor 1 is their floor
-        apply_scaling(model, spec_for(a.model, method, 1.0))
+        method, _, rule = entry.partition(":")
+        apply_scaling(model, spec_for(a.model, method, 1.0, temperature=rule or None))
         for n, r in protocol_perplexity(model, docs, lengths).items():
-            rows += [{"method": method, "length": n, "doc": i, "nll": float(v)} for i, v in enumerate(r.doc_nll())]
+            rows += [{"method": entry, "length": n, "doc": ids[i], "nll": float(v)} for i, v in enumerate(r.doc_nll())]
     write(a.out, rows, vars(a))
 
 

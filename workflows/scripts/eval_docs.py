@@ -4,7 +4,8 @@ Built-in corpora (``prose``, ``code``, a directory) use the same document split 
 (split seed 0, ``--heldout-fraction``) and the byte tokenizer, or ``--tokenizer`` (a real
 model's own, e.g. a GGUF base); ``--hf-dataset`` reads a Hugging
 Face data set (``pg19``, ``proof-pile``, ``govreport``) and tokenizes with ``--tokenizer``.
-Pieces are taken round-robin over documents so that every held-out document contributes.
+Pieces are taken round-robin over works (one edition each) so that every held-out work contributes
+equally; each piece has a stable id ``<work>@<offset>`` (the npz's ``ids`` array).
 """
 
 from __future__ import annotations
@@ -44,22 +45,30 @@ def main() -> None:
 
         tok = AutoTokenizer.from_pretrained(a.tokenizer)
         texts = [d.text for d in load_hf_documents(a.hf_dataset, a.hf_split, min_bytes=a.tokens)]
-        streams = [np.asarray(tok(t, add_special_tokens=False)["input_ids"], dtype=np.int64) for t in texts]
+        streams = [(f"{a.hf_dataset}{i}", np.asarray(tok(t, add_special_tokens=False)["input_ids"], dtype=np.int64))
+                   for i, t in enumerate(texts)]
         source = {"hf_dataset": a.hf_dataset, "split": a.hf_split, "tokenizer": a.tokenizer}
     else:
         from yarnlab.data.corpus import load_corpus, split_corpus
 
         split = split_corpus(load_corpus(a.corpus), a.heldout_fraction, 0)
         encode = _encoder(a.tokenizer)
-        streams = [encode(d.read_bytes()) for d in split.heldout]
-        source = {"corpus": a.corpus, "tokenizer": a.tokenizer or "bytes", "heldout": split.manifest()}
-    # whole pieces only, one piece per document per round, until n_docs pieces
-    pieces, k = [], 0
+        # one document per work (group): two editions of a play would be near-duplicate pieces
+        first = {}
+        for d in split.heldout:
+            first.setdefault(d.group, d)
+        streams = [(g, encode(d.read_bytes())) for g, d in sorted(first.items())]
+        source = {"corpus": a.corpus, "tokenizer": a.tokenizer or "bytes", "heldout": split.manifest(),
+                  "works": sorted(first)}
+    # whole pieces only, one piece per work per round, until n_docs pieces; a piece's id is
+    # "<work>@<token offset>" (stable whatever n_docs), its work the unit of the claims' bootstrap
+    pieces, ids, k = [], [], 0
     while len(pieces) < a.n_docs:
         added = False
-        for s in streams:
+        for work, s in streams:
             if (k + 1) * a.tokens <= len(s) and len(pieces) < a.n_docs:
                 pieces.append(s[k * a.tokens:(k + 1) * a.tokens])
+                ids.append(f"{work}@{k * a.tokens}")
                 added = True
         if not added:
             break
@@ -69,7 +78,7 @@ def main() -> None:
     from yarnlab.io import atomic_path, provenance, write_json
 
     with atomic_path(a.out, suffix=".npz") as tmp:  # np.savez appends .npz to other names
-        np.savez(tmp, **{f"doc{i}": d for i, d in enumerate(pieces)})
+        np.savez(tmp, ids=np.array(ids), **{f"doc{i}": d for i, d in enumerate(pieces)})
 
     write_json(a.out + ".provenance.json", provenance(vars(a), source=source, n_docs=len(pieces)))
 

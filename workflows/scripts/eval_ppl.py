@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from common import ints, load, load_docs, write
+from common import doc_ids, ints, load, load_docs, write
 
 
 def main() -> None:
@@ -36,9 +36,10 @@ def main() -> None:
     spec = json.loads(model.config.to_json_string()).get("rope_parameters")
     lengths = ints(a.lengths)
     docs = load_docs(a.docs, max(lengths), a.max_docs)
+    ids = doc_ids(a.docs, max(lengths), a.max_docs)
     res = protocol_perplexity(model, docs, lengths, window=a.window, stride=a.stride)
     rows = [{"label": a.label, "method": a.family, "scale": a.scale, "finetuned": a.finetuned, "length": n,
-             "doc": i, "nll": float(v)} for n, r in res.items() for i, v in enumerate(r.doc_nll())]
+             "doc": ids[i], "nll": float(v)} for n, r in res.items() for i, v in enumerate(r.doc_nll())]
     write(a.out, rows, {**vars(a), "rope_parameters": spec})
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from common import floats, load, load_docs, write
+from common import doc_ids, floats, load, load_docs, write
 
 
 def main() -> None:
@@ -32,15 +32,20 @@ def main() -> None:
     model, spec = load(a.model, "ntk-by-parts", a.scale, threads=a.threads)
     length = int(round(a.scale * spec.original_ctx))
     docs = [d[:length] for d in load_docs(a.docs, length, a.max_docs)]
+    ids = doc_ids(a.docs, length, a.max_docs)
     res = temperature_sweep(model, docs, spec, m_grid(*floats(a.grid)), length)
-    write(a.out, [{"s": a.scale, **r} for r in res.rows()], {**vars(a), "spec": spec.to_dict(), "length": length})
+    write(
+        a.out,
+        [{"s": a.scale, **r, "doc": ids[r["doc"]]} for r in res.rows()],
+        {**vars(a), "spec": spec.to_dict(), "length": length},
+    )
     rows = []
     for rule in a.rules.split(","):
         rs = spec.replace(temperature=rule)
         apply_scaling(model, rs)
         m = attention_factor(rule, a.scale, original_ctx=spec.original_ctx, seq_len=length)
         nll = sliding_window_nll(model, docs, window=length, stride=length).doc_nll()
-        rows += [{"s": a.scale, "rule": rule, "m": float(m), "doc": i, "nll": float(v)} for i, v in enumerate(nll)]
+        rows += [{"s": a.scale, "rule": rule, "m": float(m), "doc": ids[i], "nll": float(v)} for i, v in enumerate(nll)]
     write(a.rules_out, rows, {**vars(a), "spec": spec.to_dict(), "length": length})
 
 

@@ -1,0 +1,122 @@
+# Regime checks (yarnlab/claims/regime.py): evaluations of the base model that decide whether this
+# toy can test the paper's claims at all (per-position profile at L, context use, attention-logit
+# spread), the per-position profile of each method at sL without fine-tuning, and the sliding-window
+# baseline (plain RoPE, at most L tokens of context per token). Every rule calls `yarnlab eval`.
+
+
+def _eval_common(wildcards, input):
+    return f"--model {os.path.dirname(input.model)} --docs {input.docs} --threads {THREADS} --no-progress"
+
+
+rule positions_base:
+    input:
+        model=f"{R}/models/base-seed{{seed}}/train_summary.json",
+        docs=DOCS,
+    output:
+        f"{R}/eval/regime/positions-base-seed{{seed}}.csv",
+    log:
+        f"{R}/logs/regime/positions-base-seed{{seed}}.log",
+    threads: THREADS
+    params:
+        common=_eval_common,
+        bins=POS["bins"],
+    conda:
+        ENV
+    shell:
+        "yarnlab eval positions {params.common} --length {L} --bins {params.bins} --out {output} > {log} 2>&1"
+
+
+rule positions_without_finetuning:
+    input:
+        model=f"{R}/models/base-seed{{seed}}/train_summary.json",
+        docs=DOCS,
+    output:
+        f"{R}/eval/regime/positions-{{method}}-s{{scale}}-noft-seed{{seed}}.csv",
+    log:
+        f"{R}/logs/regime/positions-{{method}}-s{{scale}}-noft-seed{{seed}}.log",
+    threads: THREADS
+    params:
+        common=_eval_common,
+        bins=POS["bins"],
+        length=lambda w: int(round(float(w.scale) * L)),
+    conda:
+        ENV
+    shell:
+        "yarnlab eval positions {params.common} --method {wildcards.method} --factor {wildcards.scale} "
+        "--length {params.length} --bins {params.bins} --out {output} > {log} 2>&1"
+
+
+rule context_use:
+    input:
+        model=f"{R}/models/base-seed{{seed}}/train_summary.json",
+        docs=DOCS,
+    output:
+        f"{R}/eval/regime/context_use-seed{{seed}}.csv",
+    log:
+        f"{R}/logs/regime/context_use-seed{{seed}}.log",
+    threads: THREADS
+    params:
+        common=_eval_common,
+        visible=max(1, int(round(REGIME["context_visible_frac"] * L))),
+    conda:
+        ENV
+    shell:
+        "yarnlab eval context-use {params.common} --length {L} --visible {params.visible} --out {output} > {log} 2>&1"
+
+
+rule logit_spread:
+    input:
+        model=f"{R}/models/base-seed{{seed}}/train_summary.json",
+        docs=DOCS,
+    output:
+        spread=f"{R}/eval/regime/logit_spread-seed{{seed}}.csv",
+        prediction=f"{R}/eval/regime/temperature_prediction-seed{{seed}}.csv",
+    log:
+        f"{R}/logs/regime/logit_spread-seed{{seed}}.log",
+    threads: THREADS
+    params:
+        common=_eval_common,
+        scales=csv(SW["scales"]),
+        n_docs=REGIME["spread_docs"],
+    conda:
+        ENV
+    shell:
+        "yarnlab eval logit-spread {params.common} --length {L} --max-docs {params.n_docs} --scales {params.scales} "
+        "--out {output.spread} --prediction-out {output.prediction} > {log} 2>&1"
+
+
+rule ppl_sliding_baseline:
+    """Plain RoPE with windows of L and stride L/2 at every evaluated length (the paper's Fig. 1 reading)."""
+    input:
+        model=f"{R}/models/base-seed{{seed}}/train_summary.json",
+        docs=DOCS,
+    output:
+        f"{R}/eval/ppl/base-sliding-seed{{seed}}.csv",
+    log:
+        f"{R}/logs/ppl/base-sliding-seed{{seed}}.log",
+    threads: THREADS
+    params:
+        model=lambda wildcards, input: os.path.dirname(input.model),
+        common=_ppl_common(),
+        stride=max(1, L // 2),
+    conda:
+        ENV
+    shell:
+        "python workflows/scripts/eval_ppl.py --model {params.model} {params.common} --window {L} --stride {params.stride} "
+        "--label base-sliding --family sliding --scale 1 --finetuned 0 --out {output} > {log} 2>&1"
+
+
+rule positions_figure:
+    input:
+        [f"{R}/eval/regime/positions-base-seed{S0}.csv"]
+        + [f"{R}/eval/regime/positions-{m}-s{fmt(s)}-noft-seed{S0}.csv" for m in POS["methods"] for s in POS["scales"]],
+    output:
+        fig_outputs(f"{P}/positions", "positions", "Regime"),
+    log:
+        f"{R}/logs/figures/positions.log",
+    params:
+        prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
+    conda:
+        ENV
+    shell:
+        "python -m yarnlab.figures positions --inputs {input} --out {params.prefix} --set original_ctx={L} > {log} 2>&1"
