@@ -88,3 +88,51 @@ def test_spec_to_hf_writes_ntk_as_base_change():
 def test_bad_configs_name_the_field(config, field):
     with pytest.raises(UsageError, match=field):
         read_hf_config(config)
+
+
+# ---- strict like transformers: what transformers 5 refuses, yarnlab refuses naming the field ----
+
+REFUSED = [
+    ({"rope_scaling": {"type": "linear", "factor": "8"}}, "rope_scaling.factor: must be a number"),
+    ({"rope_theta": "10000"}, "rope_theta: must be a number"),
+    ({"rope_scaling": {"type": "yarn", "original_max_position_embeddings": 4096}},
+     "rope_scaling.factor: required for rope type 'yarn'"),
+    ({"rope_scaling": {"rope_type": "llama3", "factor": 8.0, "original_max_position_embeddings": 4096}},
+     "rope_scaling.low_freq_factor: required for rope type 'llama3'"),
+    ({"rope_scaling": {"type": "dynamic"}}, "rope_scaling.factor: required for rope type 'dynamic'"),
+    ({"rope_scaling": {"rope_type": "foo", "factor": 8.0}}, "rope_scaling.rope_type: 'foo' is not supported"),
+    ({"rope_scaling": {"type": "longrope", "short_factor": [1.0] * 10, "long_factor": [2.0] * 64,
+                       "original_max_position_embeddings": 4096}}, "rope_scaling.short_factor: must have"),
+    ({"rope_scaling": {"type": "yarn", "factor": 8.0, "beta_fast": "32", "original_max_position_embeddings": 4096}},
+     "rope_scaling.beta_fast: must be a number"),
+]
+
+
+@pytest.mark.parametrize("change,field", REFUSED)
+def test_what_transformers_refuses_is_refused_naming_the_field(change, field):
+    transformers = pytest.importorskip("transformers")
+    torch = pytest.importorskip("torch")
+    config = {**LLAMA2, "num_hidden_layers": 1, "max_position_embeddings": 32768, **change}
+    with pytest.raises(Exception):  # noqa: B017 - transformers raises KeyError, TypeError or RuntimeError
+        cfg = transformers.LlamaConfig(**{k: (dict(v) if isinstance(v, dict) else v) for k, v in config.items()})
+        rot = transformers.models.llama.modeling_llama.LlamaRotaryEmbedding(cfg)
+        rot(torch.zeros(1, 8, 4), torch.arange(8)[None])
+    with pytest.raises(UsageError, match=field):
+        read_hf_config({**config, "model_type": "llama"})
+
+
+@pytest.mark.parametrize("folder,kind", [("bert-base-uncased", "position_embedding_type 'absolute'"),
+                                         ("gpt2", "transformers' GPT2Config has no RoPE parameters"),
+                                         ("bloom-560m", "transformers' BloomConfig has no RoPE parameters")])
+def test_models_without_rope_are_refused(folder, kind):
+    import json
+    from pathlib import Path
+
+    config = json.loads((Path(__file__).parent / "fixtures" / "hf_configs" / folder / "config.json").read_text())
+    with pytest.raises(UsageError, match=f"has no rotary position embedding \\({kind}"):
+        read_hf_config(config)
+
+
+def test_alibi_is_refused():
+    with pytest.raises(UsageError, match=r"has no rotary position embedding \(ALiBi"):
+        read_hf_config({**LLAMA2, "alibi": True})

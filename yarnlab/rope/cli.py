@@ -61,11 +61,12 @@ def _add_param_option(group, p: Param, users: str) -> None:
 def add_spec_arguments(parser: argparse.ArgumentParser, geometry: bool = False) -> None:
     """Options that describe a scaling method (and, with ``geometry``, the model geometry)."""
     g = parser.add_argument_group("scaling method")
-    g.add_argument("--method", default="none", choices=METHOD_NAMES, help="scaling method (default: none)")
+    g.add_argument("--method", default="none", choices=tuple(METHODS), help="scaling method (default: none)")
     g.add_argument("--factor", type=float, default=1.0, help="scale s = L'/L (>= 1)")
     for p in all_params().values():
         _add_param_option(g, p, _users(p.name, METHODS))
-    g.add_argument("--temperature", choices=RULE_NAMES, help="attention temperature rule (default: method's)")
+    g.add_argument("--temperature", choices=tuple(TEMPERATURE_RULES),
+                   help="attention temperature rule (default: method's)")
     for p in _rule_params().values():
         _add_param_option(g, p, "--temperature " + _users(p.name, TEMPERATURE_RULES))
     if geometry:
