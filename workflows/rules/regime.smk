@@ -46,6 +46,26 @@ rule positions_without_finetuning:
         "--length {params.length} --bins {params.bins} --out {output} > {log} 2>&1"
 
 
+rule positions_finetuned:
+    """A fine-tuned model at its sL: what fine-tuning on sL windows does to the per-position profile."""
+    input:
+        model=f"{R}/models/{{method}}-s{{scale}}-seed{{seed}}/train_summary.json",
+        docs=DOCS,
+    output:
+        f"{R}/eval/regime/positions-{{method}}-s{{scale}}-ft-seed{{seed}}.csv",
+    log:
+        f"{R}/logs/regime/positions-{{method}}-s{{scale}}-ft-seed{{seed}}.log",
+    threads: THREADS
+    params:
+        common=_eval_common,
+        bins=POS["bins"],
+        length=lambda w: int(round(float(w.scale) * L)),
+    conda:
+        ENV
+    shell:
+        "yarnlab eval positions {params.common} --length {params.length} --bins {params.bins} --out {output} > {log} 2>&1"
+
+
 rule context_use:
     input:
         model=f"{R}/models/base-seed{{seed}}/train_summary.json",
@@ -109,7 +129,9 @@ rule ppl_sliding_baseline:
 rule positions_figure:
     input:
         [f"{R}/eval/regime/positions-base-seed{S0}.csv"]
-        + [f"{R}/eval/regime/positions-{m}-s{fmt(s)}-noft-seed{S0}.csv" for m in POS["methods"] for s in POS["scales"]],
+        + [f"{R}/eval/regime/positions-{m}-s{fmt(s)}-noft-seed{S0}.csv" for m in POS["methods"] for s in POS["scales"]]
+        + [f"{R}/eval/regime/positions-yarn-s{fmt(s)}-ft-seed{S0}.csv" for s in POS["scales"] if "yarn" in FT["methods"]
+           and s in FT["scales"]],
     output:
         fig_outputs(f"{P}/positions", "positions", "Regime"),
     log:

@@ -26,7 +26,8 @@ def positions(inputs, out, **opts):
             a[0] += r["nll"] * r["tokens"]
             a[1] += r["tokens"]
         r0 = rows[0]
-        key = (r0["method"], float(r0["factor"]), int(r0["length"]))
+        ft = "-ft-" in Path(path).name  # a fine-tuned model's table (workflow naming), else without fine-tuning
+        key = (r0["method"], float(r0["factor"]), int(r0["length"]), ft)
         pts = sorted((lo, hi, s / n) for (lo, hi), (s, n) in acc.items() if n)
         curves[key] = pts
         summary += [
@@ -48,17 +49,18 @@ def positions(inputs, out, **opts):
     L = int(o["original_ctx"]) if o["original_ctx"] else min(k[2] for k in curves)
     plt = plt_()
     fig, ax = plt.subplots(figsize=(8.5, 4.2))
-    for (method, factor, length), pts in sorted(curves.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+    for (method, factor, length, ft), pts in sorted(curves.items(), key=lambda kv: (kv[0][1], kv[0][0], kv[0][3])):
         color, name = METHOD_STYLE.get(method, ("gray", method))
-        ls = "-" if factor == 1 else ("--" if factor == 2 else ":")
-        label = f"{name}, s = {factor:g} at {length} tokens" if method != "none" else f"base (no scaling) at {length}"
-        ax.plot([(lo + hi) / 2 for lo, hi, _ in pts], [v for *_, v in pts], ls, color=color, lw=1.4, label=label)
+        ls = "-" if factor == 1 or ft else ("--" if factor == 2 else ":")
+        label = (f"base (no scaling) at {length}" if method == "none" else
+                 f"{name}, s = {factor:g} at {length} tokens" + (", fine-tuned" if ft else ", no fine-tune"))
+        ax.plot([(lo + hi) / 2 for lo, hi, _ in pts], [v for *_, v in pts], ls, color=color, lw=2.2 if ft else 1.3,
+                label=label)
     ax.axvline(L, color="k", lw=0.8, ls=":")
     ax.text(L, ax.get_ylim()[1], " L", va="top", fontsize=8)
-    ax.set_xscale("log", base=2)
-    ax.set_xlabel("position in the window (tokens, log scale)")
+    ax.set_xlabel("position in the window (tokens)")
     ax.set_ylabel(f"mean NLL ({o['unit']})")
-    ax.set_title("Per-position loss: base at L, each method at sL without fine-tuning")
+    ax.set_title("Per-position loss: base at L; each method at sL without fine-tuning (and YaRN fine-tuned)")
     ax.legend(fontsize=7, ncol=2)
     ax.grid(alpha=0.3, which="both")
     return written + save(fig, out)
