@@ -1,23 +1,117 @@
-"""Figure functions read result tables and write PNG + PDF (+ CSV/Markdown summaries)."""
+"""Figure functions read summary tables and only draw; the summaries (yarnlab.claims.summaries)
+compute each statistic once."""
 
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from yarnlab.claims import summaries
 from yarnlab.errors import UsageError
 from yarnlab.figures import plots
 from yarnlab.figures.cli import main
 from yarnlab.theory.provenance import read_table, write_table
 
+FIGURES_DIR = Path(plots.__file__).parent
 
-def test_boot_ppl_brackets_the_point_estimate():
-    nll = np.log(np.array([2.0, 3.0, 4.0, 5.0]))
-    p, lo, hi = plots.boot_ppl(nll, n_boot=500)
-    assert p == pytest.approx(math.exp(nll.mean()))
-    assert lo < p < hi
+
+def _ppl_rows():
+    """Two models x two lengths x 6 documents from 3 works (2 pieces each), known NLLs."""
+    rows = []
+    for label, method, ft, shift in (("base-seed0", "none", 1, 0.0), ("yarn-s2", "yarn", 1, -0.1),
+                                     ("base-sliding", "sliding", 0, 0.05)):
+        for n in (256, 512):
+            for i, doc in enumerate(f"w{w}@{o}" for w in range(3) for o in (0, 256)):
+                rows.append({"label": label, "method": method, "scale": 1.0 if method != "yarn" else 2.0,
+                             "finetuned": ft, "length": n, "doc": doc, "nll": 1.0 + 0.1 * i + shift + n / 5120})
+    return rows
+
+
+def test_ppl_summary_is_exp_mean_nll_per_model_and_length_with_an_interval_around_it():
+    rows = _ppl_rows()
+    out = summaries.ppl_by_model_length(rows, n_boot=300)
+    assert len(out) == 6
+    for r in out:
+        nll = [x["nll"] for x in rows if x["label"] == r["label"] and x["length"] == r["length"]]
+        assert r["ppl"] == pytest.approx(math.exp(np.mean(nll)))
+        assert r["ci_low"] < r["ppl"] < r["ci_high"]
+        assert (r["n_docs"], r["n_works"]) == (6, 3)
+
+
+def test_short_context_ratio_is_paired_against_the_base():
+    out = {r["label"]: r for r in summaries.short_context(_ppl_rows(), 256, n_boot=300)}
+    assert set(out) == {"base-seed0", "yarn-s2", "base-sliding"}
+    assert out["yarn-s2"]["ratio_vs_base"] == pytest.approx(math.exp(-0.1))
+    # a constant per-document difference has a zero-width paired interval
+    assert out["yarn-s2"]["ratio_ci_low"] == pytest.approx(math.exp(-0.1))
+    assert out["base-seed0"]["ratio_vs_base"] == pytest.approx(1.0)
+    with pytest.raises(UsageError, match="length"):
+        summaries.short_context(_ppl_rows(), 128)
+
+
+def test_passkey_summary_has_wilson_intervals_and_the_table5_form():
+    rows = [{"label": "m", "length": n, "exact": int(t < k), "ranked": int(t < k)}
+            for n, k in ((256, 10), (512, 3)) for t in range(10)]
+    out = summaries.passkey(rows)
+    assert [r["ranked_acc"] for r in out] == [1.0, 0.3]
+    assert out[1]["ranked_low"] < 0.3 < out[1]["ranked_high"] and out[0]["ranked_high"] == pytest.approx(1.0)
+    t5 = summaries.passkey_table5(out, 0.8)
+    assert t5 == [{"label": "m", "max_length_acc_ge_thr": 256, "mean_ranked_acc_up_to_it": 1.0}]
+
+
+def test_summarize_writes_csv_and_md_and_rejects_unknown_options(tmp_path):
+    write_table(tmp_path / "ppl.csv", _ppl_rows(), {})
+    written = summaries.summarize("ppl", read_table(tmp_path / "ppl.csv"), str(tmp_path / "s.csv"),
+                                  [str(tmp_path / "ppl.csv")], {"n_boot": "200"})
+    assert written == [str(tmp_path / "s.csv"), str(tmp_path / "s.md")]
+    assert "bootstrap-t over works" in (tmp_path / "s.md").read_text()
+    with pytest.raises(UsageError, match="unknown option"):
+        summaries.summarize("ppl", _ppl_rows(), str(tmp_path / "s.csv"), [], {"bogus": "1"})
+    with pytest.raises(UsageError, match="kind"):
+        summaries.summarize("nope", _ppl_rows(), str(tmp_path / "s.csv"), [], {})
+
+
+def test_ppl_vs_context_draws_the_summary_with_the_sliding_baseline_in_every_panel(tmp_path, monkeypatch):
+    summaries.write(summaries.ppl_by_model_length(_ppl_rows(), 200), str(tmp_path / "ppl.csv"), {})
+    labels = []
+    import matplotlib.axes
+
+    orig = matplotlib.axes.Axes.legend
+
+    def spy(self, *a, **k):
+        labels.append(self.get_legend_handles_labels()[1])
+        return orig(self, *a, **k)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "legend", spy)
+    written = plots.ppl_vs_context([str(tmp_path / "ppl.csv")], str(tmp_path / "fig"), original_ctx="256",
+                                   unit="per byte")
+    assert {p.rsplit(".", 1)[1] for p in written} == {"png", "pdf"}
+    assert labels and all(any("sliding" in x for x in panel) for panel in labels)
+    with pytest.raises(UsageError, match="not a summary table"):  # raw per-document rows are refused
+        write_table(tmp_path / "raw.csv", _ppl_rows(), {})
+        plots.ppl_vs_context([str(tmp_path / "raw.csv")], str(tmp_path / "fig"))
+
+
+@pytest.mark.parametrize("name", sorted(plots.FIGURES))
+def test_every_figure_raises_on_an_unknown_option(tmp_path, name):
+    with pytest.raises(UsageError, match="unknown option"):
+        plots.FIGURES[name]([str(plots.PAPER_NUMBERS)], str(tmp_path / "x"), no_such_option="1")
+
+
+def test_figures_import_nothing_from_evaluate_and_compute_no_bootstrap():
+    code = ("import sys, yarnlab.figures.plots, yarnlab.figures.cli; "
+            "print(sorted(m for m in sys.modules if m.startswith('yarnlab.evaluate')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    for path in FIGURES_DIR.glob("*.py"):
+        src = path.read_text()
+        for pattern in ("integers(", "quantile(", "yarnlab.evaluate", "bootstrap(", "default_rng"):
+            assert pattern not in src, f"{path.name} contains {pattern!r}"
 
 
 def test_paper_reference_writes_every_product(tmp_path):
@@ -30,10 +124,12 @@ def test_paper_reference_writes_every_product(tmp_path):
 
 
 def test_dynamic_scaling_summary_matches_the_input(tmp_path):
-    rows = [{"method": m, "length": n, "doc": d, "nll": math.log(v)}
+    rows = [{"method": m, "length": n, "doc": f"w{d}@0", "nll": math.log(v)}
             for m, v in (("none", 3.0), ("dynamic-yarn", 2.0)) for n in (256, 512) for d in range(4)]
     write_table(tmp_path / "dyn.csv", rows, {})
-    plots.dynamic_scaling([str(tmp_path / "dyn.csv")], str(tmp_path / "fig"))
+    summaries.summarize("dynamic", read_table(tmp_path / "dyn.csv"), str(tmp_path / "fig.csv"),
+                        [str(tmp_path / "dyn.csv")], {"n_boot": "200"})
+    plots.dynamic_scaling([str(tmp_path / "fig.csv")], str(tmp_path / "fig"), original_ctx="256")
     summary = read_table(tmp_path / "fig.csv")
     assert {(r["method"], round(r["ppl"], 6)) for r in summary} == {("none", 3.0), ("dynamic-yarn", 2.0)}
     assert (tmp_path / "fig.png").stat().st_size > 0

@@ -1,4 +1,9 @@
-# Figures and tables: `python -m yarnlab.figures NAME` reads result tables, never runs a model.
+# Figures and tables: `yarnlab claims summarize KIND` writes each summary table (statistics computed
+# once, in yarnlab.claims.summaries); `python -m yarnlab.figures NAME` reads it and only draws.
+# Labels: L and the loss unit (per byte for the byte-level base the workflow pretrains on a corpus,
+# per token for a BPE model).
+UNIT = "per byte" if config["base"].get("source", "pretrain") == "pretrain" and not D.get("hf_dataset") else "per token"
+LABELS = f"original_ctx={L} 'unit={UNIT}'"
 
 
 rule ppl_vs_context_figure:
@@ -9,11 +14,14 @@ rule ppl_vs_context_figure:
     log:
         f"{R}/logs/figures/ppl_vs_context.log",
     params:
+        labels=LABELS,
         prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
     conda:
         ENV
     shell:
-        "python -m yarnlab.figures ppl_vs_context --inputs {input} --out {params.prefix} --set original_ctx={L} > {log} 2>&1"
+        "(yarnlab claims summarize ppl --inputs {input} --out {params.prefix}.csv && "
+        "python -m yarnlab.figures ppl_vs_context --inputs {params.prefix}.csv --out {params.prefix} "
+        "--set {params.labels}) > {log} 2>&1"
 
 
 rule short_context_table:
@@ -29,7 +37,8 @@ rule short_context_table:
     conda:
         ENV
     shell:
-        "python -m yarnlab.figures short_context --inputs {input} --out {params.prefix} --set length={params.length} > {log} 2>&1"
+        "yarnlab claims summarize short_context --inputs {input} --out {params.prefix}.csv "
+        "--set length={params.length} > {log} 2>&1"
 
 
 rule pretrain_curve_figure:
@@ -40,11 +49,12 @@ rule pretrain_curve_figure:
     log:
         f"{R}/logs/figures/pretrain_curve.log",
     params:
+        labels=LABELS,
         prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
     conda:
         ENV
     shell:
-        "python -m yarnlab.figures pretrain_curve --inputs {input} --out {params.prefix} > {log} 2>&1"
+        "python -m yarnlab.figures pretrain_curve --inputs {input} --out {params.prefix} --set {params.labels} > {log} 2>&1"
 
 
 rule temperature_study_figure:
@@ -55,11 +65,12 @@ rule temperature_study_figure:
     log:
         f"{R}/logs/figures/temperature_study_s{{scale}}.log",
     params:
+        labels=LABELS,
         prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
     conda:
         ENV
     shell:
-        "python -m yarnlab.figures temperature_study --inputs {input} --out {params.prefix} > {log} 2>&1"
+        "python -m yarnlab.figures temperature_study --inputs {input} --out {params.prefix} --set {params.labels} > {log} 2>&1"
 
 
 rule temperature_fit_table:
@@ -106,11 +117,14 @@ rule dynamic_scaling_figure:
     log:
         f"{R}/logs/figures/dynamic_scaling.log",
     params:
+        labels=LABELS,
         prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
     conda:
         ENV
     shell:
-        "python -m yarnlab.figures dynamic_scaling --inputs {input} --out {params.prefix} > {log} 2>&1"
+        "(yarnlab claims summarize dynamic --inputs {input} --out {params.prefix}.csv && "
+        "python -m yarnlab.figures dynamic_scaling --inputs {params.prefix}.csv --out {params.prefix} "
+        "--set {params.labels}) > {log} 2>&1"
 
 
 rule passkey_figure:
@@ -123,11 +137,14 @@ rule passkey_figure:
     log:
         f"{R}/logs/figures/passkey.log",
     params:
+        labels=f"original_ctx={L}",
         prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
     conda:
         ENV
     shell:
-        "python -m yarnlab.figures passkey --inputs {input} --out {params.prefix} > {log} 2>&1"
+        "(yarnlab claims summarize passkey --inputs {input} --out {params.prefix}.csv && "
+        "python -m yarnlab.figures passkey --inputs {params.prefix}.csv --out {params.prefix} "
+        "--set {params.labels}) > {log} 2>&1"
 
 
 rule alpha_beta_ablation_figure:
@@ -138,11 +155,14 @@ rule alpha_beta_ablation_figure:
     log:
         f"{R}/logs/figures/alpha_beta_ablation.log",
     params:
+        labels=LABELS,
         prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
     conda:
         ENV
     shell:
-        "python -m yarnlab.figures alpha_beta_ablation --inputs {input} --out {params.prefix} > {log} 2>&1"
+        "(yarnlab claims summarize ablation --inputs {input} --out {params.prefix}.csv && "
+        "python -m yarnlab.figures alpha_beta_ablation --inputs {params.prefix}.csv --out {params.prefix} "
+        "--set {params.labels}) > {log} 2>&1"
 
 
 rule training_efficiency_figure:
@@ -153,11 +173,12 @@ rule training_efficiency_figure:
     log:
         f"{R}/logs/figures/training_efficiency.log",
     params:
+        labels=LABELS,
         prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
     conda:
         ENV
     shell:
-        "python -m yarnlab.figures training_efficiency --inputs {input} --out {params.prefix} > {log} 2>&1"
+        "python -m yarnlab.figures training_efficiency --inputs {input} --out {params.prefix} --set {params.labels} > {log} 2>&1"
 
 
 rule paper_llama2_reference_table:

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from yarnlab.errors import UsageError
-from yarnlab.io import atomic_path, atomic_write_text, read_table, write_table
+from yarnlab.io import atomic_path, read_table
 
 PAPER_NUMBERS = Path(__file__).with_name("paper_llama2.csv")
 METHOD_STYLE = {
@@ -47,15 +47,9 @@ def save(fig, out: str) -> list[str]:
 
 def table(rows: list[dict], out: str, inputs: list[str], note: str = "") -> list[str]:
     """CSV (+ provenance) and a Markdown rendering of the same rows."""
-    write_table(f"{out}.csv", rows, {"inputs": [str(p) for p in inputs], "note": note})
-    keys = list(rows[0])
+    from yarnlab.claims.summaries import write
 
-    def cell(v):
-        return f"{v:.4g}" if isinstance(v, float) else str(v)
-
-    lines = ([f"_{note}_", ""] if note else []) + ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    lines += ["| " + " | ".join(cell(r[k]) for k in keys) + " |" for r in rows]
-    atomic_write_text(f"{out}.md", "\n".join(lines) + "\n")
+    write(rows, f"{out}.csv", {"inputs": [str(p) for p in inputs]}, note)
     return [f"{out}.csv", f"{out}.md"]
 
 
