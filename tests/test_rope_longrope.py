@@ -199,3 +199,23 @@ def test_phi3_reads_yarn_as_longrope_and_refuses_it_without_factor_lists():
         Phi3Config(**{k: v for k, v in _copy(raw).items() if k != "model_type"})
     with pytest.raises(UsageError, match="rope_scaling.short_factor: required for rope type 'yarn'"):
         read_hf_config(raw)
+
+
+def test_longrope_in_the_theory_wavelength_table_and_interpolation_figure(tmp_path):
+    """Phi-3.5-mini's released long factors, on its geometry, next to PI and YaRN at s = 32."""
+    import json
+    from pathlib import Path
+
+    from yarnlab.rope.methods import Geometry
+    from yarnlab.theory.figures import METHOD_LABELS, plot_interpolation_factor
+    from yarnlab.theory.wavelength import wavelength_table
+
+    raw = json.loads((Path(__file__).parent / "fixtures" / "hf_configs" / "phi-3.5-mini-instruct"
+                      / "config.json").read_text())["rope_scaling"]
+    params = {"longrope": {k: raw[k] for k in ("short_factor", "long_factor")}}
+    rows = wavelength_table({"phi3": Geometry(96, 10000.0, 4096)}, [32.0], ("none", "pi", "yarn", "longrope"),
+                            method_params=params)
+    got = [r["interp_factor"] for r in rows if r["method"] == "longrope"]
+    assert got == pytest.approx(raw["long_factor"], rel=1e-12)  # evaluated at l = s L > L
+    paths = plot_interpolation_factor(rows, tmp_path / "interp", "phi3", 32.0)
+    assert all(p.stat().st_size > 0 for p in paths) and "LongRoPE" in METHOD_LABELS["longrope"]

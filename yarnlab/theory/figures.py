@@ -18,7 +18,7 @@ from yarnlab.io import atomic_path  # noqa: E402
 
 METHOD_LABELS = {"none": "RoPE (none)", "pi": "PI", "ntk": "NTK-aware", "yarn": "YaRN / NTK-by-parts",
                  "llama3": "Llama 3.1", "ntk-by-parts": "NTK-by-parts", "dynamic-ntk": "Dynamic NTK",
-                 "dynamic-yarn": "Dynamic-YaRN"}
+                 "dynamic-yarn": "Dynamic-YaRN", "longrope": "LongRoPE (searched factors)"}
 
 
 def _save(fig, stem: str | Path) -> list[Path]:

@@ -68,8 +68,10 @@ def count_long_pairs_formula(geom: Geometry, length: float) -> int:
 
 
 def wavelength_table(geoms: dict[str, Geometry], scales: Sequence[float],
-                     methods: Sequence[str] = ANALYSIS_METHODS) -> list[dict]:
-    """One row per (geometry, s, method, pair d).
+                     methods: Sequence[str] = ANALYSIS_METHODS,
+                     method_params: dict[str, dict] | None = None) -> list[dict]:
+    """One row per (geometry, s, method, pair d). ``method_params`` gives a method's parameters
+    (needed for ``longrope``: a model's searched factor lists, which fit one geometry).
 
     Columns: geometry, D, base, L, s, method, d, theta, wavelength, r, turn_within_L (lambda <= L),
     turn_within_Lext (lambda <= sL), theta_scaled, wavelength_scaled, scaled_turn_within_Lext
@@ -83,7 +85,7 @@ def wavelength_table(geoms: dict[str, Geometry], scales: Sequence[float],
         for s in scales:
             l_ext = s * g.original_ctx
             for method in methods:
-                th2 = scaled_inv_freq(g, method, s)
+                th2 = scaled_inv_freq(g, method, s, (method_params or {}).get(method))
                 lam2 = wavelengths(th2)
                 gam = effective_gamma(theta, th2, s)
                 for d in range(len(theta)):
