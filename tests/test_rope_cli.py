@@ -68,3 +68,18 @@ def test_console_script_runs():
     out = subprocess.run([sys.executable, "-m", "yarnlab", "freqs", "--method", "ntk", "--head-dim", "16",
                           "--factor", "4", "--json"], capture_output=True, text=True, check=True).stdout
     assert json.loads(out)["inv_freq"][0] == 1.0
+
+
+def test_freqs_and_inspect_of_a_complete_config_do_not_import_torch(tmp_path):
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"model_type": "llama", "hidden_size": 4096, "num_attention_heads": 32,
+                               "max_position_embeddings": 131072, "rope_theta": 5e5,
+                               "rope_scaling": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                                                "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}}))
+    code = ("import sys, io, contextlib; from yarnlab.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    assert main(['freqs', '--method', 'yarn', '--factor', '8']) == 0\n"
+            f"    assert main(['inspect', '--json', {str(cfg)!r}]) == 0\n"
+            "print('torch' in sys.modules, 'transformers' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]

@@ -219,3 +219,20 @@ def test_longrope_in_the_theory_wavelength_table_and_interpolation_figure(tmp_pa
     assert got == pytest.approx(raw["long_factor"], rel=1e-12)  # evaluated at l = s L > L
     paths = plot_interpolation_factor(rows, tmp_path / "interp", "phi3", 32.0)
     assert all(p.stat().st_size > 0 for p in paths) and "LongRoPE" in METHOD_LABELS["longrope"]
+
+
+@given(st.integers(4, 64).map(lambda k: 2 * k), bases, contexts, scales, st.data())
+def test_longrope_keeps_the_public_invariants(head_dim, base, L, s, data):
+    """The invariants of ``yarnlab.testing`` (s = 1 identity with unit factors, bounds with factors in
+    [1, s], increasing wavelengths with non-decreasing factors, relative position), on both sets."""
+    invariants = pytest.importorskip("yarnlab.testing.invariants")
+    from yarnlab.rope.methods import Geometry, rope_longrope
+    from yarnlab.rope.temperature import temperature_longrope
+
+    n = head_dim // 2
+    params = {k: sorted(data.draw(st.lists(st.floats(1.0, s), min_size=n, max_size=n)))
+              for k in ("short_factor", "long_factor")}
+    geom = Geometry(head_dim, base, L)
+    for seq_len in (L, 2 * L):
+        invariants.check_method(rope_longrope, geom, s, params, seq_len=seq_len)
+    invariants.check_attention_factor(temperature_longrope, L, 1.5, max(s, 2.0))
