@@ -14,6 +14,17 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = sorted((ROOT / "workflows" / "config").glob("*.yaml"))
 
 
+def merged(config: Path) -> dict:
+    """A config file as Snakemake sees it: merged over default.yaml (the Snakefile's configfile)."""
+    import copy
+
+    from snakemake.utils import update_config
+
+    out = copy.deepcopy(yaml.safe_load((ROOT / "workflows/config/default.yaml").read_text()))
+    update_config(out, yaml.safe_load(config.read_text()))
+    return out
+
+
 def dry(config: Path, tmp_path: Path, *extra: str):
     args = [sys.executable, "-m", "snakemake", "-n", "--nolock", "paper_figs", "--configfile", str(config),
             "--config", f"results={tmp_path}/r", f"paper_figs={tmp_path}/p", *extra]
@@ -27,7 +38,7 @@ def test_every_config_runs_the_claims_generator(config, tmp_path):
     assert r.returncode == 0, out
     assert "rule claims:" in out and "CLAIMS.md" in out
     assert "regime_checks.csv" in out and "rule temperature_fit_table:" in out and "rule positions_base:" in out
-    cfg = yaml.safe_load(config.read_text())
+    cfg = merged(config)
     cl = cfg["claims"]
     roles = [cl.get(k) for k in ("fewer_steps", "transfer", "short_data", "paper_ramp")]
     roles += [cl["corpus"][k] for k in ("yarn", "pi")] if cl.get("corpus") else []

@@ -33,10 +33,23 @@ def test_dry_run_every_config(config, tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
 
 
-def test_configs_share_one_set_of_keys():
-    keys = [set(yaml.safe_load(p.read_text())) for p in CONFIGS]
-    assert {"default", "smoke", "gpu-medium", "gpu-llama2"} <= {p.stem for p in CONFIGS}
-    assert all(k == keys[0] for k in keys)
+def test_every_config_merged_over_the_default_validates():
+    """Snakemake merges a --configfile over default.yaml: each config (a full one, or overrides such as
+    claims-full) must give a valid config that way, and name no key the schema does not know."""
+    import copy
+
+    import jsonschema
+    from snakemake.utils import update_config
+
+    assert {"default", "smoke", "gpu-medium", "gpu-llama2", "claims-full"} <= {p.stem for p in CONFIGS}
+    schema = yaml.safe_load((ROOT / "workflows/schemas/config.schema.yaml").read_text())
+    default = yaml.safe_load((ROOT / "workflows/config/default.yaml").read_text())
+    for p in CONFIGS:
+        cfg = yaml.safe_load(p.read_text())
+        assert set(cfg) <= set(schema["properties"]), (p.stem, set(cfg) - set(schema["properties"]))
+        merged = copy.deepcopy(default)
+        update_config(merged, cfg)
+        jsonschema.validate(merged, schema)
 
 
 def test_dry_run_gpu_profile(tmp_path):

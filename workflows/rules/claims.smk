@@ -54,10 +54,11 @@ rule eval_documents_corpus:
     params:
         n_docs=D["n_docs"],
         tokens=D["tokens"],
+        held=HELD,
     conda:
         ENV
     shell:
-        "python workflows/scripts/eval_docs.py --corpus {wildcards.corpus} --heldout-fraction {HELD} --tokens {params.tokens} "
+        "python workflows/scripts/eval_docs.py --corpus {wildcards.corpus} --heldout-fraction {params.held} --tokens {params.tokens} "
         "--n-docs {params.n_docs} --out {output} > {log} 2>&1"
 
 

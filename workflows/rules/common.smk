@@ -157,6 +157,11 @@ def _regime_settings():
 
 
 REGIME = _regime_settings()
+
+
+def _eval_common(wildcards, input):
+    """`yarnlab eval` options shared by the regime rules: the model folder, the documents, threads."""
+    return f"--model {os.path.dirname(input.model)} --docs {input.docs} --threads {THREADS} --no-progress"
 POS = REGIME["positions"]
 
 

@@ -14,6 +14,7 @@ rule eval_documents:
     params:
         n_docs=D["n_docs"],
         tokens=D["tokens"],
+        held=HELD,
         src=(
             f"--hf-dataset {D['hf_dataset']} --tokenizer {R}/models/base-seed{SEEDS[0]}"
             if D.get("hf_dataset")
@@ -29,7 +30,7 @@ rule eval_documents:
     conda:
         ENV
     shell:
-        "python workflows/scripts/eval_docs.py {params.src} --heldout-fraction {HELD} --tokens {params.tokens} "
+        "python workflows/scripts/eval_docs.py {params.src} --heldout-fraction {params.held} --tokens {params.tokens} "
         "--n-docs {params.n_docs} --out {output} > {log} 2>&1"
 
 

@@ -4,9 +4,6 @@
 # baseline (plain RoPE, at most L tokens of context per token). Every rule calls `yarnlab eval`.
 
 
-def _eval_common(wildcards, input):
-    return f"--model {os.path.dirname(input.model)} --docs {input.docs} --threads {THREADS} --no-progress"
-
 
 rule positions_base:
     input:
@@ -20,10 +17,11 @@ rule positions_base:
     params:
         common=_eval_common,
         bins=POS["bins"],
+        length=L,
     conda:
         ENV
     shell:
-        "yarnlab eval positions {params.common} --length {L} --bins {params.bins} --out {output} > {log} 2>&1"
+        "yarnlab eval positions {params.common} --length {params.length} --bins {params.bins} --out {output} > {log} 2>&1"
 
 
 rule positions_without_finetuning:
@@ -78,10 +76,11 @@ rule context_use:
     params:
         common=_eval_common,
         visible=max(1, int(round(REGIME["context_visible_frac"] * L))),
+        length=L,
     conda:
         ENV
     shell:
-        "yarnlab eval context-use {params.common} --length {L} --visible {params.visible} --out {output} > {log} 2>&1"
+        "yarnlab eval context-use {params.common} --length {params.length} --visible {params.visible} --out {output} > {log} 2>&1"
 
 
 rule logit_spread:
@@ -98,10 +97,11 @@ rule logit_spread:
         common=_eval_common,
         scales=csv(SW["scales"]),
         n_docs=REGIME["spread_docs"],
+        length=L,
     conda:
         ENV
     shell:
-        "yarnlab eval logit-spread {params.common} --length {L} --max-docs {params.n_docs} --scales {params.scales} "
+        "yarnlab eval logit-spread {params.common} --length {params.length} --max-docs {params.n_docs} --scales {params.scales} "
         "--out {output.spread} --prediction-out {output.prediction} > {log} 2>&1"
 
 
@@ -119,10 +119,11 @@ rule ppl_sliding_baseline:
         model=lambda wildcards, input: os.path.dirname(input.model),
         common=_ppl_common(),
         stride=max(1, L // 2),
+        window=L,
     conda:
         ENV
     shell:
-        "python workflows/scripts/eval_ppl.py --model {params.model} {params.common} --window {L} --stride {params.stride} "
+        "python workflows/scripts/eval_ppl.py --model {params.model} {params.common} --window {params.window} --stride {params.stride} "
         "--label base-sliding --family sliding --scale 1 --finetuned 0 --out {output} > {log} 2>&1"
 
 
@@ -138,7 +139,8 @@ rule positions_figure:
         f"{R}/logs/figures/positions.log",
     params:
         prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
+        L=L,
     conda:
         ENV
     shell:
-        "python -m yarnlab.figures positions --inputs {input} --out {params.prefix} --set original_ctx={L} > {log} 2>&1"
+        "python -m yarnlab.figures positions --inputs {input} --out {params.prefix} --set original_ctx={params.L} > {log} 2>&1"
