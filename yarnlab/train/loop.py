@@ -233,7 +233,9 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
         step += 1
         tokens += int(distributed.all_sum(int((labels != IGNORE).sum()), ctx))
         train_time += time.perf_counter() - t_step
-        do_eval = bool(cfg.eval_every) and step % cfg.eval_every == 0 and step < cfg.steps
+        # the last step is evaluated like the others too (the final evaluation uses more chunks), so the
+        # periodic curve covers the whole run
+        do_eval = bool(cfg.eval_every) and (step % cfg.eval_every == 0 or step == cfg.steps)
         if do_eval or step % cfg.log_every == 0 or step == cfg.steps:
             row = {"step": step, "loss": distributed.all_sum(loss_sum.detach().item(), ctx) / n_global, "lr": lr,
                    "tokens": tokens,
