@@ -231,6 +231,24 @@ def test_convert_then_load_model(files, ids, tmp_path):
         yg.convert_gguf(files["q41"], out)
 
 
+def test_finetune_from_converted_gguf(files, tmp_path):
+    """The workflow's fine-tune step on a GGUF base: the base's own BPE tokenizer, bits per token."""
+    base = yg.convert_gguf(files["q41"], tmp_path / "base")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(10):  # a small corpus: tokenizing all of Shakespeare with 3 merges would take minutes
+        (corpus / f"doc{i}.txt").write_text(f"the theme {i}, then the end. " * 60)
+    out = tmp_path / "ft"
+    assert cli_main(["train", "finetune", "--base", str(base), "--method", "yarn", "--factor", "2", "--seq-len", "128",
+                     "--steps", "2", "--batch-size", "2", "--corpus", str(corpus), "--eval-every", "1", "--eval-batches",
+                     "1", "--final-eval-chunks", "2", "--out", str(out), "--no-progress", "--threads", "1"]) == 0
+    summary = json.loads((out / "train_summary.json").read_text())
+    assert np.isfinite(summary["heldout_loss"]) and summary["heldout_tokens"] > 0
+    assert (out / "tokenizer.json").is_file()
+    spec = model_spec(load_model(out))
+    assert (spec.method, spec.factor, spec.original_ctx) == ("yarn", 2.0, L)
+
+
 def test_inspect_and_model_show_read_gguf(files, capsys):
     assert cli_main(["inspect", str(files["yarn"])]) == 0
     text = capsys.readouterr().out
