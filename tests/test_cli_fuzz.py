@@ -138,6 +138,21 @@ def hf_configs(draw, rope_type: str) -> dict:
     return cfg
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _warm_imports(tmp_path_factory):
+    """The first ``inspect`` of a model type imports transformers' config class for it (many seconds
+    on a loaded machine, once per process): done here, untimed."""
+    d = tmp_path_factory.mktemp("warm")
+    for model_type in ("llama", "mistral", "qwen2", "", "x"):
+        path = d / f"config-{model_type or 'none'}.json"
+        path.write_text(json.dumps({"model_type": model_type, "num_attention_heads": 4}))
+        with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
+            try:
+                main(["inspect", str(path)])
+            except (Exception, SystemExit):  # only the imports matter here; the tests check the outcome
+                pass
+
+
 def _json_safe(x):
     return None if isinstance(x, float) and not math.isfinite(x) else x
 
@@ -152,3 +167,10 @@ def test_random_config_files_for_inspect(rope_type, data):
         path.write_text(json.dumps(cfg, default=str) if data.draw(st.booleans()) else
                         json.dumps({k: _json_safe(v) for k, v in cfg.items()}, default=str))
         run_cli(["inspect", str(path)])
+
+
+@pytest.mark.parametrize("alpha, beta", [("1e-320", "32"), ("1", "1e308"), ("1", "2.8611174857570283e+307"),
+                                         ("1e-300", "1e300")])
+def test_extreme_ramp_bounds_give_a_table_not_a_traceback(alpha, beta):
+    rc, out, _ = run_cli(["freqs", "--method", "yarn", "--factor", "4", "--alpha", alpha, "--beta", beta])
+    assert rc == 0 and "nan" not in out.lower()

@@ -53,8 +53,17 @@ def correction_range(
     rounded down and high up. Both are then clamped to [0, |D| - 1] exactly as the reference code and
     transformers do (note the upper clamp is |D| - 1, not |D|/2 - 1: a quirk kept for parity).
     """
-    low = correction_dim(beta, rotary_dim, base, original_ctx)
-    high = correction_dim(alpha, rotary_dim, base, original_ctx)
+    def dim(n: float) -> float:
+        # clamped into [-1, |D|] first (the result is clamped to [0, |D| - 1] anyway), so that
+        # extreme alpha / beta round like any value beyond the ends: d = +inf for a tiny n, and -inf
+        # for an n so large that L / (2 pi n) underflows to 0 (ln 0 raises)
+        try:
+            d = correction_dim(n, rotary_dim, base, original_ctx)
+        except ValueError:
+            d = -math.inf
+        return min(max(d, -1.0), float(rotary_dim))
+
+    low, high = dim(beta), dim(alpha)
     if truncate:
         low, high = math.floor(low), math.ceil(high)
     return max(low, 0), min(high, rotary_dim - 1)
