@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from strategies import specs
 
 from yarnlab.rope import RopeSpec, base_inv_freq, hf_supported, read_hf_config, spec_to_hf
+from yarnlab.testing.strategies import specs
 
 transformers = pytest.importorskip("transformers")
 from transformers import LlamaConfig  # noqa: E402

@@ -1,4 +1,6 @@
-"""Property tests of every scaling method's invariants (hypothesis, shared strategies)."""
+"""Property tests of every scaling method's invariants, through the public API users test their
+own methods with: strategies from :mod:`yarnlab.testing.strategies` (methods, parameters and
+temperature rules drawn from the registries), checks from :mod:`yarnlab.testing.invariants`."""
 
 from __future__ import annotations
 
@@ -8,27 +10,37 @@ import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from strategies import factors, geometries, invalid_spec_fields, method_params, ramp_bounds, specs
 
 from yarnlab.errors import SpecError
-from yarnlab.rope import METHODS, RopeSpec, base_inv_freq, cos_sin, ratios, rotate
+from yarnlab.rope import METHODS, RopeSpec, base_inv_freq
 from yarnlab.rope.frequencies import correction_dim
+from yarnlab.rope.methods import all_params
 from yarnlab.rope.temperature import TEMPERATURE_RULES
+from yarnlab.testing import invariants as inv
+from yarnlab.testing.strategies import (
+    factors,
+    geometries,
+    invalid_params,
+    invalid_spec_fields,
+    method_params,
+    ramp_bounds,
+    specs,
+    temperature_rules,
+)
 
 STATIC = [m for m, info in METHODS.items() if not info.dynamic]
 BOUNDED = ["pi", "ntk", "ntk-by-parts", "yarn", "llama3"]
 
 
-@given(specs(factor=1.0))
+@given(specs(factor=1.0, rules=True, exclude_rules=("fixed",)))
 def test_unit_scale_is_plain_rope(spec):
-    theta = base_inv_freq(spec.dim, spec.base)
-    for seq_len in (None, spec.original_ctx, max(1, spec.original_ctx // 3)):
-        res = spec.compute(seq_len)
-        np.testing.assert_allclose(res.inv_freq, theta, rtol=1e-12, atol=0)
-        assert res.attention_factor == 1.0
+    lengths = (None, spec.original_ctx, max(1, spec.original_ctx // 3))
+    inv.check_unit_scale_identity(METHODS[spec.method].fn, spec.geometry, spec.params, seq_lens=lengths)
+    for seq_len in lengths:
+        assert spec.compute(seq_len).attention_factor == 1.0
 
 
-@given(geometries(), factors)
+@given(geometries(), factors())
 def test_pi_is_theta_over_s_exactly(geom, s):
     res = RopeSpec("pi", factor=s, **geom).compute()
     assert np.array_equal(res.inv_freq, base_inv_freq(geom["rotary_dim"] or geom["head_dim"], geom["base"]) / s)
@@ -36,27 +48,30 @@ def test_pi_is_theta_over_s_exactly(geom, s):
 
 @given(st.sampled_from(BOUNDED).flatmap(lambda m: specs(methods=(m,))))
 def test_scaled_frequencies_between_pi_and_rope_and_monotone(spec):
-    theta = base_inv_freq(spec.dim, spec.base)
-    scaled = spec.compute().inv_freq
-    tol = 1e-12
-    assert np.all(scaled <= theta * (1 + tol))
-    assert np.all(scaled >= theta / spec.factor * (1 - tol))
-    wavelengths = 2 * np.pi / scaled
-    assert np.all(np.diff(wavelengths) > 0)
+    fn = METHODS[spec.method].fn
+    inv.check_bounds(fn, spec.geometry, spec.factor, spec.params)
+    inv.check_monotone_wavelengths(fn, spec.geometry, spec.factor, spec.params)
 
 
-@given(geometries(), factors, ramp_bounds())
-def test_paper_ramp_ends(geom, s, bounds):
+@given(st.sampled_from(sorted(m for m, info in METHODS.items() if info.dynamic or m == "longrope"))
+       .flatmap(lambda m: specs(methods=(m,))), st.integers(1, 64))
+def test_dynamic_and_per_pair_methods_stay_within_bounds(spec, k):
+    """Bounds hold at every length, with s the s_eff a dynamic method reports."""
+    inv.check_bounds(METHODS[spec.method].fn, spec.geometry, spec.factor, spec.params, seq_len=k * spec.original_ctx)
+
+
+@given(geometries(), factors(), ramp_bounds(), st.sampled_from(["ntk-by-parts", "yarn", "llama3"]))
+def test_paper_ramp_ends(geom, s, bounds, method):
     alpha, beta = bounds
-    spec = RopeSpec("ntk-by-parts", factor=s, params={"alpha": alpha, "beta": beta, "ramp": "paper"}, **geom)
-    theta = base_inv_freq(spec.dim, spec.base)
-    r = ratios(spec.dim, spec.base, spec.original_ctx)
-    scaled = spec.compute().inv_freq
-    assert np.array_equal(scaled[r > beta], theta[r > beta])
-    np.testing.assert_allclose(scaled[r < alpha], theta[r < alpha] / s, rtol=1e-14)
+    if method == "llama3":  # its ramp is the paper's with alpha = low_freq_factor, beta = high_freq_factor
+        params = {"low_freq_factor": alpha, "high_freq_factor": beta}
+    else:
+        params = {"alpha": alpha, "beta": beta, "ramp": "paper"}
+    spec = RopeSpec(method, factor=s, params=params, **geom)
+    inv.check_ramp_ends(METHODS[method].fn, spec.geometry, s, alpha, beta, spec.params)
 
 
-@given(geometries(), factors)
+@given(geometries(), factors())
 def test_ntk_aware_first_pair_untouched_last_pair_like_pi(geom, s):
     """Appendix A.1: b' is chosen so the last pair matches PI and d = 0 is unchanged."""
     spec = RopeSpec("ntk", factor=s, **geom)
@@ -66,14 +81,14 @@ def test_ntk_aware_first_pair_untouched_last_pair_like_pi(geom, s):
     assert scaled[-1] == pytest.approx(theta[-1] / s, rel=1e-9)
 
 
-@given(geometries(), factors, st.floats(0.01, 4.0))
+@given(geometries(), factors(), st.floats(0.01, 4.0))
 def test_huge_beta_turns_paper_yarn_into_pi(geom, s, alpha):
     spec = RopeSpec("yarn", factor=s, params={"alpha": alpha, "beta": 1e15, "ramp": "paper"}, **geom)
     theta = base_inv_freq(spec.dim, spec.base)
     np.testing.assert_allclose(spec.compute().inv_freq, theta / s, rtol=1e-6)
 
 
-@given(geometries(), factors)
+@given(geometries(), factors())
 def test_index_ramp_keeps_pair_zero_when_beta_bound_clamps(geom, s):
     """With the index ramp, d(beta) <= 0 clamps low to 0 and pair 0 stays untouched: the index
     ramp does not tend to PI as beta grows (the paper ramp does)."""
@@ -88,22 +103,17 @@ def test_dynamic_identity_up_to_L_and_static_at_sL(method, geom, k, variant):
     params = {"variant": variant} if method == "dynamic-ntk" else {}
     spec = RopeSpec(method, factor=8.0, params=params, **geom)
     L = spec.original_ctx
-    theta = base_inv_freq(spec.dim, spec.base)
+    static_name = {"dynamic-yarn": "yarn", "dynamic-pi": "pi", "dynamic-ntk": "ntk"}[method]
+    static_fn = METHODS[static_name].fn
+    if variant == "transformers" and method == "dynamic-ntk":
+        # transformers' form: NTK-aware at s_eff = factor * l/L - (factor - 1)
+        static_fn = lambda g, s, seq_len=None: METHODS["ntk"].fn(g, 8.0 * s - 7.0)  # noqa: E731
+    inv.check_dynamic_equals_static(METHODS[method].fn, static_fn, spec.geometry, float(k), spec.params,
+                                    factor=8.0)
     for length in (1, L // 2 or 1, L):
-        res = spec.compute(length)
-        np.testing.assert_allclose(res.inv_freq, theta, rtol=1e-12)
-        assert res.attention_factor == 1.0
-    length = L * k
-    res = spec.compute(length)
-    if method == "dynamic-yarn":
-        static = RopeSpec("yarn", factor=float(k), **geom).compute()
-    elif method == "dynamic-pi":
-        static = RopeSpec("pi", factor=float(k), **geom).compute()
-    elif variant == "paper":
-        static = RopeSpec("ntk", factor=float(k), **geom).compute()
-    else:  # transformers' form: NTK-aware at s_eff = factor * l/L - (factor - 1)
-        static = RopeSpec("ntk", factor=8.0 * k - 7.0, **geom).compute()
-    np.testing.assert_allclose(res.inv_freq, static.inv_freq, rtol=1e-12)
+        assert spec.compute(length).attention_factor == 1.0
+    res = spec.compute(L * k)
+    static = RopeSpec(static_name, factor=res.scale, **geom).compute()
     assert res.attention_factor == pytest.approx(static.attention_factor, rel=1e-12)
 
 
@@ -114,32 +124,30 @@ def test_attention_factor_one_at_unit_scale_and_increasing(s1, s2, L):
     rules = [("yarn", {}), ("yarn", {"coefficient": 0.3}), ("longrope", {}),
              ("mscale-ratio", {"mscale": 1.0, "mscale_all_dim": 0.5})]
     for name, params in rules:
-        f = TEMPERATURE_RULES[name].fn
-        assert f(1.0, original_ctx=L, **params) == 1.0
-        assert f(hi, original_ctx=L, **params) > f(lo, original_ctx=L, **params)
+        inv.check_attention_factor(TEMPERATURE_RULES[name].fn, L, lo, hi, params)
     # log-n grows with the length, not with s
     f = TEMPERATURE_RULES["log-n"].fn
     assert f(1.0, original_ctx=L, seq_len=L) == 1.0
     assert f(1.0, original_ctx=L, seq_len=int(L * hi) + 1) > 1.0
 
 
-@given(specs(), st.integers(0, 20000), st.integers(0, 20000), st.integers(0, 5000), st.randoms(use_true_random=False),
+@given(temperature_rules(exclude=("fixed",)), st.sampled_from([256, 4096, 131072]), st.floats(0.01, 1.0))
+def test_every_rule_but_fixed_is_one_at_unit_scale_and_up_to_L(rule, L, frac):
+    name, params = rule
+    f = TEMPERATURE_RULES[name].fn
+    assert f(1.0, original_ctx=L, **params) == 1.0
+    assert f(1.0, original_ctx=L, seq_len=max(1, int(frac * L)), **params) == 1.0
+
+
+@given(specs(rules=True), st.integers(0, 20000), st.integers(0, 20000), st.integers(0, 5000), st.integers(0, 2**32 - 1),
        st.sampled_from(["half", "interleaved"]))
-def test_relative_position_property_holds_for_every_method(spec, m, n, shift, rnd, layout):
+def test_relative_position_property_holds_for_every_method(spec, m, n, shift, seed, layout):
     """q_m . k_n depends only on m - n (Eqs. 6-9), whatever per-pair h(theta) a method applies."""
     res = spec.compute(spec.original_ctx * 2 if spec.is_dynamic else None)
-    gen = np.random.default_rng(rnd.randint(0, 2**32 - 1))
-    q, k = gen.normal(size=(2, spec.dim))
-    positions = np.array([m, n, m + shift, n + shift])
-    c, s = cos_sin(res.inv_freq, positions, res.attention_factor, layout=layout, dtype=np.float64)
-    qr = rotate(np.stack([q, q]), c[[0, 2]], s[[0, 2]], layout)
-    kr = rotate(np.stack([k, k]), c[[1, 3]], s[[1, 3]], layout)
-    d1, d2 = qr[0] @ kr[0], qr[1] @ kr[1]
-    scale = np.linalg.norm(q) * np.linalg.norm(k) * res.attention_factor**2
-    assert abs(d1 - d2) <= 1e-9 * scale
+    inv.check_relative_position(res.inv_freq, res.attention_factor, m, n, shift, seed=seed, layout=layout)
 
 
-@given(specs())
+@given(specs(rules=True))
 def test_json_round_trip(spec):
     assert RopeSpec.from_json(spec.to_json()) == spec
     assert RopeSpec.from_dict(spec.to_dict()) == spec
@@ -155,14 +163,22 @@ def test_invalid_specs_raise_the_documented_error_naming_each_field(case):
         assert f"{key}:" in message, (key, message)
 
 
+@given(invalid_params())
+def test_invalid_method_parameters_name_the_parameter(case):
+    """One planted violation per draw: a value outside its kind's constraint, or an ordered pair
+    equal (alpha == beta) or reversed."""
+    method, head_dim, params, fragment = case
+    with pytest.raises(SpecError) as err:
+        RopeSpec(method, head_dim=head_dim, params=params)
+    assert fragment in str(err.value)
+
+
 @given(st.sampled_from(sorted(METHODS)).flatmap(lambda m: st.tuples(st.just(m), method_params(m))),
-       st.text(min_size=1, max_size=8).filter(lambda k: k not in {"alpha", "beta", "ramp", "truncate", "variant",
-                                                                   "grow_only", "low_freq_factor",
-                                                                   "high_freq_factor"}))
+       st.text(min_size=1, max_size=8).filter(lambda k: k not in all_params()))
 def test_unknown_method_parameters_are_rejected(case, key):
     method, params = case
     with pytest.raises(SpecError) as err:
-        RopeSpec(method, head_dim=64, params={**params, key: 1.0})
+        RopeSpec(method, head_dim=128, params={**params, key: 1.0})
     assert f"params.{key}: unknown parameter" in str(err.value)
 
 
