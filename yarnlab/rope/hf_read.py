@@ -392,7 +392,10 @@ def _rope_dicts(config: dict) -> list[tuple[str, tuple[str, ...], dict, float | 
         rope = {}
     if not isinstance(rope, dict):
         raise UsageError(f"{key}: must be a mapping (got {rope!r})")
-    if rope and all(isinstance(v, dict) or v is None for v in rope.values()):  # nested by layer type
+    labels = config.get("layer_types") if isinstance(config.get("layer_types"), list) else None
+    nested = rope and all(isinstance(v, dict) or v is None for v in rope.values()) and (
+        labels is None or set(rope) <= set(labels))
+    if nested:  # nested by layer type (transformers 5): one setting per layer type
         out = []
         for layer, sub in rope.items():
             if sub is None:
@@ -431,9 +434,24 @@ def read_hf_rope(config: dict[str, Any]) -> HFRope:
     defaults_from = None
     declared_ctx = _first(config, "max_position_embeddings", "n_positions")[0] is not None
     if _needs_defaults(config):
+        given = config
         config, defaults_from = _with_defaults(config)
         if defaults_from:
-            warnings.append(f"fields missing from the config take the defaults of transformers' {defaults_from}")
+            keys = ["num_attention_heads", "hidden_size", "max_position_embeddings"]
+            hidden, heads = config.get("hidden_size"), config.get("num_attention_heads")
+            if _is_number(hidden) and _is_number(heads) and heads and config.get("head_dim") != hidden // heads:
+                keys.insert(2, "head_dim")  # a default that is not hidden / heads
+            filled = [f"{k} = {config[k]}" for k in keys if _first(given, k)[0] is None and config.get(k) is not None
+                      and not (k == "max_position_embeddings" and declared_ctx)
+                      and not (k in ("num_attention_heads", "hidden_size") and _first(given, "n_head", "n_embd")[0])]
+            if not _first(given, "rope_theta", "rotary_emb_base")[0]:
+                rope = config.get("rope_parameters") or {}
+                theta = rope.get("rope_theta") if isinstance(rope, dict) else None
+                filled.append(f"rope_theta = {theta:g}" if _is_number(theta) else
+                              "the base per layer type" if _rope_dicts(config)[0][1] else
+                              f"the base b = {DEFAULT_THETA:g} (transformers' default theta)")
+            warnings.append(f"fields missing from the config take the defaults of transformers' {defaults_from}: "
+                            f"{', '.join(filled) or 'none used'}")
     source = "config" if declared_ctx else "transformers default"
     merged: dict[tuple, RopeEntry] = {}
     for where, layers, rope, base_default in _rope_dicts(config):
