@@ -45,6 +45,10 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     try:
         return _run(args)
+    except BrokenPipeError:  # output piped into a reader that went away
+        from yarnlab.cli import _closed_pipe
+
+        return _closed_pipe()
     except UsageError as e:
         print(f"error: {e}")
         return 2
