@@ -1,0 +1,147 @@
+"""Hand-made mutation run of the rope core: apply one realistic mutant at a time to a temporary
+copy of the package, run the torch-free rope tests against it, report killed / survived.
+
+    python benchmarks/mutation.py                 # every mutant, hypothesis profile "dev"
+    python benchmarks/mutation.py --only clamp-half --profile ci
+
+The working tree is never modified: ``yarnlab/`` and the tests are copied into a temporary folder,
+each mutant is a one-place text replacement in that copy (reverted before the next), and pytest
+runs there with ``-x`` (the first failing test kills the mutant) and a fixed hypothesis seed. A
+mutant whose text is no longer in the source is reported as ``not-applicable``. The unmutated copy
+must pass first. Prints one JSON record; the score is killed / (killed + survived).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = ["test_rope_properties.py", "test_rope_pinned.py", "test_rope_tables.py", "test_rope_hf.py",
+         "test_rope_edges.py", "test_testing_api.py"]
+
+# (id, file under yarnlab/rope, original text, mutated text, what it models)
+MUTANTS = [
+    ("clamp-half", "frequencies.py", "min(high, rotary_dim - 1)", "min(high, rotary_dim // 2 - 1)",
+     "upper clamp of the index ramp at |D|/2 - 1 instead of |D| - 1"),
+    ("round-swap", "frequencies.py", "low, high = math.floor(low), math.ceil(high)",
+     "low, high = math.ceil(low), math.floor(high)", "ramp bounds rounded inwards"),
+    ("no-low-clamp", "frequencies.py", "return max(low, 0), min(", "return low, min(",
+     "lower clamp of the index ramp dropped"),
+    ("no-widen", "frequencies.py", "high = high + 0.001", "high = high + 0.0",
+     "degenerate ramp (low == high) not widened"),
+    ("ramp-reversed", "frequencies.py", "return 1.0 - np.clip((d - low) / (high - low), 0.0, 1.0)",
+     "return np.clip((d - low) / (high - low), 0.0, 1.0)", "index ramp upside down"),
+    ("theta-exponent", "frequencies.py", "np.power(float(base), -2.0 * d / rotary_dim)",
+     "np.power(float(base), -2.0 * d / (rotary_dim - 2))", "theta_d = b^(-2d/(|D|-2))"),
+    ("corr-dim-pi", "frequencies.py", "(num_rotations * 2.0 * math.pi)", "(num_rotations * math.pi)",
+     "correction dim with pi instead of 2 pi"),
+    ("paper-ramp-width", "frequencies.py", "(r, dtype=np.float64) - alpha) / (beta - alpha)",
+     "(r, dtype=np.float64) - alpha) / beta", "paper ramp divided by beta, not beta - alpha"),
+    ("blend-swapped", "frequencies.py", "(1.0 - gamma) * inv_freq / factor + gamma * inv_freq",
+     "gamma * inv_freq / factor + (1.0 - gamma) * inv_freq", "Eq. 20 with gamma and 1 - gamma swapped"),
+    ("ntk-exponent", "methods.py", "factor ** (rotary_dim / (rotary_dim - 2))",
+     "factor ** ((rotary_dim - 2) / rotary_dim)", "Eq. 16 exponent inverted"),
+    ("dynamic-no-floor", "methods.py", "return max(1.0, seq_len / original_ctx)", "return seq_len / original_ctx",
+     "dynamic s below 1 for l < L"),
+    ("dynamic-ntk-off-by-one", "methods.py", "s = length / geom.original_ctx", "s = (length + 1) / geom.original_ctx",
+     "dynamic NTK s = (l + 1)/L"),
+    ("llama3-args", "methods.py", "original_ctx), low_freq_factor, high_freq_factor)",
+     "original_ctx), high_freq_factor, low_freq_factor)", "llama3 ramp bounds swapped"),
+    ("order-allows-equal", "methods.py", "not 0 < lo < hi", "not 0 < lo <= hi",
+     "validation accepts alpha == beta"),
+    ("grow-only-forgets", "spec.py", "self.longest = max(self.longest, seq_len)", "self.longest = seq_len",
+     "grow_only keeps no state across calls"),
+    ("base-one-allowed", "spec.py", "base <= 1", "base < 1", "validation accepts base 1"),
+    ("mscale-swapped", "temperature.py", "_g(s, 0.1 * mscale) / _g(s, 0.1 * mscale_all_dim)",
+     "_g(s, 0.1 * mscale_all_dim) / _g(s, 0.1 * mscale)", "DeepSeek ratio upside down"),
+    ("partial-round", "hf_read.py", "rot = int(head * prf)", "rot = round(head * prf)",
+     "partial rotary factor rounded, not truncated like transformers"),
+    ("partial-factor-loop", "hf.py", "while int(head_dim * f) < rotary_dim:", "while int(head_dim * f) <= rotary_dim:",
+     "partial_rotary_factor written one step too high"),
+    ("interleaved-sign", "tables.py", "np.stack([-x[..., 1::2], x[..., 0::2]], axis=-1)",
+     "np.stack([x[..., 1::2], -x[..., 0::2]], axis=-1)", "interleaved rotation in the opposite direction"),
+]
+
+
+def _copy(dst: Path, tests: list[str]) -> None:
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(ROOT / "yarnlab", dst / "yarnlab", ignore=ignore)
+    (dst / "tests").mkdir()
+    for name in ["conftest.py", *tests]:
+        shutil.copy2(ROOT / "tests" / name, dst / "tests" / name)
+    if (ROOT / "tests" / "fixtures").is_dir():  # stored configs some tests read
+        shutil.copytree(ROOT / "tests" / "fixtures", dst / "tests" / "fixtures", ignore=ignore)
+    for name in ("pyproject.toml", "README.md"):  # README: its example is run by test_testing_api.py
+        shutil.copy2(ROOT / name, dst / name)
+
+
+def _pytest(work: Path, tests: list[str], profile: str, timeout: float) -> tuple[str, float, str]:
+    env = {**os.environ, "PYTHONPATH": str(work), "HYPOTHESIS_PROFILE": profile, "PYTHONDONTWRITEBYTECODE": "1"}
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--hypothesis-seed=0",
+           *[f"tests/{t}" for t in tests]]
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return "killed", time.perf_counter() - t0, "timeout"
+    lines = proc.stdout.splitlines()
+    failed = [ln.split(" - ")[0].removeprefix("FAILED ") for ln in lines if ln.startswith(("FAILED", "ERROR"))]
+    summary = [ln for ln in lines if " passed" in ln or " failed" in ln or " error" in ln]
+    tail = failed[0] if failed else (summary[-1] if summary else "")
+    return ("survived" if proc.returncode == 0 else "killed"), time.perf_counter() - t0, tail
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--profile", default="dev", help="hypothesis profile of tests/conftest.py (dev: 50 examples)")
+    p.add_argument("--only", help="comma-separated mutant ids")
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds per test run (a timeout kills)")
+    p.add_argument("--tests", default=",".join(TESTS), help="comma-separated test files under tests/")
+    a = p.parse_args()
+    tests = [t for t in a.tests.split(",") if t]
+    chosen = [m for m in MUTANTS if not a.only or m[0] in a.only.split(",")]
+    with tempfile.TemporaryDirectory(prefix="yarnlab-mutation-") as tmp:
+        work = Path(tmp)
+        _copy(work, tests)
+        check = subprocess.run([sys.executable, "-c", "import yarnlab; print(yarnlab.__file__)"], cwd=work,
+                               env={**os.environ, "PYTHONPATH": str(work)}, capture_output=True, text=True)
+        if not check.stdout.strip().startswith(str(work)):
+            raise SystemExit(f"the copy is not the package imported (got {check.stdout.strip()})")
+        status, secs, tail = _pytest(work, tests, a.profile, a.timeout)
+        if status != "survived":
+            raise SystemExit(f"the unmutated tests fail in the copy: {tail}")
+        rows = []
+        for ident, fname, old, new, what in chosen:
+            path = work / "yarnlab" / "rope" / fname
+            original = path.read_text()
+            if original.count(old) != 1:
+                rows.append({"id": ident, "file": fname, "status": "not-applicable", "what": what})
+                continue
+            path.write_text(original.replace(old, new))
+            try:
+                status, secs, tail = _pytest(work, tests, a.profile, a.timeout)
+            finally:
+                path.write_text(original)
+            rows.append({"id": ident, "file": fname, "status": status, "seconds": round(secs, 1),
+                         "first_failure": tail, "what": what})
+            print(f"{ident:24s} {status:9s} {secs:6.1f} s  {tail}", file=sys.stderr)
+    killed = sum(r["status"] == "killed" for r in rows)
+    survived = [r["id"] for r in rows if r["status"] == "survived"]
+    result = {"benchmark": "mutation", "profile": a.profile, "tests": tests, "mutants": len(rows),
+              "killed": killed, "survived": survived,
+              "not_applicable": [r["id"] for r in rows if r["status"] == "not-applicable"],
+              "score": round(killed / max(1, killed + len(survived)), 3), "rows": rows}
+    print(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
