@@ -15,7 +15,7 @@ from yarnlab.claims import summaries
 from yarnlab.errors import UsageError
 from yarnlab.figures import plots
 from yarnlab.figures.cli import main
-from yarnlab.theory.provenance import read_table, write_table
+from yarnlab.io import read_table, write_table
 
 FIGURES_DIR = Path(plots.__file__).parent
 
