@@ -50,10 +50,10 @@ rule eval_documents_corpus:
     log:
         f"{R}/logs/eval_documents/{{corpus}}.log",
     wildcard_constraints:
-        corpus=_alternation([c for c in XB if c != D["corpus"]]),
+        corpus=_alternation([c for c in XB if c != DATA["corpus"]]),
     params:
-        n_docs=D["n_docs"],
-        tokens=D["tokens"],
+        n_docs=DATA["n_docs"],
+        tokens=DATA["tokens"],
         held=HELD,
     conda:
         ENV

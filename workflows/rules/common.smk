@@ -70,21 +70,21 @@ def model_meta(name):
     """(family, scale, corpus of its evaluation documents) of a model name: a variant or extra base with
     its own corpus is evaluated on that corpus' held-out documents, every other model on data.corpus."""
     if name == "base":
-        return "none", 1.0, D["corpus"]
+        return "none", 1.0, DATA["corpus"]
     if name.startswith("base-"):
         return "none", 1.0, name[len("base-"):]
     if name in VAR:
         v = VAR[name]
-        return v["method"], float(v["scale"]), v.get("corpus", D["corpus"])
+        return v["method"], float(v["scale"]), v.get("corpus", DATA["corpus"])
     m = re.fullmatch(r"([a-z][a-z0-9-]*?)-s([0-9.]+)", name)
     if not m:
         raise ValueError(f"model {name!r}: not base, base-<corpus>, a variant or <method>-s<scale>")
-    return m.group(1), float(m.group(2)), D["corpus"]
+    return m.group(1), float(m.group(2)), DATA["corpus"]
 
 
 def docs_for(corpus):
     """Evaluation documents of a corpus: the main set for data.corpus, else eval_docs-<corpus>."""
-    return DOCS if corpus == D["corpus"] else f"{R}/data/eval_docs-{corpus}.npz"
+    return DOCS if corpus == DATA["corpus"] else f"{R}/data/eval_docs-{corpus}.npz"
 
 
 # every cross-key problem of the config at once (one error listing all), before any job runs;
@@ -135,8 +135,8 @@ def claims_targets():
 
 
 # ---- evaluation settings
-D = config["data"]
-HELD = D.get("heldout_fraction", 0.1)  # works held out of every training run: the evaluation text
+DATA = config["data"]
+HELD = DATA.get("heldout_fraction", 0.1)  # works held out of every training run: the evaluation text
 # training data: random windows of one stream (no position artifacts) or the paper's bookended chunks
 BASE_DATA = (f"--heldout-fraction {HELD} --data-format {config['base'].get('data_format', 'chunks')} "
              f"--retrieval-fraction {config['base'].get('retrieval_fraction', 0)}"
@@ -232,7 +232,7 @@ def claims_settings():
     return {"regime": REGIME, "toy": config.get("toy", {}), "seed": S0, "original_ctx": L, "finetune": {k: FT[k] for k in ("methods", "scales", "steps", "corpus")},
             "ppl": PPL, "sweep": {k: SW[k] for k in ("scales", "figure_scale")}, "dynamic": DYN,
             "passkey": {k: PK[k] for k in ("models", "lengths", "candidates")}, "ablation": {"scale": AB["scale"]},
-            "variants": VAR, "extra_bases": XB, "long_ppl": LONG, "claims": CL, "data_corpus": D["corpus"]}
+            "variants": VAR, "extra_bases": XB, "long_ppl": LONG, "claims": CL, "data_corpus": DATA["corpus"]}
 
 
 def claims_inputs(wildcards=None):

@@ -12,19 +12,19 @@ rule eval_documents:
     log:
         f"{R}/logs/eval_documents.log",
     params:
-        n_docs=D["n_docs"],
-        tokens=D["tokens"],
+        n_docs=DATA["n_docs"],
+        tokens=DATA["tokens"],
         held=HELD,
         src=(
-            f"--hf-dataset {D['hf_dataset']} --tokenizer {R}/models/base-seed{SEEDS[0]}"
-            if D.get("hf_dataset")
-            else f"--corpus {D['corpus']}"
+            f"--hf-dataset {DATA['hf_dataset']} --tokenizer {R}/models/base-seed{SEEDS[0]}"
+            if DATA.get("hf_dataset")
+            else f"--corpus {DATA['corpus']}"
             + (f" --tokenizer {R}/models/base-seed{SEEDS[0]}" if B["source"] != "pretrain" else "")
         ),
     input:
         (
             f"{R}/models/base-seed{SEEDS[0]}/train_summary.json"
-            if D.get("hf_dataset") or B["source"] != "pretrain"
+            if DATA.get("hf_dataset") or B["source"] != "pretrain"
             else []
         ),
     conda:

@@ -2,7 +2,7 @@
 # once, in yarnlab.claims.summaries); `python -m yarnlab.figures NAME` reads it and only draws.
 # Labels: L and the loss unit (per byte for the byte-level base the workflow pretrains on a corpus,
 # per token for a BPE model).
-UNIT = "per byte" if config["base"].get("source", "pretrain") == "pretrain" and not D.get("hf_dataset") else "per token"
+UNIT = "per byte" if config["base"].get("source", "pretrain") == "pretrain" and not DATA.get("hf_dataset") else "per token"
 LABELS = f"original_ctx={L} 'unit={UNIT}'"
 
 
