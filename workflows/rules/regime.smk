@@ -21,7 +21,7 @@ rule positions_base:
     conda:
         ENV
     shell:
-        "yarnlab eval positions {params.common} --length {params.length} --bins {params.bins} --out {output} > {log} 2>&1"
+        "yarnlab eval positions {params.common} --all-windows --length {params.length} --bins {params.bins} --out {output} > {log} 2>"yarnlab eval positions {params.common} --length {params.length} --bins {params.bins} --out {output} > {log} 2>&1"1"
 
 
 rule positions_without_finetuning:
@@ -40,7 +40,7 @@ rule positions_without_finetuning:
     conda:
         ENV
     shell:
-        "yarnlab eval positions {params.common} --method {wildcards.method} --factor {wildcards.scale} "
+        "yarnlab eval positions {params.common} --all-windows --method {wildcards.method} --factor {wildcards.scale} "
         "--length {params.length} --bins {params.bins} --out {output} > {log} 2>&1"
 
 
@@ -61,7 +61,7 @@ rule positions_finetuned:
     conda:
         ENV
     shell:
-        "yarnlab eval positions {params.common} --length {params.length} --bins {params.bins} --out {output} > {log} 2>&1"
+        "yarnlab eval positions {params.common} --all-windows --length {params.length} --bins {params.bins} --out {output} > {log} 2>"yarnlab eval positions {params.common} --length {params.length} --bins {params.bins} --out {output} > {log} 2>&1"1"
 
 
 rule context_use:

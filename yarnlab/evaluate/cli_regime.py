@@ -67,6 +67,8 @@ def _cmd_positions(args) -> int:
     from yarnlab.evaluate.positions import position_profile
 
     model, spec, docs, record = _load(args)
+    if args.all_windows:
+        docs = _all_windows(docs, args.length, record)
     prof = position_profile(model, docs, args.length, _bos(args, model), args.batch_tokens)
     body = prof.binned(args.bins) if args.bins is not None else prof.rows()
     head = {"method": spec.method, "factor": spec.factor, "length": args.length}
@@ -75,6 +77,21 @@ def _cmd_positions(args) -> int:
     print(f"length {args.length}: mean nll {np.nanmean(prof.nll):.4f} over {len(prof.doc_ids)} docs; "
           f"last {tail} positions {np.nanmean(prof.nll[:, -tail:]):.4f}")
     return 0
+
+
+def _all_windows(docs: list, length: int, record: dict) -> list:
+    """Every consecutive window of ``length`` tokens of every document (a profile with 4096-token documents
+    and L = 256 then averages 16 windows per document instead of 1); window k of document ``id`` is
+    ``id+<k * length>``, so the claims still group windows by work."""
+    entries = record.get("data_manifest", {}).get("documents", [])
+    out, ids = [], []
+    for i, d in enumerate(docs):
+        name = (entries[i].get("id") if i < len(entries) else None) or str(i)
+        for k in range(len(d) // length):
+            out.append(d[k * length:(k + 1) * length])
+            ids.append(f"{name}+{k * length}")
+    record.setdefault("data_manifest", {})["documents"] = [{"id": x, "tokens": length} for x in ids]
+    return out
 
 
 def _cmd_context_use(args) -> int:
@@ -127,6 +144,8 @@ def register_regime(sub) -> None:
     po.add_argument("--bins", type=int, help="K equal position bins: one row per document and bin "
                     "(default: one row per document and position)")
     po.add_argument("--bos", action="store_true", help="the model's BOS token at position 0 of every window")
+    po.add_argument("--all-windows", action="store_true",
+                    help="every consecutive --length window of each document (default: the first one)")
     po.set_defaults(func=_cmd_positions)
 
     cu = sub.add_parser("context-use", help="NLL of positions [L/2, L) with full context vs the last K tokens")
