@@ -338,7 +338,8 @@ def test_clean_tree_verdicts_follow_the_data(clean):
     c3 = _claim(doc, "3")  # issue 11 item 10: the untested token part is said to be untested
     assert any("tokens" in k and v == G.NOT_RUN for k, v in c3["parts"].items())
     assert "NOT evidence of improvement" in _claim(doc, "8")["criterion"]
-    assert doc["toy"] == {"L": L, "works": N_WORKS} and doc["regime_thresholds"]["position_tolerance"] == regime.DEFAULTS["position_tolerance"]
+    assert doc["toy"] == {"L": L, "works": N_WORKS} and (
+        doc["regime_thresholds"]["position_tolerance"] == regime.DEFAULTS["position_tolerance"])
 
 
 @pytest.mark.parametrize(

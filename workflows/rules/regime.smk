@@ -21,7 +21,8 @@ rule positions_base:
     conda:
         ENV
     shell:
-        "yarnlab eval positions {params.common} --all-windows --length {params.length} --bins {params.bins} --out {output} > {log} 2>"yarnlab eval positions {params.common} --length {params.length} --bins {params.bins} --out {output} > {log} 2>&1"1"
+        "yarnlab eval positions {params.common} --all-windows --length {params.length} --bins {params.bins} "
+        "--out {output} > {log} 2>&1"
 
 
 rule positions_without_finetuning:
@@ -61,7 +62,8 @@ rule positions_finetuned:
     conda:
         ENV
     shell:
-        "yarnlab eval positions {params.common} --all-windows --length {params.length} --bins {params.bins} --out {output} > {log} 2>"yarnlab eval positions {params.common} --length {params.length} --bins {params.bins} --out {output} > {log} 2>&1"1"
+        "yarnlab eval positions {params.common} --all-windows --length {params.length} --bins {params.bins} "
+        "--out {output} > {log} 2>&1"
 
 
 rule context_use:
