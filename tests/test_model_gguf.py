@@ -240,8 +240,9 @@ def test_finetune_from_converted_gguf(files, tmp_path):
         (corpus / f"doc{i}.txt").write_text(f"the theme {i}, then the end. " * 60)
     out = tmp_path / "ft"
     assert cli_main(["train", "finetune", "--base", str(base), "--method", "yarn", "--factor", "2", "--seq-len", "128",
-                     "--steps", "2", "--batch-size", "2", "--corpus", str(corpus), "--eval-every", "1", "--eval-batches",
-                     "1", "--final-eval-chunks", "2", "--out", str(out), "--no-progress", "--threads", "1"]) == 0
+                     "--steps", "2", "--batch-size", "2", "--corpus", str(corpus), "--eval-every", "1",
+                     "--eval-batches", "1", "--final-eval-chunks", "2", "--out", str(out), "--no-progress",
+                     "--threads", "1"]) == 0
     summary = json.loads((out / "train_summary.json").read_text())
     assert np.isfinite(summary["heldout_loss"]) and summary["heldout_tokens"] > 0
     assert (out / "tokenizer.json").is_file()
