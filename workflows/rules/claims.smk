@@ -110,7 +110,7 @@ rule ppl_long:
 
 rule claims_settings_file:
     output:
-        f"{P}/claims_settings.json",
+        f"{R}/claims_settings.json",  # in results/: regenerated whenever the config changes,
     log:
         f"{R}/logs/claims_settings.log",
     params:
@@ -124,7 +124,7 @@ rule claims_settings_file:
 rule claims:
     """paper_figs/CLAIMS.md and claims.json: every claim's measurement, uncertainty and verdict."""
     input:
-        settings=f"{P}/claims_settings.json",
+        settings=f"{R}/claims_settings.json",
         docs=DOCS,  # {results}/data/eval_docs.npz: locates the results directory
         results=claims_inputs(),
         figures=[p for fam in FIGS for p in family_targets(fam) if p.endswith(".png")],

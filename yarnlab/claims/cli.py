@@ -17,7 +17,7 @@ def _load_settings(args) -> dict:
 
     from yarnlab.errors import UsageError
 
-    settings_path = Path(args.settings or Path(args.paper_figs, "claims_settings.json"))
+    settings_path = Path(args.settings or Path(args.results, "claims_settings.json"))
     if not settings_path.is_file():
         raise UsageError(
             f"--settings: file not found: {settings_path} (the workflow's claims_settings_file rule writes it)"
@@ -123,7 +123,7 @@ def register(subparsers) -> None:
     p.add_argument("--results", help="the run's results directory (config `results`)")
     p.add_argument("--paper-figs", help="the run's figure directory (config `paper_figs`)")
     p.add_argument("--out", help="Markdown output, e.g. paper_figs/CLAIMS.md")
-    p.add_argument("--settings", default=None, help="settings JSON (default PAPER_FIGS/claims_settings.json)")
+    p.add_argument("--settings", default=None, help="settings JSON (default RESULTS/claims_settings.json)")
     p.add_argument("--json", default=None, help="JSON output (default: --out with .json)")
     p.add_argument("--n-boot", type=int, default=None, help="bootstrap resamples (default: the settings' n_boot)")
     p.set_defaults(func=_dispatch)
