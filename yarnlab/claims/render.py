@@ -100,12 +100,8 @@ def regime_lines(doc: dict) -> list[str]:
     ]
     toy = doc.get("toy") or {}
     if toy:
-        out += [
-            "",
-            "The toy: " + ", ".join(f"{k} {v}" for k, v in toy.items()) + ". It was chosen by these checks "
-            "alone, never by the claims' verdicts.",
-            "",
-        ]
+        out += ["", "The toy (chosen by these checks alone, never by the claims' verdicts):", ""]
+        out += [f"- {k}: {v}" for k, v in toy.items()] + [""]
     return out + [""]
 
 

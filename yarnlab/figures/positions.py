@@ -48,7 +48,7 @@ def positions(inputs, out, **opts):
     )
     L = int(o["original_ctx"]) if o["original_ctx"] else min(k[2] for k in curves)
     plt = plt_()
-    fig, ax = plt.subplots(figsize=(8.5, 4.2))
+    fig, ax = plt.subplots(figsize=(11, 4.2))
     for (method, factor, length, ft), pts in sorted(curves.items(), key=lambda kv: (kv[0][1], kv[0][0], kv[0][3])):
         color, name = METHOD_STYLE.get(method, ("gray", method))
         ls = "-" if factor == 1 or ft else ("--" if factor == 2 else ":")
@@ -61,6 +61,6 @@ def positions(inputs, out, **opts):
     ax.set_xlabel("position in the window (tokens)")
     ax.set_ylabel(f"mean NLL ({o['unit']})")
     ax.set_title("Per-position loss: base at L; each method at sL without fine-tuning (and YaRN fine-tuned)")
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(alpha=0.3, which="both")
     return written + save(fig, out)
