@@ -5,11 +5,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.strategies import bases, head_dims
 from yarnlab.errors import UsageError
 from yarnlab.rope import base_inv_freq
+from yarnlab.testing import strategies as yst
 from yarnlab.theory.similarity import cosine_similarity, output_grid, similarity_profile, similarity_table
 from yarnlab.theory.wavelength import GEOMETRIES, TINY_DEFAULT, scaled_inv_freq
+
+bases, head_dims = yst.bases(), yst.head_dims()
 
 
 @given(head_dims, bases)

@@ -8,10 +8,12 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.strategies import bases, contexts, factors, head_dims
 from yarnlab.rope import RopeSpec, base_inv_freq, correction_dim, cos_sin, wavelengths
 from yarnlab.rope.methods import ntk_base
+from yarnlab.testing import strategies as yst
 from yarnlab.theory import symbolic as S
+
+bases, contexts, factors, head_dims = yst.bases(), yst.contexts(), yst.factors(), yst.head_dims()
 
 DERIVATIONS = {d.name: d for d in S.all_derivations()}
 _WAVELENGTH = sp.lambdify((S.b, S.d, S.D), DERIVATIONS["wavelength"].expr, "math")

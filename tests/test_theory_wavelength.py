@@ -7,9 +7,9 @@ import pytest
 import sympy as sp
 from hypothesis import given
 
-from tests.strategies import bases, contexts, factors, head_dims
 from yarnlab.errors import UsageError
 from yarnlab.rope.methods import Geometry
+from yarnlab.testing import strategies as yst
 from yarnlab.theory import symbolic as S
 from yarnlab.theory.ramp import ramp_comparison, ramp_difference_summary
 from yarnlab.theory.wavelength import (
@@ -19,6 +19,8 @@ from yarnlab.theory.wavelength import (
     wavelength_summary,
     wavelength_table,
 )
+
+bases, contexts, factors, head_dims = yst.bases(), yst.contexts(), yst.factors(), yst.head_dims()
 
 LLAMA2 = {"llama2": GEOMETRIES["llama2"]}
 _RAMP = sp.lambdify((sp.Symbol("r"), sp.Symbol("a"), sp.Symbol("b")),
