@@ -89,10 +89,11 @@ def test_bad_nested_value_names_the_key(tmp_path):
 
 def expected_products(paper_figs: Path) -> list[Path]:
     names = ["ppl_vs_context", "dynamic_scaling", "passkey", "alpha_beta_ablation", "training_efficiency",
-             "temperature_fit", "paper_llama2_reference"]
+             "paper_llama2_reference", "positions"]
     out = [paper_figs / f"{n}.{e}" for n in names for e in ("png", "pdf", "csv", "md")]
-    out += [paper_figs / f"{n}.{e}" for n in ("pretrain_curve", "temperature_study_s4") for e in ("png", "pdf")]
-    out += [paper_figs / f"{n}.{e}" for n in ("short_context", "passkey_summary", "temperature_fit_rules")
+    out += [paper_figs / f"{n}.{e}" for n in ("pretrain_curve", "temperature_study_s4", "temperature_fit")
+            for e in ("png", "pdf")]
+    out += [paper_figs / f"{n}.{e}" for n in ("short_context", "passkey_summary", "regime_checks")
             for e in ("csv", "md")]
     out += [paper_figs / "theory" / f"{n}.png" for n in ("wavelengths", "entropy", "ramp_tiny", "ramp_llama2")]
     out += [paper_figs / n for n in ("CLAIMS.md", "claims.json", "claims_forest.png", "claims_forest.pdf")]
@@ -113,6 +114,8 @@ def test_smoke_config_end_to_end(tmp_path):
         if p.suffix == ".csv":
             assert Path(str(p) + ".provenance.json").is_file(), p
     assert list((res / "eval" / "ppl").glob("*.csv.provenance.json"))
+    assert (res / "analysis" / "temperature_fit.csv").is_file()  # the table the figure and CLAIMS.md read
+    assert "## Regime checks" in (paper_figs_md := (figs / "CLAIMS.md").read_text()) and "sliding" in paper_figs_md
     again = run(["-n"] + args)
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
     shutil.rmtree(tmp_path, ignore_errors=True)

@@ -43,7 +43,7 @@ def input_paths(results: str, paper_figs: str, settings: dict) -> dict[str, str]
             out[f"ppl:{label}"] = f"{ppl}/{label}-seed{seed}.csv"
             out[f"metrics:{label}"] = f"{model_path(results, settings, label)}/metrics.jsonl"
     for m in settings["ppl"]["noft_methods"]:
-        for s in ft["scales"]:
+        for s in settings["ppl"].get("noft_scales") or ft["scales"]:
             label = f"{m}-s{fmt(s)}-noft"
             out[f"ppl:{label}"] = f"{ppl}/{label}-seed{seed}.csv"
     for name in settings["long_ppl"]["models"]:
