@@ -89,7 +89,7 @@ def _param_value(p: Param, n_pairs: int, factor: float) -> st.SearchStrategy:
     if p.kind == "factors":
         # per-pair factors within [1, s]: s = 1 is then plain RoPE and theta/s <= theta' <= theta hold
         return st.lists(st.floats(1.0, factor), min_size=n_pairs, max_size=n_pairs)
-    raise NotImplementedError(f"yarnlab.testing.strategies: no strategy for parameter kind {p.kind!r} "
+    raise LookupError(f"yarnlab.testing.strategies: no strategy for parameter kind {p.kind!r} "
                               f"({p.name}); add one to _param_value")
 
 
@@ -196,7 +196,7 @@ def _bad_value(p: Param, n_pairs: int) -> st.SearchStrategy:
         return st.sampled_from(["", "bogus", None, 1])
     if p.kind == "factors":
         return st.sampled_from([[], [0.0] * n_pairs, [1.0] * (n_pairs + 1), [float("nan")] * n_pairs, "1,2"])
-    raise NotImplementedError(f"no invalid values for parameter kind {p.kind!r} ({p.name})")
+    raise LookupError(f"no invalid values for parameter kind {p.kind!r} ({p.name})")
 
 
 @st.composite
