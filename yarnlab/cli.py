@@ -34,6 +34,17 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def key_values(items: list[str] | None, flag: str = "--set") -> dict[str, str]:
+    """``["k=v", ...]`` -> ``{k: v}``; an item without ``=`` is a UsageError naming ``flag``."""
+    out = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError(f"{flag}: expected key=value (got {item!r})")
+        out[key] = value
+    return out
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="yarnlab", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"yarnlab {__version__}")

@@ -86,15 +86,10 @@ def _temperature_fit(args) -> int:
 
 def _summarize(args) -> int:
     from yarnlab.claims.summaries import summarize
-    from yarnlab.errors import UsageError
+    from yarnlab.cli import key_values
     from yarnlab.io import read_table
 
-    opts = {}
-    for item in args.set or []:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise UsageError(f"--set: expected key=value (got {item!r})")
-        opts[key] = value
+    opts = key_values(args.set)
     rows = [r for path in args.inputs for r in read_table(path)]
     for path in summarize(args.kind, rows, args.out, list(args.inputs), opts):
         print(path)

@@ -12,12 +12,9 @@ def _run(args) -> int:
 
     if args.name not in FIGURES:
         raise UsageError(f"name: must be one of {sorted(FIGURES)} (got {args.name!r})")
-    opts = {}
-    for item in args.set or []:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise UsageError(f"--set: expected key=value (got {item!r})")
-        opts[key] = value
+    from yarnlab.cli import key_values
+
+    opts = key_values(args.set)
     written = FIGURES[args.name](list(args.inputs), args.out, **opts)
     for path in written:
         print(path)

@@ -234,19 +234,11 @@ class Param:
         return value
 
 
-@dataclass(frozen=True)
-class Method:
-    """A registered method: its function, parameters (:class:`Param`), default temperature rule,
-    whether it depends on the current length, and cross-parameter constraints (``relations``:
-    functions of the full parameter dict returning a problem string or None)."""
+class HasParams:
+    """Views of a registry entry's ``parameters`` (a tuple of :class:`Param`), shared by methods and
+    temperature rules."""
 
-    name: str
-    fn: Callable
-    parameters: tuple[Param, ...] = ()
-    default_temperature: str = "none"
-    dynamic: bool = False
-    summary: str = ""
-    relations: tuple[Callable[[dict], str | None], ...] = ()
+    parameters: tuple[Param, ...]
 
     @property
     def params(self) -> dict[str, Any]:
@@ -260,6 +252,21 @@ class Method:
     @property
     def required(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.parameters if p.required)
+
+
+@dataclass(frozen=True)
+class Method(HasParams):
+    """A registered method: its function, parameters (:class:`Param`), default temperature rule,
+    whether it depends on the current length, and cross-parameter constraints (``relations``:
+    functions of the full parameter dict returning a problem string or None)."""
+
+    name: str
+    fn: Callable
+    parameters: tuple[Param, ...] = ()
+    default_temperature: str = "none"
+    dynamic: bool = False
+    summary: str = ""
+    relations: tuple[Callable[[dict], str | None], ...] = ()
 
 
 RAMPS = ("paper", "index")

@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from yarnlab.rope.methods import Param
+from yarnlab.rope.methods import HasParams, Param
 
 
 def _g(s: float, coefficient: float) -> float:
@@ -85,7 +85,7 @@ def log_n_position_scale(positions, original_ctx: int):
 
 
 @dataclass(frozen=True)
-class TemperatureRule:
+class TemperatureRule(HasParams):
     """A rule with its parameters (:class:`~yarnlab.rope.methods.Param`: default, constraint, help);
     a parameter whose default is None is required."""
 
@@ -94,19 +94,6 @@ class TemperatureRule:
     parameters: tuple[Param, ...] = ()
     length_dependent: bool = False
     summary: str = ""
-
-    @property
-    def params(self) -> dict[str, float | None]:
-        """Parameter name -> default (None when required)."""
-        return {p.name: p.default for p in self.parameters}
-
-    @property
-    def param_specs(self) -> dict[str, Param]:
-        return {p.name: p for p in self.parameters}
-
-    @property
-    def required(self) -> tuple[str, ...]:
-        return tuple(p.name for p in self.parameters if p.required)
 
 
 TEMPERATURE_RULES: dict[str, TemperatureRule] = {
