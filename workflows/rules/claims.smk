@@ -62,6 +62,72 @@ rule eval_documents_corpus:
         "--n-docs {params.n_docs} --out {output} > {log} 2>&1"
 
 
+rule temperature_sweep_corpus:
+    """The temperature sweep of an extra base (base-<corpus>, without fine-tuning) on its own corpus."""
+    input:
+        model=f"{R}/models/bases/base-{{corpus}}-seed{{seed}}/train_summary.json",
+        docs=f"{R}/data/eval_docs-{{corpus}}.npz",
+    output:
+        sweep=f"{R}/eval/sweep-{{corpus}}/s{{scale}}-seed{{seed}}.csv",
+        rules=f"{R}/eval/sweep-{{corpus}}/rules-s{{scale}}-seed{{seed}}.csv",
+    log:
+        f"{R}/logs/temperature_sweep/{{corpus}}-s{{scale}}-seed{{seed}}.log",
+    wildcard_constraints:
+        corpus=_alternation(XB),
+    threads: THREADS
+    params:
+        n_docs=SW["n_docs"],
+        model=lambda wildcards, input: os.path.dirname(input.model),
+        grid=csv(SW["grid"]),
+        rules=csv(SW["rules"]),
+    conda:
+        ENV
+    shell:
+        "python workflows/scripts/sweep.py --model {params.model} --docs {input.docs} --scale {wildcards.scale} "
+        "--grid {params.grid} --rules {params.rules} --max-docs {params.n_docs} --threads {threads} "
+        "--out {output.sweep} --rules-out {output.rules} > {log} 2>&1"
+
+
+rule temperature_fit_table_corpus:
+    """m*(s) of an extra corpus's base, the same joint bootstrap as temperature_fit_table."""
+    input:
+        sweeps=[f"{R}/eval/sweep-{{corpus}}/s{fmt(s)}-seed{S0}.csv" for s in SW["scales"]],
+        rules=[f"{R}/eval/sweep-{{corpus}}/rules-s{fmt(s)}-seed{S0}.csv" for s in SW["scales"]],
+    output:
+        fit=f"{R}/analysis/temperature_fit-{{corpus}}.csv",
+        rules=f"{R}/analysis/temperature_fit_rules-{{corpus}}.csv",
+    log:
+        f"{R}/logs/temperature_fit_table/{{corpus}}.log",
+    wildcard_constraints:
+        corpus=_alternation(XB),
+    params:
+        n_boot=SW["n_boot"],
+    conda:
+        ENV
+    shell:
+        "yarnlab claims temperature-fit --sweeps {input.sweeps} --rules {input.rules} --out {output.fit} "
+        "--rules-out {output.rules} --n-boot {params.n_boot} > {log} 2>&1"
+
+
+rule temperature_fit_figure_corpus:
+    input:
+        f"{R}/analysis/temperature_fit-{{corpus}}.csv",
+        f"{R}/analysis/temperature_fit_rules-{{corpus}}.csv",
+    output:
+        f"{P}/temperature_fit_{{corpus}}.png",
+        f"{P}/temperature_fit_{{corpus}}.pdf",
+    log:
+        f"{R}/logs/figures/temperature_fit_{{corpus}}.log",
+    wildcard_constraints:
+        corpus=_alternation(XB),
+    params:
+        prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
+    conda:
+        ENV
+    shell:
+        "python -m yarnlab.figures temperature_fit --inputs {input} --out {params.prefix} > {log} 2>&1"
+
+
 rule ppl_variant:
     """Perplexity of a variant or an extra base on its own corpus' documents, at ppl.lengths."""
     input:

@@ -107,7 +107,8 @@ FIGS = {
 }
 # which of PREFIX.png / .csv each product has
 TABLE_ONLY = {"short_context"}
-FIG_ONLY = {"pretrain_curve", "temperature_fit"}  # temperature_fit: its table is results/analysis/temperature_fit.csv
+FIG_ONLY = {"pretrain_curve"}
+FIG_ONLY_PREFIXES = ("temperature_study_s", "temperature_fit")  # temperature_fit*: tables in results/analysis/
 
 
 def products(prefix):
@@ -115,7 +116,7 @@ def products(prefix):
     out = []
     if name not in TABLE_ONLY:
         out += [f"{prefix}.png", f"{prefix}.pdf"]
-    if name not in FIG_ONLY and not name.startswith("temperature_study_s"):
+    if name not in FIG_ONLY and not name.startswith(FIG_ONLY_PREFIXES):
         out += [f"{prefix}.csv", f"{prefix}.md"]
     return out
 
@@ -130,6 +131,8 @@ def all_targets():
 
 def claims_targets():
     extra = [f"{P}/sensitivity/geometry.md", f"{P}/sensitivity/geometry.csv"] if config.get("sensitivity") else []
+    # the temperature fit per extra corpus (m*(s) of its base, without fine-tuning), e.g. code vs prose
+    extra += [p for c in XB for p in products(f"{P}/temperature_fit_{c}")]
     return extra + [f"{P}/CLAIMS.md", f"{P}/claims.json", f"{P}/claims_forest.png", f"{P}/claims_forest.pdf",
             f"{P}/regime_checks.csv", f"{P}/regime_checks.md"]
 

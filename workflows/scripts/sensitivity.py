@@ -1,12 +1,13 @@
 """Geometry and seed sensitivity of the claims (config ``sensitivity``): the whole workflow once per
 toy x seed, each in its own results folder, then one table of every claim's verdict per toy.
 
-For toy T (overrides of the config, e.g. ``{base: {rope_base: 10000}}``) and seed k the run's
-config is the current one with T's overrides, ``seeds: [k]``, ``results: <results>/sensitivity/T-seedk``
-and its own ``paper_figs`` inside; it runs as ``snakemake --cores N paper_figs --configfile <that>``
-(nested, so ``--nolock``). The table (Markdown + CSV) lists, per claim and toy, the verdicts of the
-seeds (e.g. ``holds 3/3``) and the headline of the first seed; ``--table-only`` rebuilds it from
-finished runs.
+For toy T (overrides, e.g. ``{base: {rope_base: 10000}}``) and seed k the run's config is
+``sensitivity.base_config`` (a config file, e.g. the default; without it, the current config) with T's
+overrides, ``seeds: [k]``, ``results: <results>/sensitivity/T-seedk`` and its own ``paper_figs`` inside;
+it runs as ``snakemake --cores N paper_figs --configfile <that>`` (nested, so ``--nolock``). A run whose
+``paper_figs/claims.json`` exists and whose config file is unchanged is finished and not redone (delete
+its folder to redo it). The table (Markdown + CSV) lists, per claim and toy, the verdicts of the seeds
+(e.g. ``holds 3/3``) and the headline of the first seed; ``--table-only`` rebuilds it from finished runs.
 """
 
 from __future__ import annotations
@@ -32,10 +33,13 @@ def merge(base: dict, over: dict) -> dict:
 def runs(config: dict) -> list[tuple[str, int, dict]]:
     sens = config["sensitivity"]
     root = f"{config['results']}/sensitivity"
+    start = {k: v for k, v in config.items() if k != "sensitivity"}
+    if sens.get("base_config"):
+        start = yaml.safe_load(Path(sens["base_config"]).read_text())
     out = []
     for toy, over in sens["toys"].items():
         for seed in sens["seeds"]:
-            cfg = merge({k: v for k, v in config.items() if k != "sensitivity"}, over or {})
+            cfg = merge(start, over or {})
             res = f"{root}/{toy}-seed{seed}"
             cfg.update(results=res, paper_figs=f"{res}/paper_figs", seeds=[seed])
             out.append((toy, seed, cfg))
@@ -100,8 +104,12 @@ def main() -> None:
     if not a.table_only:
         for toy, seed, cfg in runs(config):
             path = Path(cfg["results"], "config.yaml")
+            text = yaml.safe_dump(cfg, sort_keys=False)
+            if Path(cfg["paper_figs"], "claims.json").exists() and path.exists() and path.read_text() == text:
+                print(f"== {toy} seed {seed}: finished ({cfg['paper_figs']}/claims.json), not redone", flush=True)
+                continue
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+            path.write_text(text)
             print(f"== {toy} seed {seed}: {path}", flush=True)
             cmd = [
                 "snakemake",
