@@ -143,3 +143,55 @@ def test_cli_unknown_name_is_a_usage_error(tmp_path):
             name, inputs, out, set = "nope", [], str(tmp_path / "x"), None
         _run(A)
     assert main(["nope", "--inputs", "x", "--out", str(tmp_path / "x")]) == 2
+
+
+def _sweep_rows():
+    """A sweep of 3 documents x 2 segments over m in {0.8, 1, 1.2} with known NLLs; document d's
+    segment g is lowest at m index (d + g) % 3."""
+    from yarnlab.evaluate.sweep import SweepResult
+
+    ms = np.array([0.8, 1.0, 1.2])
+    seg = np.array([[[1.0 + 0.1 * ((k - d - g) % 3) + 0.01 * d for g in range(2)] for d in range(3)]
+                    for k in range(3)])
+    res = SweepResult(ms, seg.mean(2), seg, np.array([4, 4]), 8, 4)
+    return res, [{"s": 2.0, **r, "doc": f"w{r['doc']}@0"} for r in res.rows()]
+
+
+def test_sweep_rows_round_trip():
+    from yarnlab.evaluate.sweep import SweepResult
+
+    res, rows = _sweep_rows()
+    back = SweepResult.from_rows(rows)
+    np.testing.assert_array_equal(back.ms, res.ms)
+    np.testing.assert_array_equal(back.seg_nll, res.seg_nll)
+    np.testing.assert_array_equal(back.doc_nll, res.doc_nll)
+    np.testing.assert_array_equal(back.seg_tokens, res.seg_tokens)
+    with pytest.raises(UsageError, match="missing"):
+        SweepResult.from_rows(rows[1:])
+
+
+def test_temperature_study_summary_holds_figs_2_to_4_and_the_figure_draws_it(tmp_path):
+    res, rows = _sweep_rows()
+    write_table(tmp_path / "sweep.csv", rows, {})
+    summaries.summarize("temperature_study", read_table(tmp_path / "sweep.csv"), str(tmp_path / "ts.csv"),
+                        [str(tmp_path / "sweep.csv")], {})
+    out = read_table(tmp_path / "ts.csv")
+
+    def value(stat, seg, m):
+        (hit,) = [r["value"] for r in out if (r["statistic"], r["segment"], r["m"]) == (stat, seg, m)]
+        return hit
+
+    ppl = np.exp(res.doc_nll)  # (M, D)
+    for k, m in enumerate(res.ms):
+        assert value("ppl_mean", -1, m) == pytest.approx(ppl[k].mean())
+        assert value("ppl_std", -1, m) == pytest.approx(ppl[k].std(ddof=1))
+        for g in range(2):
+            assert value("pct_change", g, 1.0) == 0
+            seg_ppl = np.exp(res.seg_nll[:, :, g].mean(1))
+            assert value("pct_change", g, m) == pytest.approx(100 * (seg_ppl[k] / seg_ppl[1] - 1))
+            # document d is lowest at index (d + g) % 3: one document per m
+            assert value("argmin_count", g, m) == 1
+    plots.temperature_study([str(tmp_path / "ts.csv")], str(tmp_path / "fig"), original_ctx="4")
+    assert (tmp_path / "fig.png").stat().st_size > 0
+    with pytest.raises(UsageError, match="not a summary table"):  # the raw sweep is refused
+        plots.temperature_study([str(tmp_path / "sweep.csv")], str(tmp_path / "fig2"))

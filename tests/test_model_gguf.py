@@ -262,6 +262,25 @@ def test_inspect_and_model_show_read_gguf(files, capsys):
     assert "Q4_1-dequantized" in capsys.readouterr().out
 
 
+def test_model_from_gguf_base_layout(files, tmp_path, capsys):
+    """``yarnlab model from-gguf`` (the workflow's base model from a GGUF file): a Hugging Face folder,
+    an empty metrics.jsonl and train_summary.json (scenario gguf_base, the file's info, provenance);
+    an existing conversion is kept."""
+    out = tmp_path / "base"
+    argv = ["model", "from-gguf", "--source", str(files["q41"]), "--out", str(out)]
+    assert cli_main(argv) == 0
+    assert "tiny-q41.gguf (Q4_1-dequantized" in capsys.readouterr().out
+    assert (out / "config.json").is_file() and (out / "tokenizer.json").is_file()
+    assert (out / "metrics.jsonl").read_text() == ""
+    summary = json.loads((out / "train_summary.json").read_text())
+    assert list(summary) == ["scenario", "gguf", "provenance"] and summary["scenario"] == "gguf_base"
+    assert summary["gguf"] == yg.gguf_info(files["q41"])
+    assert summary["provenance"]["parameters"] == {"source": str(files["q41"]), "out": str(out)}
+    weights = (out / "model.safetensors").stat().st_mtime_ns
+    assert cli_main(argv) == 0  # a rerun keeps the converted folder and rewrites the summary
+    assert (out / "model.safetensors").stat().st_mtime_ns == weights
+
+
 def test_errors(files, tmp_path, monkeypatch, capsys):
     with pytest.raises(UsageError, match="no file"):
         yg.resolve_gguf(tmp_path / "missing.gguf")

@@ -24,8 +24,8 @@ def dry_run(args, tmp_path):
 def test_real_smollm2_gpu_dag(tmp_path):
     out, jobs = dry_run(["--profile", "workflows/profiles/gpu", "paper_figs", "--configfile",
                          "workflows/config/real-smollm2.yaml"], tmp_path)
-    assert "gguf_base.py --source smollm2-135m" in out
-    assert re.search(r"eval_docs\.py --corpus code --tokenizer \S+/models/base-seed0", out)
+    assert "yarnlab model from-gguf --source smollm2-135m" in out
+    assert re.search(r"yarnlab eval docs --corpus code --tokenizer \S+/models/base-seed0", out)
     assert jobs["base_model"] == 1 and jobs["finetuned_model"] == 2  # PI and YaRN at s = 4 only
     assert jobs["ppl_without_finetuning"] == 4 * 3  # PI, NTK, NTK-by-parts, YaRN at s = 2, 4, 8
     assert "variant_model" not in jobs and "extra_base_model" not in jobs
@@ -35,6 +35,6 @@ def test_real_smollm2_gpu_dag(tmp_path):
 def test_real_smollm2_cpu_target(tmp_path):
     out, jobs = dry_run(["--cores", "2", "ppl_and_passkey", "--configfile", "workflows/config/real-smollm2-cpu.yaml"],
                         tmp_path)
-    assert "gguf_base.py --source smollm2-135m" in out and "--tokenizer" in out
+    assert "yarnlab model from-gguf --source smollm2-135m" in out and "--tokenizer" in out
     assert "finetuned_model" not in jobs and "temperature_sweep" not in jobs and "dynamic_table" not in jobs
     assert jobs["ppl_without_finetuning"] == 1 and jobs["passkey_table"] == 1

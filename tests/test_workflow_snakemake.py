@@ -89,9 +89,9 @@ def test_bad_nested_value_names_the_key(tmp_path):
 
 def expected_products(paper_figs: Path) -> list[Path]:
     names = ["ppl_vs_context", "dynamic_scaling", "passkey", "alpha_beta_ablation", "training_efficiency",
-             "paper_llama2_reference", "positions"]
+             "paper_llama2_reference", "positions", "temperature_study_s4"]
     out = [paper_figs / f"{n}.{e}" for n in names for e in ("png", "pdf", "csv", "md")]
-    out += [paper_figs / f"{n}.{e}" for n in ("pretrain_curve", "temperature_study_s4", "temperature_fit")
+    out += [paper_figs / f"{n}.{e}" for n in ("pretrain_curve", "temperature_fit")
             for e in ("png", "pdf")]
     out += [paper_figs / f"{n}.{e}" for n in ("short_context", "passkey_summary", "regime_checks")
             for e in ("csv", "md")]

@@ -58,7 +58,7 @@ rule eval_documents_corpus:
     conda:
         ENV
     shell:
-        "python workflows/scripts/eval_docs.py --corpus {wildcards.corpus} --heldout-fraction {params.held} --tokens {params.tokens} "
+        "yarnlab eval docs --corpus {wildcards.corpus} --heldout-fraction {params.held} --tokens {params.tokens} "
         "--n-docs {params.n_docs} --out {output} > {log} 2>&1"
 
 
@@ -78,14 +78,14 @@ rule temperature_sweep_corpus:
     params:
         n_docs=SW["n_docs"],
         model=lambda wildcards, input: os.path.dirname(input.model),
-        grid=csv(SW["grid"]),
+        grid=":".join(str(x) for x in SW["grid"]),
         rules=csv(SW["rules"]),
     conda:
         ENV
     shell:
-        "python workflows/scripts/sweep.py --model {params.model} --docs {input.docs} --scale {wildcards.scale} "
-        "--grid {params.grid} --rules {params.rules} --max-docs {params.n_docs} --threads {threads} "
-        "--out {output.sweep} --rules-out {output.rules} > {log} 2>&1"
+        "yarnlab eval sweep --model {params.model} --docs {input.docs} --method ntk-by-parts --factor {wildcards.scale} "
+        "--tag s={wildcards.scale} --ms {params.grid} --rules {params.rules} --max-docs {params.n_docs} "
+        "--threads {threads} --no-progress --out {output.sweep} --rules-out {output.rules} > {log} 2>&1"
 
 
 rule temperature_fit_table_corpus:
@@ -147,8 +147,8 @@ rule ppl_variant:
     conda:
         ENV
     shell:
-        "python workflows/scripts/eval_ppl.py --model {params.model} --docs {input.docs} --lengths {params.lengths} "
-        "--threads {threads} --label {wildcards.name} {params.meta} --out {output} > {log} 2>&1"
+        "yarnlab eval ppl --model {params.model} --docs {input.docs} --lengths {params.lengths} "
+        "--threads {threads} --no-progress {params.meta} --out {output} > {log} 2>&1"
 
 
 rule ppl_long:
@@ -170,8 +170,8 @@ rule ppl_long:
     conda:
         ENV
     shell:
-        "python workflows/scripts/eval_ppl.py --model {params.model} --docs {input.docs} --lengths {params.lengths} "
-        "--threads {threads} --label {wildcards.name} {params.meta} --out {output} > {log} 2>&1"
+        "yarnlab eval ppl --model {params.model} --docs {input.docs} --lengths {params.lengths} "
+        "--threads {threads} --no-progress {params.meta} --out {output} > {log} 2>&1"
 
 
 rule claims_settings_file:

@@ -8,7 +8,6 @@ SEEDS = config["seeds"]
 FT = config["finetune"]
 THREADS = config["threads"]
 L = config["base"]["original_ctx"]
-PY = "python workflows/scripts"
 
 
 wildcard_constraints:
@@ -108,7 +107,7 @@ FIGS = {
 # which of PREFIX.png / .csv each product has
 TABLE_ONLY = {"short_context"}
 FIG_ONLY = {"pretrain_curve"}
-FIG_ONLY_PREFIXES = ("temperature_study_s", "temperature_fit")  # temperature_fit*: tables in results/analysis/
+FIG_ONLY_PREFIXES = ("temperature_fit",)  # temperature_fit*: tables in results/analysis/
 
 
 def products(prefix):
@@ -170,7 +169,7 @@ POS = REGIME["positions"]
 
 
 def _ppl_common():
-    return f"--docs {DOCS} --lengths {csv(PPL['lengths'])} --threads {THREADS}"
+    return f"--docs {DOCS} --lengths {csv(PPL['lengths'])} --threads {THREADS} --no-progress"
 
 
 
@@ -227,7 +226,7 @@ def variant_args(name):
 def eval_args(name):
     family, scale, _ = model_meta(name)
     finetuned = 0 if family == "none" or name.endswith("-noft") else 1
-    return f"--family {family} --scale {scale:g} --finetuned {finetuned}"
+    return f"--tag label={name} --tag method={family} --tag scale={scale:g} --tag finetuned={finetuned}"
 
 
 def claims_settings():

@@ -30,7 +30,7 @@ rule eval_documents:
     conda:
         ENV
     shell:
-        "python workflows/scripts/eval_docs.py {params.src} --heldout-fraction {params.held} --tokens {params.tokens} "
+        "yarnlab eval docs {params.src} --heldout-fraction {params.held} --tokens {params.tokens} "
         "--n-docs {params.n_docs} --out {output} > {log} 2>&1"
 
 
@@ -49,8 +49,8 @@ rule ppl_base:
     conda:
         ENV
     shell:
-        "python workflows/scripts/eval_ppl.py --model {params.model} {params.common} --label base-seed{wildcards.seed} "
-        "--family none --scale 1 --out {output} > {log} 2>&1"
+        "yarnlab eval ppl --model {params.model} {params.common} --tag label=base-seed{wildcards.seed} "
+        "--tag method=none --tag scale=1 --tag finetuned=1 --out {output} > {log} 2>&1"
 
 
 rule ppl_finetuned:
@@ -68,8 +68,8 @@ rule ppl_finetuned:
     conda:
         ENV
     shell:
-        "python workflows/scripts/eval_ppl.py --model {params.model} {params.common} --label {wildcards.method}-s{wildcards.scale} "
-        "--family {wildcards.method} --scale {wildcards.scale} --out {output} > {log} 2>&1"
+        "yarnlab eval ppl --model {params.model} {params.common} --tag label={wildcards.method}-s{wildcards.scale} "
+        "--tag method={wildcards.method} --tag scale={wildcards.scale} --tag finetuned=1 --out {output} > {log} 2>&1"
 
 
 rule ppl_without_finetuning:
@@ -87,9 +87,9 @@ rule ppl_without_finetuning:
     conda:
         ENV
     shell:
-        "python workflows/scripts/eval_ppl.py --model {params.model} {params.common} --method {wildcards.method} "
-        "--factor {wildcards.scale} --label {wildcards.method}-s{wildcards.scale}-noft --finetuned 0 "
-        "--family {wildcards.method} --scale {wildcards.scale} --out {output} > {log} 2>&1"
+        "yarnlab eval ppl --model {params.model} {params.common} --method {wildcards.method} "
+        "--factor {wildcards.scale} --tag label={wildcards.method}-s{wildcards.scale}-noft --tag method={wildcards.method} "
+        "--tag scale={wildcards.scale} --tag finetuned=0 --out {output} > {log} 2>&1"
 
 
 rule temperature_sweep:
@@ -105,14 +105,14 @@ rule temperature_sweep:
     params:
         n_docs=SW["n_docs"],
         model=lambda wildcards, input: os.path.dirname(input.model),
-        grid=csv(SW["grid"]),
+        grid=":".join(str(x) for x in SW["grid"]),
         rules=csv(SW["rules"]),
     conda:
         ENV
     shell:
-        "python workflows/scripts/sweep.py --model {params.model} --docs {input.docs} --scale {wildcards.scale} "
-        "--grid {params.grid} --rules {params.rules} --max-docs {params.n_docs} --threads {threads} "
-        "--out {output.sweep} --rules-out {output.rules} > {log} 2>&1"
+        "yarnlab eval sweep --model {params.model} --docs {input.docs} --method ntk-by-parts --factor {wildcards.scale} "
+        "--tag s={wildcards.scale} --ms {params.grid} --rules {params.rules} --max-docs {params.n_docs} "
+        "--threads {threads} --no-progress --out {output.sweep} --rules-out {output.rules} > {log} 2>&1"
 
 
 rule dynamic_table:
@@ -132,8 +132,8 @@ rule dynamic_table:
     conda:
         ENV
     shell:
-        "python workflows/scripts/dynamic.py --model {params.model} --docs {input.docs} --methods {params.methods} "
-        "--lengths {params.lengths} --max-docs {params.n_docs} --threads {threads} --out {output} > {log} 2>&1"
+        "yarnlab eval dynamic --model {params.model} --docs {input.docs} --methods {params.methods} "
+        "--lengths {params.lengths} --max-docs {params.n_docs} --threads {threads} --no-progress --out {output} > {log} 2>&1"
 
 
 rule passkey_table:
@@ -152,8 +152,8 @@ rule passkey_table:
     conda:
         ENV
     shell:
-        "python workflows/scripts/passkey.py --model {params.model} --label {wildcards.label} --lengths {params.lengths} "
-        "--trials {params.trials} --candidates {params.candidates} --threads {threads} --out {output} > {log} 2>&1"
+        "yarnlab eval passkey --model {params.model} --tag label={wildcards.label} --lengths {params.lengths} "
+        "--trials {params.trials} --candidates {params.candidates} --threads {threads} --no-progress --out {output} > {log} 2>&1"
 
 
 rule ablation_table:
@@ -174,6 +174,6 @@ rule ablation_table:
     conda:
         ENV
     shell:
-        "python workflows/scripts/ablation.py --model {params.model} --docs {input.docs} --scale {wildcards.scale} "
+        "yarnlab eval ablation --model {params.model} --docs {input.docs} --factor {wildcards.scale} "
         "--alphas {params.alphas} --betas {params.betas} --ramps {params.ramps} --max-docs {params.n_docs} "
-        "--threads {threads} --out {output} > {log} 2>&1"
+        "--threads {threads} --no-progress --out {output} > {log} 2>&1"

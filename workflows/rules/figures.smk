@@ -70,7 +70,9 @@ rule temperature_study_figure:
     conda:
         ENV
     shell:
-        "python -m yarnlab.figures temperature_study --inputs {input} --out {params.prefix} --set {params.labels} > {log} 2>&1"
+        "(yarnlab claims summarize temperature_study --inputs {input} --out {params.prefix}.csv && "
+        "python -m yarnlab.figures temperature_study --inputs {params.prefix}.csv --out {params.prefix} "
+        "--set {params.labels}) > {log} 2>&1"
 
 
 rule temperature_fit_table:

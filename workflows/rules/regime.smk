@@ -125,8 +125,8 @@ rule ppl_sliding_baseline:
     conda:
         ENV
     shell:
-        "python workflows/scripts/eval_ppl.py --model {params.model} {params.common} --window {params.window} --stride {params.stride} "
-        "--label base-sliding --family sliding --scale 1 --finetuned 0 --out {output} > {log} 2>&1"
+        "yarnlab eval ppl --model {params.model} {params.common} --window {params.window} --stride {params.stride} "
+        "--tag label=base-sliding --tag method=sliding --tag scale=1 --tag finetuned=0 --out {output} > {log} 2>&1"
 
 
 rule positions_figure:

@@ -42,7 +42,7 @@ elif B["source"] == "gguf":
         conda:
             ENV
         shell:
-            "python workflows/scripts/gguf_base.py --source {params.source} --out {params.out} > {log} 2>&1"
+            "yarnlab model from-gguf --source {params.source} --out {params.out} > {log} 2>&1"
 
 else:
 
@@ -58,7 +58,7 @@ else:
         conda:
             ENV
         shell:
-            "python workflows/scripts/hf_base.py --repo {params.repo} --out {params.out} > {log} 2>&1"
+            "yarnlab model fetch --repo {params.repo} --out {params.out} > {log} 2>&1"
 
 
 rule finetuned_model:

@@ -2,11 +2,11 @@
 simultaneous (max-t) intervals across the lengths or scales of one claim.
 
 Units. An evaluation document is a piece of a held-out work, with the id ``<work>@<offset>``
-(``workflows/scripts/eval_docs.py``). Pieces of one work are correlated, so the resampling unit is
-the work: a document's value is first averaged within its work, giving one value per work
-(y_1 .. y_n), and the estimate is their mean. The workflow cuts the same number of equal-length
-pieces from every work, so this equals the plain mean over documents; :func:`unit_means` checks it.
-Ids without ``@`` are their own unit.
+(``yarnlab eval docs``, :mod:`yarnlab.evaluate.docs`). Pieces of one work are correlated, so the
+resampling unit is the work: a document's value is first averaged within its work, giving one
+value per work (y_1 .. y_n), and the estimate is their mean. The workflow cuts the same number of
+equal-length pieces from every work, so this equals the plain mean over documents;
+:func:`unit_means` checks it. Ids without ``@`` are their own unit.
 
 Perplexity. A document's value is its mean NLL per token; the perplexity of a set is
 exp(mean nll). A difference between two models on the SAME documents is paired: per document

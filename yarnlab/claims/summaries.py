@@ -116,6 +116,28 @@ def ablation(rows, n_boot: int = N_BOOT) -> list[dict]:
     return out
 
 
+def temperature_study(rows) -> list[dict]:
+    """The temperature sweep's descriptive statistics (paper Figs. 2-4), long format ``s, statistic,
+    segment, m, value``: ``ppl_mean`` and ``ppl_std`` over documents of per-document perplexity
+    (segment -1: whole documents; Fig. 2), ``pct_change`` of each segment's perplexity vs m = 1
+    (Eq. 26, Fig. 3) and ``argmin_count``, the documents whose segment NLL is lowest at m (Fig. 4).
+    Computed by :mod:`yarnlab.evaluate.sweep` (fig2_table, fig3_table, fig4_table)."""
+    from yarnlab.evaluate.sweep import SweepResult, fig2_table, fig3_table, fig4_table
+
+    scales = {r["s"] for r in rows}
+    if len(scales) != 1:
+        raise UsageError(f"inputs: one sweep (one s) per summary (got s = {sorted(scales)})")
+    s = scales.pop()
+    res = SweepResult.from_rows(rows)
+    out = [{"s": s, "statistic": stat, "segment": -1, "m": r["m"], "value": r[key]}
+           for r in fig2_table(res) for stat, key in (("ppl_mean", "ppl_mean"), ("ppl_std", "ppl_std"))]
+    out += [{"s": s, "statistic": "pct_change", "segment": r["segment"], "m": r["m"], "value": r["pct_change"]}
+            for r in fig3_table(res)]
+    out += [{"s": s, "statistic": "argmin_count", "segment": r["segment"], "m": r["m"], "value": r["count"]}
+            for r in fig4_table(res)]
+    return out
+
+
 def markdown(rows: list[dict], note: str = "") -> str:
     """The rows as a Markdown table (floats to 4 significant digits), the note in italics above."""
     keys = list(rows[0])
@@ -152,6 +174,8 @@ KINDS = {
     "passkey": ({"threshold": 0.8}, f"accuracy per length (ranked: true key most likely of the candidates), "
                                     f"{round(100 * stats.LEVEL)}% Wilson intervals"),
     "ablation": ({"n_boot": N_BOOT}, f"YaRN without fine-tuning at length sL; {CI}"),
+    "temperature_study": ({}, "NTK-by-parts without fine-tuning at length sL over the m grid; descriptive "
+                              "(mean/std over documents, % change vs m = 1, argmin counts), no intervals"),
 }
 
 
@@ -179,6 +203,8 @@ def summarize(kind: str, rows: list[dict], out_csv: str, inputs: list[str], opts
         return write(dynamic(rows, n_boot), out_csv, params, note)
     if kind == "ablation":
         return write(ablation(rows, n_boot), out_csv, params, note)
+    if kind == "temperature_study":
+        return write(temperature_study(rows), out_csv, params, note)
     thr = float(o["threshold"])
     table = passkey(rows)
     stem = str(out_csv).rsplit(".", 1)[0]

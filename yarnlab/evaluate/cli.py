@@ -10,7 +10,13 @@ manifest, seed, package version, git revision). Documents come from ``--corpus p
 with ``--split test|train|all`` (the training split rule: document groups, held-out fraction,
 split seed 0) or from ``--docs FILE|DIR``; they are tokenized with the checkpoint's tokenizer
 when it has one, else as bytes (the tiny models' byte tokenizer). A ``doc`` column indexes the
-``data_manifest.documents`` list of the provenance sidecar.
+``data_manifest.documents`` list of the provenance sidecar, or holds the document's stable id
+(``<work>@<offset>``) for an .npz of ``yarnlab eval docs``.
+
+``--out`` is a directory (every table of the command) or, for ``ppl``, ``sweep`` and ``passkey``, a
+``.csv`` file: the per-document (per-trial) table alone, the one the workflow's figures and claims
+read. ``--tag KEY=VALUE`` (repeatable) puts constant columns in front of every row, so tables of
+several runs concatenate (e.g. ``--tag label=yarn-s4 --tag finetuned=1``).
 """
 
 from __future__ import annotations
@@ -46,6 +52,18 @@ def _float_list(text: str) -> list[float]:
         raise argparse.ArgumentTypeError(f"expected X,X,... or start:stop:step (got {text!r})") from None
 
 
+def _tag(text: str) -> tuple[str, object]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE (got {text!r})")
+    for kind in (int, float):
+        try:
+            return key.strip(), kind(value)
+        except ValueError:
+            pass
+    return key.strip(), value
+
+
 # ---------------------------------------------------------------- shared setup
 
 
@@ -62,7 +80,7 @@ def _common(p: argparse.ArgumentParser, corpus: bool = True,
                        help="documents of --corpus (test = held-out groups; default test)")
         g.add_argument("--heldout-fraction", type=float, default=0.1, help="held-out fraction (default 0.1)")
         g.add_argument("--docs", help="a text file (one document), a directory of text files, or an .npz of "
-                       "token arrays doc0, doc1, ... (workflows/scripts/eval_docs.py)")
+                       "token arrays doc0, doc1, ... (yarnlab eval docs)")
         g.add_argument("--max-docs", type=int, help="use at most this many documents")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     p.add_argument("--device", default=None, help="torch device (default: cuda if available, else cpu)")
@@ -70,6 +88,8 @@ def _common(p: argparse.ArgumentParser, corpus: bool = True,
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--batch-tokens", type=int, default=4096, help="tokens per forward batch (default 4096)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--tag", action="append", type=_tag, default=[], metavar="KEY=VALUE",
+                   help="a constant column in front of every row (repeatable; numbers stay numbers)")
     add_spec_arguments(p)
     p.set_defaults(method=None, factor=None)
 
@@ -193,7 +213,7 @@ def _npz_documents(args, root) -> tuple[list, dict]:
                 [int(k[3:]) for k in keys] != list(range(len(keys))):
             raise UsageError(f"--docs: {root.name} must hold arrays doc0 .. doc{{N-1}} (got {keys[:5]}...)")
         docs = [np.asarray(z[k], dtype=np.int64) for k in keys]
-        # stable ids "<work>@<offset>" (eval_docs.py), else the key
+        # stable ids "<work>@<offset>" (yarnlab eval docs), else the key
         ids = [str(x) for x in z["ids"]] if "ids" in z.files else keys
     if args.max_docs is not None:
         if args.max_docs < 1:
@@ -204,13 +224,34 @@ def _npz_documents(args, root) -> tuple[list, dict]:
     return docs, manifest
 
 
-def _write(out_dir, name: str, rows: list[dict], record: dict) -> str:
+def _tagged(rows: list[dict], record: dict, tags=()) -> list[dict]:
+    """``rows`` with the ``--tag`` columns in front and, for documents of an .npz with stable ids,
+    the id in the ``doc`` column instead of the index."""
+    ids = [d.get("id") for d in record.get("data_manifest", {}).get("documents", [])]
+    if ids and all(ids):
+        rows = [{**r, "doc": ids[r["doc"]]} if "doc" in r else r for r in rows]
+    tags = dict(tags)
+    clash = sorted(set(tags) & set(rows[0])) if rows else []
+    if clash:
+        from yarnlab.errors import UsageError
+
+        raise UsageError(f"--tag: {clash} would replace columns of the table (choose other keys)")
+    return [{**tags, **r} for r in rows]
+
+
+def _to_file(args) -> bool:
+    """``--out`` names the main table itself (a .csv file) rather than a directory."""
+    return str(args.out).endswith(".csv")
+
+
+def _write(out_dir, name: str | None, rows: list[dict], record: dict, tags=()) -> str:
+    """Write one table into ``out_dir`` (``name`` None: ``out_dir`` is the file itself)."""
     from pathlib import Path
 
     from yarnlab.io import write_table
 
-    path = Path(out_dir) / name
-    write_table(path, rows, record["parameters"], record=record)
+    path = Path(out_dir) / name if name else Path(out_dir)
+    write_table(path, _tagged(rows, record, tags), record["parameters"], record=record)
     return str(path)
 
 
@@ -263,8 +304,12 @@ def _cmd_ppl(args) -> int:
                 per_seg.append({"length": length, "doc": ids[d], "segment": g, "seg_lo": g * segment,
                                 "seg_hi": (g + 1) * segment, "tokens": int(counts[d, g]),
                                 "nll": float(seg_nll[d, g])})
-    _say(_write(args.out, "ppl.csv", summary, record), _write(args.out, "ppl_docs.csv", per_doc, record),
-         _write(args.out, "ppl_segments.csv", per_seg, record))
+    if _to_file(args):
+        _say(_write(args.out, None, per_doc, record, args.tag))
+    else:
+        _say(_write(args.out, "ppl.csv", summary, record, args.tag),
+             _write(args.out, "ppl_docs.csv", per_doc, record, args.tag),
+             _write(args.out, "ppl_segments.csv", per_seg, record, args.tag))
     for row in summary:
         print(f"length {row['length']}: ppl {row['ppl_token']:.4f} (token-weighted), "
               f"{row['ppl_window']:.4f} (window-weighted), {row['docs']} docs, {row['tokens']} tokens")
@@ -272,27 +317,56 @@ def _cmd_ppl(args) -> int:
 
 
 def _cmd_sweep(args) -> int:
+    from yarnlab.errors import UsageError
     from yarnlab.evaluate.sweep import fig2_table, fig3_table, fig4_table, sweep_argmin, temperature_sweep
 
+    if bool(args.rules) != bool(args.rules_out):
+        raise UsageError("--rules-out: give it together with --rules (the named rules' table)")
     model, spec, encode, record = _setup(args)
     docs, manifest = _documents(args, encode)
     record["data_manifest"] = manifest
     length = args.length or int(round(spec.factor * spec.original_ctx))
+    kept = [i for i, d in enumerate(docs) if len(d) >= length]  # the documents the sweep scores
     res = temperature_sweep(model, docs, spec, args.ms, length, args.segment, batch_tokens=args.batch_tokens,
                             progress=not args.no_progress)
+    rows = [{**r, "doc": kept[r["doc"]]} for r in res.rows()]
+    if args.rules:
+        _say(_write(args.rules_out, None, _rule_rows(model, spec, [docs[i] for i in kept], kept, length, args),
+                    record, args.tag))
+    if _to_file(args):
+        _say(_write(args.out, None, rows, record, args.tag))
+        return 0
     best = sweep_argmin(res.ms, res.doc_nll, n_boot=args.n_boot, seed=args.seed)
     argmin = [{"method": spec.method, "factor": spec.factor, "length": length, **best.as_dict()}]
-    written = [_write(args.out, "sweep.csv", res.rows(), record),
-               _write(args.out, "sweep_fig2.csv", fig2_table(res), record),
-               _write(args.out, "sweep_fig4.csv", fig4_table(res), record),
-               _write(args.out, "sweep_argmin.csv", argmin, record)]
+    written = [_write(args.out, "sweep.csv", rows, record, args.tag),
+               _write(args.out, "sweep_fig2.csv", fig2_table(res), record, args.tag),
+               _write(args.out, "sweep_fig4.csv", fig4_table(res), record, args.tag),
+               _write(args.out, "sweep_argmin.csv", argmin, record, args.tag)]
     if any(abs(m - 1.0) < 1e-9 for m in res.ms):
-        written.append(_write(args.out, "sweep_fig3.csv", fig3_table(res), record))
+        written.append(_write(args.out, "sweep_fig3.csv", fig3_table(res), record, args.tag))
     _say(*written)
     print(f"s = {spec.factor:g}, length {length}: argmin m = {best.m_refined:.4f} "
           f"(grid {best.m_grid:g}; bootstrap {best.boot_mean:.4f} +- {best.boot_std:.4f}, "
           f"{len(res.doc_nll[0])} samples)")
     return 0
+
+
+def _rule_rows(model, spec, docs, ids, length: int, args) -> list[dict]:
+    """Per-document NLL at ``length`` (one window) under each temperature rule of ``--rules``,
+    the sweep's frequencies otherwise unchanged: rows ``rule, m, doc, nll``."""
+    from yarnlab.evaluate.perplexity import sliding_window_nll
+    from yarnlab.model import apply_scaling
+    from yarnlab.rope.temperature import attention_factor
+
+    rows = []
+    for rule in args.rules:
+        apply_scaling(model, spec.replace(temperature=rule))
+        m = attention_factor(rule, spec.factor, original_ctx=spec.original_ctx, seq_len=length)
+        nll = sliding_window_nll(model, [d[:length] for d in docs], window=length, stride=length,
+                                 batch_tokens=args.batch_tokens).doc_nll()
+        rows += [{"rule": rule, "m": float(m), "doc": ids[i], "nll": float(v)} for i, v in enumerate(nll)]
+    apply_scaling(model, spec)
+    return rows
 
 
 def _cmd_passkey(args) -> int:
@@ -302,12 +376,18 @@ def _cmd_passkey(args) -> int:
     model, spec, encode, record = _setup(args)
     trials = passkey_trials(args.lengths, args.trials, args.seed, args.digits, encode=encode)
     rows = score_passkey(model, trials, args.candidates, args.seed, encode=encode, progress=not args.no_progress)
+    if _to_file(args):  # 0/1 rather than True/False: the table is summed and averaged
+        _say(_write(args.out, None, [{**r, "exact": int(r["exact"]), "ranked": int(r["ranked"])} for r in rows],
+                    record, args.tag))
+        return 0
     acc = [{"length": n, "metric": m, "accuracy": a, "trials": args.trials}
            for m in ("exact", "ranked") for n, a in accuracy_by_length(rows, m).items()]
     depth = [{"metric": m, **r} for m in ("exact", "ranked") for r in accuracy_by_depth(rows, m, args.depth_bins)]
     table = [paper_table(rows, m) for m in ("exact", "ranked")]
-    _say(_write(args.out, "passkey_trials.csv", rows, record), _write(args.out, "passkey_accuracy.csv", acc, record),
-         _write(args.out, "passkey_depth.csv", depth, record), _write(args.out, "passkey_table.csv", table, record))
+    _say(_write(args.out, "passkey_trials.csv", rows, record, args.tag),
+         _write(args.out, "passkey_accuracy.csv", acc, record, args.tag),
+         _write(args.out, "passkey_depth.csv", depth, record, args.tag),
+         _write(args.out, "passkey_table.csv", table, record, args.tag))
     for r in acc:
         print(f"length {r['length']}: {r['metric']} accuracy {r['accuracy']:.2f}")
     return 0
@@ -321,7 +401,8 @@ def _cmd_entropy(args) -> int:
     record["data_manifest"] = manifest
     rows = attention_entropy(model, docs, args.lengths, args.query_bins, progress=not args.no_progress)
     means = layer_means(rows)
-    _say(_write(args.out, "entropy.csv", rows, record), _write(args.out, "entropy_layers.csv", means, record))
+    _say(_write(args.out, "entropy.csv", rows, record, args.tag),
+         _write(args.out, "entropy_layers.csv", means, record, args.tag))
     for r in means:
         print(f"length {r['length']} layer {r['layer']}: H = {r['entropy']:.4f} nats "
               f"(uniform {r['uniform_entropy']:.4f})")
@@ -352,6 +433,9 @@ def register(subparsers) -> None:
     sw.add_argument("--length", type=int, help="evaluation length (default sL)")
     sw.add_argument("--segment", type=int, help="position segment for Figs. 3-4 (default L)")
     sw.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the argmin (default 1000)")
+    sw.add_argument("--rules", type=lambda t: [r for r in t.split(",") if r],
+                    help="temperature rules scored at the same frequencies, e.g. none,yarn,log-n (with --rules-out)")
+    sw.add_argument("--rules-out", help="CSV file of the --rules table (rows rule, m, doc, nll)")
     sw.set_defaults(func=_cmd_sweep)
 
     pk = sub.add_parser("passkey", help="passkey retrieval: exact greedy match and candidate ranking")
@@ -370,6 +454,10 @@ def register(subparsers) -> None:
     en.add_argument("--query-bins", type=int, default=4, help="query-position bins (default 4)")
     en.set_defaults(func=_cmd_entropy)
 
+    from yarnlab.evaluate.cli_docs import register_docs
     from yarnlab.evaluate.cli_regime import register_regime
+    from yarnlab.evaluate.cli_scaling import register_scaling
 
     register_regime(sub)
+    register_scaling(sub)
+    register_docs(sub)

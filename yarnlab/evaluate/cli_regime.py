@@ -3,7 +3,7 @@
 Standard library only at module level. The shared options (``--model``, documents, the scaling
 spec, ``--device``, ``--dtype``, ...) and the model set-up are those of :mod:`yarnlab.evaluate.cli`;
 here ``--out`` is the CSV file itself, written atomically with a ``.provenance.json`` sidecar.
-The ``doc`` column is the document's stable id (``<work>@<offset>`` of an .npz from eval_docs.py) or its index.
+The ``doc`` column is the document's stable id (``<work>@<offset>`` of an .npz from ``yarnlab eval docs``) or its index.
 
 - ``positions``: :func:`yarnlab.evaluate.positions.position_profile`; rows ``method, factor,
   length, doc, position, nll`` or, with ``--bins K``, ``method, factor, length, doc, bin, pos_lo,
@@ -50,14 +50,10 @@ def _positive(args, name: str, low: int = 1) -> None:
         raise UsageError(f"--{name.replace('_', '-')}: must be >= {low} (got {value})")
 
 
-def _write_csv(path: str, rows: list[dict], record: dict) -> None:
-    from yarnlab.io import write_table
+def _write_csv(path: str, rows: list[dict], record: dict, tags=()) -> None:
+    from yarnlab.evaluate.cli import _write
 
-    # the documents' stable ids (an .npz from eval_docs.py) instead of their indices
-    ids = [d.get("id") for d in record.get("data_manifest", {}).get("documents", [])]
-    if ids and all(ids):
-        rows = [{**r, "doc": ids[r["doc"]]} if "doc" in r else r for r in rows]
-    write_table(path, rows, record["parameters"], record=record)
+    _write(path, None, rows, record, tags)
     print(f"wrote {path}", file=sys.stderr)
 
 
@@ -72,7 +68,7 @@ def _cmd_positions(args) -> int:
     prof = position_profile(model, docs, args.length, _bos(args, model), args.batch_tokens)
     body = prof.binned(args.bins) if args.bins is not None else prof.rows()
     head = {"method": spec.method, "factor": spec.factor, "length": args.length}
-    _write_csv(args.out, [{**head, **r} for r in body], record)
+    _write_csv(args.out, [{**head, **r} for r in body], record, args.tag)
     tail = max(1, args.length // 16)
     print(f"length {args.length}: mean nll {np.nanmean(prof.nll):.4f} over {len(prof.doc_ids)} docs; "
           f"last {tail} positions {np.nanmean(prof.nll[:, -tail:]):.4f}")
@@ -100,7 +96,7 @@ def _cmd_context_use(args) -> int:
     _positive(args, "visible")
     model, spec, docs, record = _load(args)
     rows = context_use(model, docs, args.length, args.visible, _bos(args, model), args.batch_tokens)
-    _write_csv(args.out, [{"method": spec.method, "factor": spec.factor, **r} for r in rows], record)
+    _write_csv(args.out, [{"method": spec.method, "factor": spec.factor, **r} for r in rows], record, args.tag)
     full = sum(r["nll_full"] for r in rows) / len(rows)
     trunc = sum(r["nll_truncated"] for r in rows) / len(rows)
     print(f"length {args.length}, visible {args.visible}: nll full {full:.4f}, truncated {trunc:.4f} "
@@ -116,7 +112,7 @@ def _cmd_logit_spread(args) -> int:
         raise UsageError("--heads-out: needs --prediction-out")
     model, spec, docs, record = _load(args)
     res = attention_logit_spread(model, docs, args.length, _bos(args, model))
-    _write_csv(args.out, res.rows(), record)
+    _write_csv(args.out, res.rows(), record, args.tag)
     if args.prediction_out:
         per_head, summary = predict_temperature(res.sigma.ravel(), args.scales, args.length, seed=args.seed)
         n_heads = res.sigma.shape[1]

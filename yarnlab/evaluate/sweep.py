@@ -38,6 +38,27 @@ class SweepResult:
     length: int
     segment: int
 
+    @classmethod
+    def from_rows(cls, rows: Sequence[dict], length: int = 0, segment: int = 0) -> SweepResult:
+        """The inverse of :meth:`rows` (documents in sorted order of their ``doc`` value); every
+        (m, doc, segment) cell must be present once."""
+        ms = sorted({float(r["m"]) for r in rows})
+        docs = sorted({r["doc"] for r in rows}, key=str)
+        segs = sorted({int(r["segment"]) for r in rows if int(r["segment"]) >= 0})
+        if not ms or not docs or not segs:
+            raise UsageError("rows: need m, doc, segment (>= 0 and -1), nll, tokens rows of a sweep")
+        grid = np.full((len(ms), len(docs), len(segs) + 1), np.nan)
+        tokens = np.zeros(len(segs), dtype=np.int64)
+        mi, di = {m: i for i, m in enumerate(ms)}, {d: i for i, d in enumerate(docs)}
+        for r in rows:
+            g = int(r["segment"])
+            grid[mi[float(r["m"])], di[r["doc"]], g + 1] = float(r["nll"])
+            if g >= 0:
+                tokens[g] = int(r["tokens"])
+        if np.isnan(grid).any():
+            raise UsageError(f"rows: {int(np.isnan(grid).sum())} (m, doc, segment) cells are missing")
+        return cls(np.asarray(ms), grid[:, :, 0], grid[:, :, 1:], tokens, length, segment)
+
     def rows(self) -> list[dict]:
         """Tidy rows ``m, doc, segment, nll, tokens``; segment -1 is the whole document."""
         out = []

@@ -91,48 +91,44 @@ def ppl_vs_context(inputs, out, **opts):
 
 
 def temperature_study(inputs, out, **opts):
-    """Figs. 2-4 analog from one sweep: (a) mean +/- 1 std of per-document perplexity vs m;
-    (b) per position segment, % change of perplexity vs m = 1 (Eq. 26); (c) per segment, how many
-    documents have their minimum at each m. Descriptive only (no intervals); the segment width is
-    ``segment`` (default: L, as ``yarnlab eval sweep`` cuts them)."""
+    """Figs. 2-4 analog from ``yarnlab claims summarize temperature_study``: (a) mean +/- 1 std of
+    per-document perplexity vs m; (b) per position segment, % change of perplexity vs m = 1
+    (Eq. 26); (c) per segment, how many documents have their minimum at each m. Descriptive only
+    (no intervals); the segment width is ``segment`` (default: L, as ``yarnlab eval sweep`` cuts them)."""
     o = options("temperature_study", opts, {**LABELS, "segment": None})
     width = int(o["segment"] or o["original_ctx"] or 0)
-    rows = _rows(inputs)
+    rows = _summary(inputs, {"s", "statistic", "segment", "m", "value"}, "yarnlab claims summarize temperature_study")
     s = rows[0]["s"]
-    ms = np.array(sorted({r["m"] for r in rows}))
-    docs = sorted({r["doc"] for r in rows})
-    segs = sorted({r["segment"] for r in rows if r["segment"] >= 0})
-    nll = np.full((len(ms), len(docs), len(segs) + 1), np.nan)
-    mi = {m: i for i, m in enumerate(ms)}
-    di = {d: i for i, d in enumerate(docs)}
-    for r in rows:
-        nll[mi[r["m"]], di[r["doc"]], r["segment"] + 1] = r["nll"]
-    ppl = np.exp(nll[:, :, 0])
+
+    def curve(stat, seg=-1):
+        pts = sorted((r["m"], r["value"]) for r in rows if r["statistic"] == stat and r["segment"] == seg)
+        return np.array([p[0] for p in pts]), np.array([p[1] for p in pts], dtype=float)
+
+    ms, mean = curve("ppl_mean")
+    _, std = curve("ppl_std")
+    segs = sorted({r["segment"] for r in rows if r["statistic"] == "pct_change"})
+    n_docs = int(sum(r["value"] for r in rows if r["statistic"] == "argmin_count" and r["segment"] == segs[0]))
     plt = _plt()
     fig, axes = plt.subplots(1, 3, figsize=(15, 3.8))
     ax = axes[0]
-    mean, std = ppl.mean(1), ppl.std(1, ddof=1)
     ax.plot(ms, mean, "o-", ms=3, label="mean over documents")
     ax.fill_between(ms, mean - std, mean + std, alpha=0.2, label="+/- 1 std")
     ax.axvline(0.1 * math.log(s) + 1, color="k", ls="--", lw=1, label="0.1 ln s + 1 (Eq. 22)")
     ax.set_xlabel("attention factor m = sqrt(1/t)")
     ax.set_ylabel(f"perplexity ({o['unit']})")
-    ax.set_title(f"(a) NTK-by-parts s = {s:g}, no fine-tuning, {len(docs)} docs")
+    ax.set_title(f"(a) NTK-by-parts s = {s:g}, no fine-tuning, {n_docs} docs")
     ax.legend(fontsize=7)
-    seg_ppl = np.exp(nll[:, :, 1:].mean(1))  # (M, G)
-    ref = int(np.argmin(np.abs(ms - 1.0)))
     cmap = plt.get_cmap("viridis")
-    for g in range(len(segs)):
+    for g in segs:
         name = f"tokens {g * width}-{(g + 1) * width - 1}" if width else f"segment {g}"
-        axes[1].plot(ms, 100 * (seg_ppl[:, g] / seg_ppl[ref, g] - 1), color=cmap(g / max(1, len(segs) - 1)),
-                     label=name if g in (0, len(segs) - 1) else None)
+        axes[1].plot(*curve("pct_change", g), color=cmap(g / max(1, len(segs) - 1)),
+                     label=name if g in (segs[0], segs[-1]) else None)
     axes[1].axhline(0, color="gray", lw=0.8)
     axes[1].set_xlabel("attention factor m = sqrt(1/t)")
     axes[1].set_ylabel("perplexity change vs m = 1 (%)")
     axes[1].set_title("(b) per position segment (Eq. 26)")
     axes[1].legend(fontsize=7)
-    best = np.argmin(nll[:, :, 1:], axis=0)  # (D, G)
-    counts = np.array([[(best[:, g] == k).sum() for g in range(len(segs))] for k in range(len(ms))])
+    counts = np.array([curve("argmin_count", g)[1] for g in segs]).T  # (M, G)
     im = axes[2].imshow(counts, aspect="auto", origin="lower", cmap="magma",
                         extent=(-0.5, len(segs) - 0.5, ms[0], ms[-1]))
     fig.colorbar(im, ax=axes[2], label="documents with minimum here")

@@ -1,7 +1,16 @@
-"""``yarnlab model show`` and ``yarnlab model extend``.
+"""``yarnlab model show|extend|fetch|from-gguf``.
+
+- ``show``: a checkpoint's geometry, scaling spec and attention factor.
+- ``extend``: apply a scaling spec to a checkpoint, saved to a new directory.
+- ``fetch`` and ``from-gguf``: a real pretrained base model laid out like a pretrained tiny one
+  (a Hugging Face folder, an empty ``metrics.jsonl`` and a ``train_summary.json`` with its
+  provenance), so the fine-tuning and evaluation rules of the workflow read either alike.
+  ``fetch`` downloads a Hugging Face repository (``*.json``, ``*.safetensors``, ``*.model``);
+  ``from-gguf`` de-quantizes a GGUF file with its tokenizer (:func:`yarnlab.model.gguf.convert_gguf`).
 
 Only the standard library is imported at module level; ``show`` reads ``config.json`` with numpy
-only, ``extend`` imports torch and transformers inside its handler.
+only, ``extend`` imports torch and transformers, ``fetch`` huggingface_hub and ``from-gguf`` gguf,
+torch and transformers, each inside its handler.
 """
 
 from __future__ import annotations
@@ -123,11 +132,45 @@ def _cmd_extend(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    """Download ``--repo`` into ``--out``; write ``metrics.jsonl`` (empty) and ``train_summary.json``
+    (scenario ``hf_base``, the repository, the local path and the provenance)."""
+    from huggingface_hub import snapshot_download
+
+    from yarnlab.io import provenance, write_json
+
+    path = snapshot_download(args.repo, local_dir=args.out, allow_patterns=["*.json", "*.safetensors", "*.model"])
+    Path(args.out, "metrics.jsonl").touch()
+    write_json(Path(args.out, "train_summary.json"), {"scenario": "hf_base", "repo": args.repo, "path": str(path),
+                                                      "provenance": provenance({"repo": args.repo, "out": args.out})})
+    print(f"wrote {args.out}: {args.repo}")
+    return 0
+
+
+def _cmd_from_gguf(args: argparse.Namespace) -> int:
+    """Convert ``--source`` into ``--out`` unless it already holds a ``config.json``; write
+    ``metrics.jsonl`` (empty) and ``train_summary.json`` (scenario ``gguf_base``, the file's
+    :func:`~yarnlab.model.gguf.gguf_info`: sha256, tensor types, and the provenance)."""
+    from yarnlab.io import atomic_write_text, provenance, write_json
+    from yarnlab.model.gguf import convert_gguf, gguf_info
+
+    out = Path(args.out)
+    if not (out / "config.json").exists():
+        convert_gguf(args.source, out)
+    info = gguf_info(args.source)
+    atomic_write_text(out / "metrics.jsonl", "")
+    write_json(out / "train_summary.json", {"scenario": "gguf_base", "gguf": info,
+                                            "provenance": provenance({"source": args.source, "out": args.out})})
+    print(f"wrote {out}: {info['file']} ({info['weights']})")
+    return 0
+
+
 def register(subparsers) -> None:
     from yarnlab.rope.cli import add_spec_arguments
 
-    p = subparsers.add_parser("model", help="inspect and extend Hugging Face checkpoints",
-                              description="Inspect or extend a Hugging Face causal-LM checkpoint.")
+    p = subparsers.add_parser("model", help="inspect, extend and fetch Hugging Face checkpoints",
+                              description="Inspect or extend a Hugging Face causal-LM checkpoint, or fetch "
+                              "a pretrained base model (Hugging Face repository or GGUF file).")
     sub = p.add_subparsers(dest="model_command", required=True)
     show = sub.add_parser("show", help="print a checkpoint's geometry, scaling spec and attention factor")
     show.add_argument("path", metavar="PATH", help="checkpoint directory, its config.json, or a GGUF source "
@@ -140,3 +183,19 @@ def register(subparsers) -> None:
     ext.add_argument("out", metavar="OUT", help="new checkpoint directory (must not exist)")
     add_spec_arguments(ext)
     ext.set_defaults(func=_cmd_extend)
+    fe = sub.add_parser("fetch", help="download a Hugging Face base model with train_summary.json and metrics.jsonl",
+                        description="Download a Hugging Face repository's *.json, *.safetensors and *.model files "
+                        "into OUT and write an empty metrics.jsonl and a train_summary.json (scenario hf_base, "
+                        "repository, path, provenance): the layout of a pretrained base model.")
+    fe.add_argument("--repo", required=True, help="Hugging Face repository id, e.g. meta-llama/Llama-2-7b-hf")
+    fe.add_argument("--out", required=True, help="checkpoint directory")
+    fe.set_defaults(func=_cmd_fetch)
+    fg = sub.add_parser("from-gguf", help="de-quantize a GGUF base model with train_summary.json and metrics.jsonl",
+                        description="Convert a GGUF file into a float32 Hugging Face folder with its tokenizer "
+                        "(skipped when OUT already holds a config.json) and write an empty metrics.jsonl and a "
+                        "train_summary.json (scenario gguf_base, the file's sha256 and tensor types, provenance): "
+                        "the layout of a pretrained base model. Needs the [real] extra.")
+    fg.add_argument("--source", required=True, help="a .gguf file, a directory holding one, pkg:<package> or "
+                    "smollm2-135m")
+    fg.add_argument("--out", required=True, help="checkpoint directory")
+    fg.set_defaults(func=_cmd_from_gguf)
