@@ -46,51 +46,99 @@ def runs(config: dict) -> list[tuple[str, int, dict]]:
     return out
 
 
+def collect(config: dict) -> tuple[list[str], list[dict]]:
+    """``(toys, rows)``: one tidy row per toy, seed and regime check or claim, read from each run's
+    claims.json. The default toy (no overrides) comes first."""
+    toys = sorted(config["sensitivity"]["toys"], key=lambda t: (config["sensitivity"]["toys"][t] is not None, t))
+    rows = []
+    for toy, seed, cfg in sorted(runs(config), key=lambda r: (toys.index(r[0]), r[1])):
+        doc = json.loads(Path(cfg["paper_figs"], "claims.json").read_text())
+        for r in doc["regime"]:
+            rows.append({"kind": "regime", "id": r["check"], "title": r["what"], "toy": toy, "seed": seed,
+                         "verdict": "pass" if r["passed"] else "fail", "verdict_if_testable": "",
+                         "value": r["value"]})
+        for c in doc["claims"] + doc["open_questions"]:
+            rows.append({"kind": "claim", "id": c["id"], "title": c["title"], "toy": toy, "seed": seed,
+                         "verdict": c["verdict"], "verdict_if_testable": c.get("verdict_if_testable") or "",
+                         "value": c.get("headline", "")})
+    return toys, rows
+
+
+def _count(values: list[str]) -> str:
+    return ", ".join(f"{v} {n}/{len(values)}" for v, n in Counter(values).most_common())
+
+
 def table(config: dict, out_prefix: str) -> None:
+    """``PREFIX.csv`` (the tidy rows of :func:`collect`) and ``PREFIX.md``: the regime checks per
+    toy (passes per seed and each seed's value), every verdict per toy (seeds per verdict; for "not
+    testable", what the rows would read), and each claim's headline per toy and seed."""
     from yarnlab.io import atomic_write_text, write_table
 
-    by = {}
-    toys = list(config["sensitivity"]["toys"])
-    for toy, _seed, cfg in runs(config):
-        doc = json.loads(Path(cfg["paper_figs"], "claims.json").read_text())
-        for c in doc["claims"] + doc["open_questions"]:
-            e = by.setdefault(c["id"], {"title": c["title"], "verdicts": {t: [] for t in toys}, "headline": {}})
-            e["verdicts"][toy].append(c["verdict"])
-            e["headline"].setdefault(toy, c.get("headline", ""))
-    rows, lines = [], []
-    for cid, e in by.items():
-        cells = {}
-        for t in toys:
-            cnt = Counter(e["verdicts"][t])
-            cells[t] = ", ".join(f"{v} {n}/{len(e['verdicts'][t])}" for v, n in cnt.most_common())
-        robust = len({v for t in toys for v in e["verdicts"][t]}) == 1
-        rows.append(
-            {
-                "claim": cid,
-                "title": e["title"],
-                **{f"verdicts {t}": cells[t] for t in toys},
-                **{f"headline {t} (first seed)": e["headline"][t] for t in toys},
-                "same verdict everywhere": robust,
-            }
-        )
-        lines.append(
-            f"| {cid} | {e['title']} | " + " | ".join(cells[t] for t in toys) + f" | {'yes' if robust else 'no'} |"
-        )
-    write_table(
-        f"{out_prefix}.csv", rows, {"toys": config["sensitivity"]["toys"], "seeds": config["sensitivity"]["seeds"]}
-    )
-    head = [
+    toys, rows = collect(config)
+    seeds = config["sensitivity"]["seeds"]
+    ids = list(dict.fromkeys((r["kind"], r["id"]) for r in rows))
+    title = {(r["kind"], r["id"]): r["title"] for r in rows}
+
+    def pick(kind, cid, toy):
+        return [r for r in rows if (r["kind"], r["id"], r["toy"]) == (kind, cid, toy)]
+
+    lines = [
         "# Verdicts across toy geometry and training seeds",
         "",
-        "Each toy (geometry / training overrides of the config) is run once per seed, the whole workflow each "
-        "time; a cell counts the seeds per verdict. 'Same verdict everywhere': every toy and seed agree.",
+        "Each toy (geometry / training overrides of workflows/config/default.yaml) is run once per training "
+        f"seed ({', '.join(map(str, seeds))}), the whole workflow each time "
+        "(`python workflows/scripts/sensitivity.py`, rule `sensitivity_table` of claims-full).",
         "",
-        "Toys: " + "; ".join(f"{t}: {json.dumps(o or {})}" for t, o in config["sensitivity"]["toys"].items()),
+        "Toys: " + "; ".join(f"`{t}`: {json.dumps(config['sensitivity']['toys'][t] or {})}" for t in toys),
         "",
-        "| # | claim | " + " | ".join(toys) + " | same verdict everywhere |",
+        "## Regime checks per geometry (passes / seeds; each seed's value)",
+        "",
+        "| check | " + " | ".join(toys) + " |",
+        "|" + "---|" * (len(toys) + 1),
+    ]
+    for kind, cid in ids:
+        if kind == "regime":
+            cells = []
+            for t in toys:
+                g = pick(kind, cid, t)
+                cells.append(f"{sum(r['verdict'] == 'pass' for r in g)}/{len(g)}: " + "; ".join(r["value"] for r in g))
+            lines.append(f"| {cid} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "## Verdicts per geometry (seeds per verdict)",
+        "",
+        "A claim whose regime check failed is *not testable on this toy*; in brackets, what its rows would "
+        "read. 'Same everywhere': every toy and seed give the same verdict.",
+        "",
+        "| # | claim | " + " | ".join(toys) + " | same everywhere |",
         "|" + "---|" * (len(toys) + 3),
     ]
-    atomic_write_text(f"{out_prefix}.md", "\n".join(head + lines) + "\n")
+    for kind, cid in ids:
+        if kind != "claim":
+            continue
+        cells = []
+        for t in toys:
+            g = pick(kind, cid, t)
+            cell = _count([r["verdict"] for r in g])
+            would = [r["verdict_if_testable"] for r in g if r["verdict_if_testable"]]
+            cells.append(cell + (f" (would read: {_count(would)})" if would else ""))
+        same = len({r["verdict"] for r in rows if (r["kind"], r["id"]) == (kind, cid)}) == 1
+        lines.append(f"| {cid} | {title[(kind, cid)]} | " + " | ".join(cells) + f" | {'yes' if same else 'no'} |")
+    lines += [
+        "",
+        "## Headline numbers per geometry and seed",
+        "",
+        "| # | toy | " + " | ".join(f"seed {k}" for k in seeds) + " |",
+        "|" + "---|" * (len(seeds) + 2),
+    ]
+    for kind, cid in ids:
+        if kind != "claim":
+            continue
+        for t in toys:
+            by_seed = {r["seed"]: r["value"] for r in pick(kind, cid, t)}
+            lines.append(f"| {cid} | {t} | " + " | ".join(by_seed.get(k, "").replace("|", "/") for k in seeds) + " |")
+    write_table(f"{out_prefix}.csv", rows, {"toys": config["sensitivity"]["toys"], "seeds": seeds})
+    atomic_write_text(f"{out_prefix}.md", "\n".join(lines) + "\n")
 
 
 def main() -> None:
