@@ -198,7 +198,8 @@ def _cell(v: Any) -> Any:
     return repr(v) if isinstance(v, float) else v
 
 
-def _parse(v: str) -> Any:
+def parse_cell(v: str) -> Any:
+    """A CSV cell as int, else float, else the string itself."""
     for kind in (int, float):
         try:
             return kind(v)
@@ -213,4 +214,4 @@ def read_table(path: str | os.PathLike) -> list[dict]:
     if not path.is_file():
         raise UsageError(f"table: file not found: {path}")
     with open(path, newline="", encoding="utf-8") as fh:
-        return [{k: _parse(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+        return [{k: parse_cell(v) for k, v in row.items()} for row in csv.DictReader(fh)]

@@ -129,8 +129,8 @@ def temperature_study(rows) -> list[dict]:
         raise UsageError(f"inputs: one sweep (one s) per summary (got s = {sorted(scales)})")
     s = scales.pop()
     res = SweepResult.from_rows(rows)
-    out = [{"s": s, "statistic": stat, "segment": -1, "m": r["m"], "value": r[key]}
-           for r in fig2_table(res) for stat, key in (("ppl_mean", "ppl_mean"), ("ppl_std", "ppl_std"))]
+    out = [{"s": s, "statistic": stat, "segment": -1, "m": r["m"], "value": r[stat]}
+           for r in fig2_table(res) for stat in ("ppl_mean", "ppl_std")]
     out += [{"s": s, "statistic": "pct_change", "segment": r["segment"], "m": r["m"], "value": r["pct_change"]}
             for r in fig3_table(res)]
     out += [{"s": s, "statistic": "argmin_count", "segment": r["segment"], "m": r["m"], "value": r["count"]}

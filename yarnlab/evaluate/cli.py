@@ -52,18 +52,6 @@ def _float_list(text: str) -> list[float]:
         raise argparse.ArgumentTypeError(f"expected X,X,... or start:stop:step (got {text!r})") from None
 
 
-def _tag(text: str) -> tuple[str, object]:
-    key, sep, value = text.partition("=")
-    if not sep or not key.strip():
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE (got {text!r})")
-    for kind in (int, float):
-        try:
-            return key.strip(), kind(value)
-        except ValueError:
-            pass
-    return key.strip(), value
-
-
 # ---------------------------------------------------------------- shared setup
 
 
@@ -88,7 +76,7 @@ def _common(p: argparse.ArgumentParser, corpus: bool = True,
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--batch-tokens", type=int, default=4096, help="tokens per forward batch (default 4096)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
-    p.add_argument("--tag", action="append", type=_tag, default=[], metavar="KEY=VALUE",
+    p.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE",
                    help="a constant column in front of every row (repeatable; numbers stay numbers)")
     add_spec_arguments(p)
     p.set_defaults(method=None, factor=None)
@@ -98,9 +86,11 @@ def _setup(args):
     """(model, spec, tokenizer-encode, record) from the common options."""
     import torch
 
+    from yarnlab.cli import key_values
     from yarnlab.errors import UsageError
     from yarnlab.model import apply_scaling, load_model, model_spec
 
+    key_values(args.tag, "--tag")  # a malformed tag fails before any model is loaded
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -118,13 +108,11 @@ def _setup(args):
             raise UsageError(f"--method: required with scaling options ({opts})")
         spec = model_spec(model)
     else:
-        from yarnlab.model.patch import original_config
         from yarnlab.rope.cli import spec_from_args
-        from yarnlab.rope.hf import read_hf_config
 
         if args.factor is None:
             args.factor = 1.0
-        unscaled, _ = read_hf_config({k: v for k, v in original_config(model).items() if k != "yarnlab_rope"})
+        unscaled = unscaled_spec(model)
         spec = spec_from_args(args, head_dim=unscaled.head_dim, base=unscaled.base,
                               original_ctx=unscaled.original_ctx, rotary_dim=unscaled.rotary_dim)
         apply_scaling(model, spec)
@@ -134,6 +122,20 @@ def _setup(args):
     record = provenance(_params(args), model=str(args.model), spec=spec.to_dict(), seed=args.seed,
                         tokenizer=tokenizer_name, torch=torch.__version__, device=str(device))
     return model, spec, encode, record
+
+
+def unscaled_spec(model):
+    """The checkpoint's own geometry before any scaling, as a RopeSpec (method none)."""
+    from yarnlab.model.patch import original_config
+    from yarnlab.rope.hf import read_hf_config
+
+    unscaled, _ = read_hf_config({k: v for k, v in original_config(model).items() if k != "yarnlab_rope"})
+    return unscaled
+
+
+def long_enough(docs, n: int) -> list[int]:
+    """Indices of the documents with at least ``n`` tokens (those a length-n evaluation scores)."""
+    return [i for i, d in enumerate(docs) if len(d) >= n]
 
 
 def _params(args) -> dict:
@@ -230,7 +232,10 @@ def _tagged(rows: list[dict], record: dict, tags=()) -> list[dict]:
     ids = [d.get("id") for d in record.get("data_manifest", {}).get("documents", [])]
     if ids and all(ids):
         rows = [{**r, "doc": ids[r["doc"]]} if "doc" in r else r for r in rows]
-    tags = dict(tags)
+    from yarnlab.cli import key_values
+    from yarnlab.io import parse_cell
+
+    tags = {k: parse_cell(v) for k, v in key_values(list(tags), "--tag").items()}
     clash = sorted(set(tags) & set(rows[0])) if rows else []
     if clash:
         from yarnlab.errors import UsageError
@@ -280,12 +285,12 @@ def _cmd_ppl(args) -> int:
     if args.lengths:
         results = protocol_perplexity(model, docs, args.lengths, args.min_tokens, None, args.window, args.stride,
                                       bos, args.batch_tokens, not args.no_progress)
-        ids = [i for i, d in enumerate(docs) if len(d) >= (args.min_tokens or max(args.lengths))]
+        ids = long_enough(docs, args.min_tokens or max(args.lengths))
     else:
         if args.window is None:
             raise UsageError("--window: required without --lengths (window of the sliding evaluation)")
         chosen = select_documents(docs, args.min_tokens or 2)
-        ids = [i for i, d in enumerate(docs) if len(d) >= (args.min_tokens or 2)]
+        ids = long_enough(docs, args.min_tokens or 2)
         results = {0: sliding_window_nll(model, chosen, args.window, min(args.stride, args.window), bos,
                                          args.batch_tokens, not args.no_progress)}
     segment = args.segment or spec.original_ctx
@@ -326,7 +331,7 @@ def _cmd_sweep(args) -> int:
     docs, manifest = _documents(args, encode)
     record["data_manifest"] = manifest
     length = args.length or int(round(spec.factor * spec.original_ctx))
-    kept = [i for i, d in enumerate(docs) if len(d) >= length]  # the documents the sweep scores
+    kept = long_enough(docs, length)  # the documents the sweep scores
     res = temperature_sweep(model, docs, spec, args.ms, length, args.segment, batch_tokens=args.batch_tokens,
                             progress=not args.no_progress)
     rows = [{**r, "doc": kept[r["doc"]]} for r in res.rows()]

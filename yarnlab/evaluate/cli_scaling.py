@@ -17,15 +17,6 @@ for an .npz of ``yarnlab eval docs``, else its index.
 from __future__ import annotations
 
 
-def _base_spec(model):
-    """The checkpoint's unscaled geometry as a RopeSpec (method none)."""
-    from yarnlab.model.patch import original_config
-    from yarnlab.rope.hf import read_hf_config
-
-    unscaled, _ = read_hf_config({k: v for k, v in original_config(model).items() if k != "yarnlab_rope"})
-    return unscaled
-
-
 def _method_list(text: str) -> list[str]:
     import argparse
 
@@ -41,7 +32,7 @@ def _method_list(text: str) -> list[str]:
 
 def _cmd_dynamic(args) -> int:
     from yarnlab.errors import UsageError
-    from yarnlab.evaluate.cli import _documents, _say, _setup, _write
+    from yarnlab.evaluate.cli import _documents, _say, _setup, _write, long_enough, unscaled_spec
     from yarnlab.evaluate.perplexity import protocol_perplexity
     from yarnlab.model import apply_scaling
 
@@ -50,8 +41,8 @@ def _cmd_dynamic(args) -> int:
     model, _, encode, record = _setup(args)
     docs, manifest = _documents(args, encode)
     record["data_manifest"] = manifest
-    base = _base_spec(model)
-    kept = [i for i, d in enumerate(docs) if len(d) >= max(args.lengths)]
+    base = unscaled_spec(model)
+    kept = long_enough(docs, max(args.lengths))
     rows = []
     for entry in args.methods:
         # dynamic methods take s from the sequence length; factor 1 is their floor
@@ -68,7 +59,7 @@ def _cmd_dynamic(args) -> int:
 
 def _cmd_ablation(args) -> int:
     from yarnlab.errors import UsageError
-    from yarnlab.evaluate.cli import _documents, _say, _setup, _write
+    from yarnlab.evaluate.cli import _documents, _say, _setup, _write, long_enough
     from yarnlab.evaluate.perplexity import sliding_window_nll
     from yarnlab.model import apply_scaling
 
@@ -84,7 +75,7 @@ def _cmd_ablation(args) -> int:
     docs, manifest = _documents(args, encode)
     record["data_manifest"] = manifest
     n = int(round(spec.factor * spec.original_ctx))
-    kept = [i for i, d in enumerate(docs) if len(d) >= n]
+    kept = long_enough(docs, n)
     if not kept:
         raise UsageError(f"documents: none has sL = {n} tokens")
     chosen = [docs[i][:n] for i in kept]
