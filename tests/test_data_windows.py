@@ -85,3 +85,55 @@ def test_bad_settings_name_the_field(kw):
 def test_too_little_text_is_named():
     with pytest.raises(UsageError, match="documents"):
         WindowStream([b"ab"], 64)
+
+
+def _cut(s, offsets):
+    """Windows (offsets) whose edges fall strictly inside a synthetic document."""
+    t, n = s.seq_len, 0
+    for o in offsets:
+        inside = (s._syn_start < o) & (o < s._syn_end) | (s._syn_start < o + t) & (o + t < s._syn_end)
+        n += bool(inside.any())
+    return n
+
+
+def test_copy_documents_mixed_into_the_stream():
+    s = WindowStream(docs(200), 256, seed=0, retrieval_fraction=0.05, copy_fraction=0.1)
+    assert 0.07 < s.copy_tokens / len(s.stream) < 0.13
+    assert 0.03 < s.retrieval_tokens / len(s.stream) < 0.07
+    # each recorded copy document is span + gap + span with its two copies equal
+    copies = [s.stream[a:b] for a, b in zip(s._syn_start, s._syn_end)
+              if not bytes(s.stream[a:b].astype(np.uint8)).startswith((b"There", b" "))]
+    assert len(copies) > 20
+    assert all(((c >= ord("a")) & (c <= ord("z"))).all() for c in copies)
+
+
+def test_whole_placement_keeps_synthetic_documents_inside_the_window():
+    kw = dict(seed=3, retrieval_fraction=0.1, copy_fraction=0.1)
+    whole = WindowStream(docs(300), 128, **kw)
+    cut = WindowStream(docs(300), 128, place_whole=False, **kw)
+    assert np.array_equal(whole.stream, cut.stream)  # the same stream; only the offsets differ
+    n = 2000
+    # a window that cut one document holds it whole after the move; it can still cut a neighbour that
+    # sits closer than T: rare at these shares (measured 20 of 2000), against 781 at random offsets
+    o_whole, o_cut = whole.offsets(0, n), cut.offsets(0, n)
+    assert _cut(whole, o_whole) < 0.03 * n
+    assert _cut(cut, o_cut) > 0.3 * n
+    # every window with a pass-key question holds its answer
+    ids = np.concatenate([whole.batch(k, 16)[0].numpy() for k in range(50)])
+    q = np.frombuffer(b"What is the pass key? The pass key is", dtype=np.uint8)
+    for row in ids:
+        text = bytes(row[row < 256].astype(np.uint8))
+        at = text.find(bytes(q))
+        if at >= 0 and text.find(b"pass key is ", 0, at) >= 0:
+            assert len(text) >= at + len(q) + 6
+    # a function of (seed, item) alone: resuming needs no state
+    assert np.array_equal(whole.offsets(500, 10), o_whole[500:510])
+
+
+@pytest.mark.parametrize("kw, field", [({"copy_fraction": 0.99}, "copy_fraction"),
+                                       ({"copy_fraction": 0.6, "retrieval_fraction": 0.4},
+                                        "retrieval_fraction \\+ copy_fraction"),
+                                       ({"copy_fraction": 0.1, "encode": list}, "copy_fraction")])
+def test_bad_copy_settings_name_the_field(kw, field):
+    with pytest.raises(UsageError, match=field):
+        WindowStream(docs(), 32, **kw)

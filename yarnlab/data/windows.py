@@ -10,6 +10,12 @@ sL then looks like T-1 and the model predicts EOS. :class:`WindowStream` removes
   :mod:`yarnlab.data.passkey` at lengths <= T, answer included) are inserted after random line
   breaks of the stream, a fraction ``retrieval_fraction`` of its tokens, so a base model can learn to
   retrieve within its context;
+- optional copy documents (:func:`yarnlab.data.synthetic.copy_documents`: a random-letter span
+  repeated, <= T long), a fraction ``copy_fraction`` of the tokens, inserted the same way: the
+  signal an induction head forms on (byte-level streams only);
+- with ``place_whole`` (the default) a window that would cut a synthetic document is moved, within
+  the offsets whose window holds that document whole, so a passkey's answer and a copy's source are
+  always inside the window they are trained in (random offsets cut most of them);
 - training item k is the window ``stream[o_k : o_k + T]`` with o_k uniform over the stream, drawn
   from (seed, k): every token position 0..T-1 sees every kind of content.
 
@@ -59,11 +65,18 @@ class WindowStream:
     """Deterministic stream of T-token windows at random offsets of the concatenated documents."""
 
     def __init__(self, documents: list, seq_len: int, seed: int = 0, retrieval_fraction: float = 0.0,
-                 eos_id: int = EOS_ID, encode=None):
+                 eos_id: int = EOS_ID, encode=None, copy_fraction: float = 0.0, place_whole: bool = True):
         if seq_len < 2:
             raise UsageError(f"seq_len: must be >= 2 (got {seq_len})")
         if not 0.0 <= retrieval_fraction < 0.5:
             raise UsageError(f"retrieval_fraction: must be in [0, 0.5) (got {retrieval_fraction})")
+        if not 0.0 <= copy_fraction <= 0.95:
+            raise UsageError(f"copy_fraction: must be in [0, 0.95] (got {copy_fraction})")
+        if copy_fraction > 0 and encode is not None:
+            raise UsageError("copy_fraction: copy documents are byte-level; must be 0 with a tokenizer")
+        if retrieval_fraction + copy_fraction > 0.95:
+            raise UsageError(f"retrieval_fraction + copy_fraction: must be <= 0.95 "
+                             f"(got {retrieval_fraction} + {copy_fraction})")
         self.byte_level = all(isinstance(d, bytes | bytearray) for d in documents)
         docs = [np.frombuffer(bytes(d), dtype=np.uint8).astype(np.int64) if isinstance(d, bytes | bytearray)
                 else np.asarray(d, dtype=np.int64) for d in documents]
@@ -74,28 +87,53 @@ class WindowStream:
         order = rng.permutation(len(docs))
         eos = np.array([eos_id], dtype=np.int64)
         stream = np.concatenate([x for i in order for x in (docs[i], eos)])
-        self.retrieval_tokens = 0
-        if retrieval_fraction > 0:
-            stream = self._insert_retrieval(stream, retrieval_fraction, rng, encode)
+        self.retrieval_tokens = self.copy_tokens = 0
+        self.place_whole = bool(place_whole)
+        self._syn_start = self._syn_end = np.zeros(0, dtype=np.int64)
+        if retrieval_fraction > 0 or copy_fraction > 0:
+            stream = self._insert_synthetic(stream, retrieval_fraction, copy_fraction, rng, encode)
         self.stream = stream
         if len(stream) < seq_len + 1:
             raise UsageError(f"documents: {len(stream)} tokens in all, fewer than one window of "
                              f"seq_len={seq_len} + 1")
 
-    def _insert_retrieval(self, stream: np.ndarray, fraction: float, rng, encode) -> np.ndarray:
-        mean_len = 0.75 * self.seq_len
-        n = max(1, int(round(fraction * len(stream) / ((1 - fraction) * mean_len))))
-        docs = retrieval_documents(n, self.seq_len, self.seed, encode)
+    def _insert_synthetic(self, stream: np.ndarray, retrieval: float, copy: float, rng, encode) -> np.ndarray:
+        """Insert retrieval and copy documents after random line breaks so that they make up the
+        shares ``retrieval`` and ``copy`` of the final stream's tokens (each followed by a newline);
+        record where each one lies (``_syn_start``, ``_syn_end``) for whole placement."""
+        from yarnlab.data.synthetic import copy_documents
+
+        mean_len = 0.75 * self.seq_len  # both kinds: length roughly uniform over [L/2, L] on average
+        prose = len(stream)
+        docs, kinds = [], []
+        for share, make, kind in ((retrieval, lambda n: retrieval_documents(n, self.seq_len, self.seed, encode), 0),
+                                  (copy, lambda n: copy_documents(n, self.seq_len, self.seed), 1)):
+            if share > 0:
+                n = max(1, int(round(share * prose / ((1 - retrieval - copy) * mean_len))))
+                made = make(n)
+                docs += made
+                kinds += [kind] * len(made)
+        order = rng.permutation(len(docs))
+        docs, kinds = [docs[i] for i in order], [kinds[i] for i in order]
         breaks = np.flatnonzero(stream == NEWLINE) + 1
         if len(breaks) == 0:
             breaks = np.arange(1, len(stream))
-        at = np.sort(rng.choice(breaks, size=n, replace=len(breaks) < n))
-        pieces, prev = [], 0
-        for pos, doc in zip(at, docs):
-            pieces += [stream[prev:pos], doc, np.array([NEWLINE], dtype=np.int64)]
-            prev = pos
+        at = np.sort(rng.choice(breaks, size=len(docs), replace=len(breaks) < len(docs)))
+        pieces, prev, pos, starts, ends = [], 0, 0, [], []
+        for cut, doc in zip(at, docs):
+            pieces.append(stream[prev:cut])
+            pos += cut - prev
+            starts.append(pos)
+            ends.append(pos + len(doc))
+            pieces += [doc, np.array([NEWLINE], dtype=np.int64)]
+            pos += len(doc) + 1
+            prev = cut
         pieces.append(stream[prev:])
-        self.retrieval_tokens = int(sum(len(d) + 1 for d in docs))
+        sizes = np.array([len(d) + 1 for d in docs])
+        kinds = np.array(kinds)
+        self.retrieval_tokens = int(sizes[kinds == 0].sum())
+        self.copy_tokens = int(sizes[kinds == 1].sum())
+        self._syn_start, self._syn_end = np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64)
         return np.concatenate(pieces)
 
     def __len__(self) -> int:
@@ -105,8 +143,26 @@ class WindowStream:
     def offsets(self, start: int, count: int) -> np.ndarray:
         """Window offsets of stream items [start, start + count); item k from (seed, k) alone."""
         hi = len(self.stream) - self.seq_len + 1
-        return np.array([np.random.default_rng([self.seed, 13, k]).integers(0, hi)
-                         for k in range(start, start + count)], dtype=np.int64)
+        out = np.empty(count, dtype=np.int64)
+        for i, k in enumerate(range(start, start + count)):
+            rng = np.random.default_rng([self.seed, 13, k])
+            out[i] = self._whole(int(rng.integers(0, hi)), rng) if self.place_whole else rng.integers(0, hi)
+        return out
+
+    def _whole(self, o: int, rng) -> int:
+        """Move a window that cuts a synthetic document at its left edge (else its right edge) to an
+        offset drawn uniformly among those whose window holds that document whole; other windows
+        keep their offset. Item k's offset still depends on (seed, k) alone."""
+        if not len(self._syn_start):
+            return o
+        t, hi = self.seq_len, len(self.stream) - self.seq_len
+        for edge in (o, o + t):
+            i = int(np.searchsorted(self._syn_start, edge, side="right")) - 1
+            if i >= 0 and self._syn_start[i] < edge < self._syn_end[i]:
+                s, e = int(self._syn_start[i]), int(self._syn_end[i])
+                lo_o, hi_o = max(0, e - t), min(s, hi)
+                return int(rng.integers(lo_o, hi_o + 1)) if lo_o <= hi_o else o
+        return o
 
     def _tensors(self, offsets):
         import torch

@@ -1,4 +1,4 @@
-"""``yarnlab eval positions|context-use|logit-spread``: the regime checks' evaluations.
+"""``yarnlab eval positions|context-use|logit-spread|induction``: the regime checks' evaluations.
 
 Standard library only at module level. The shared options (``--model``, documents, the scaling
 spec, ``--device``, ``--dtype``, ...) and the model set-up are those of :mod:`yarnlab.evaluate.cli`;
@@ -13,6 +13,11 @@ The ``doc`` column is the document's stable id (``<work>@<offset>`` of an .npz f
 - ``logit-spread``: :func:`yarnlab.evaluate.logits.attention_logit_spread` (rows ``layer, head,
   length, sigma, mean_std, sigma_doc_sd, n_docs, n_queries``) and, with ``--prediction-out``,
   :func:`yarnlab.evaluate.logits.predict_temperature` per s (``--heads-out``: per head and s).
+- ``induction``: :func:`yarnlab.evaluate.induction.induction_gain` (rows ``method, factor, length,
+  distance, span, seq, nll_first, nll_second, gain``); ``--summary-out``: rows ``measure, distance,
+  span, n, nll_a, nll_b, value, lo, hi``, one per distance (``induction_gain``: value = first - second
+  copy) and, with documents, the in-context-learning score of every L-window (``icl``: value = late -
+  early positions).
 """
 
 from __future__ import annotations
@@ -129,9 +134,58 @@ def _cmd_logit_spread(args) -> int:
     return 0
 
 
+def _cmd_induction(args) -> int:
+    import numpy as np
+
+    from yarnlab.errors import UsageError
+    from yarnlab.evaluate.induction import icl_score, induction_gain, random_token_vocab, token_nll
+    from yarnlab.model.tiny import VOCAB_SIZE
+
+    for name in ("span", "n_seqs"):
+        _positive(args, name, 2)
+    with_docs = bool(args.corpus or args.docs)
+    if with_docs:
+        model, spec, docs, record = _load(args)
+    else:
+        from yarnlab.evaluate.cli import _setup
+
+        model, spec, _, record = _setup(args)
+    length = args.length or int(spec.original_ctx)
+    if args.length is not None:
+        _positive(args, "length", 2 * args.span)
+    vocab = None if model.config.vocab_size == VOCAB_SIZE else random_token_vocab(model.config.vocab_size)
+    res = induction_gain(model, length, span=args.span, n_seqs=args.n_seqs, distances=args.distances,
+                         seed=args.seed, batch=max(1, args.batch_tokens // length), vocab=vocab)
+    head = {"method": spec.method, "factor": spec.factor, "length": length}
+    _write_csv(args.out, [{**head, **r} for r in res.rows], record, args.tag)
+    # one tidy summary table: measure, where (distance, or the ICL position ranges), n, the two mean losses
+    # compared (first/second copy; early/late positions), value = their difference, and its interval
+    summary = [{**head, "measure": "induction_gain", "distance": r["distance"], "span": r["span"], "n": r["n"],
+                "nll_a": r["nll_first"], "nll_b": r["nll_second"], "value": r["gain"], "lo": r["gain_lo"],
+                "hi": r["gain_hi"]} for r in res.summary]
+    for r in res.summary:
+        print(f"distance {r['distance']}: first copy {r['nll_first']:.3f}, second {r['nll_second']:.3f} nats; "
+              f"gain {r['gain']:.3f} [{r['gain_lo']:.3f}, {r['gain_hi']:.3f}] ({r['n']} sequences)")
+    if with_docs:
+        windows = [d[k * length:(k + 1) * length] for d in docs for k in range(len(d) // length)]
+        if len(windows) < 2:
+            raise UsageError(f"documents: need >= 2 windows of --length {length} tokens for the "
+                             f"in-context-learning score (got {len(windows)})")
+        icl = icl_score(token_nll(model, np.stack(windows), max(1, args.batch_tokens // length)))
+        summary.append({**head, "measure": "icl", "distance": "", "span": "", "n": icl["n_windows"],
+                        "nll_a": icl["nll_late"], "nll_b": icl["nll_early"], "value": icl["icl"], "lo": icl["icl_lo"],
+                        "hi": icl["icl_hi"]})
+        print(f"in-context learning (loss at [{icl['late'][0]}, {icl['late'][1]}) minus [{icl['early'][0]}, "
+              f"{icl['early'][1]})): {icl['icl']:.3f} [{icl['icl_lo']:.3f}, {icl['icl_hi']:.3f}] nats "
+              f"({icl['n_windows']} windows)")
+    if args.summary_out:
+        _write_csv(args.summary_out, summary, record, args.tag)
+    return 0
+
+
 def register_regime(sub) -> None:
     """Add ``positions``, ``context-use`` and ``logit-spread`` to the ``yarnlab eval`` sub-parsers."""
-    from yarnlab.evaluate.cli import _common, _float_list
+    from yarnlab.evaluate.cli import _common, _float_list, _int_list
 
     out_help = "output CSV file (a .provenance.json sidecar is written beside it)"
     po = sub.add_parser("positions", help="per-position NLL of one window of --length tokens per document")
@@ -161,3 +215,14 @@ def register_regime(sub) -> None:
     ls.add_argument("--heads-out", help="CSV of the predicted m* per layer, head and s")
     ls.add_argument("--bos", action="store_true", help="the model's BOS token at position 0 of every window")
     ls.set_defaults(func=_cmd_logit_spread)
+
+    ih = sub.add_parser("induction", help="induction gain on repeated random sequences at several distances, "
+                        "and the in-context-learning score of held-out text (with --corpus or --docs)")
+    _common(ih, out_help=out_help + ": one row per distance and sequence")
+    ih.add_argument("--length", type=int, help="longest sequence in tokens (default: the model's L)")
+    ih.add_argument("--span", type=int, default=32, help="tokens in the repeated span (default 32)")
+    ih.add_argument("--n-seqs", type=int, default=16, help="sequences per distance (default 16)")
+    ih.add_argument("--distances", type=_int_list, default=None,
+                    help="copy distances (default span, 2 span, 4 span, ..., length - span)")
+    ih.add_argument("--summary-out", help="CSV of the per-distance gains with intervals (and the ICL score)")
+    ih.set_defaults(func=_cmd_induction)

@@ -33,6 +33,14 @@ def _common(p: argparse.ArgumentParser) -> None:
                         "document stream, no position artifacts")
     p.add_argument("--retrieval-fraction", type=float, default=None,
                    help="windows: share of tokens in synthetic key-retrieval documents (default 0)")
+    p.add_argument("--copy-fraction", type=float, default=None,
+                   help="windows: share of tokens in repeated random-letter spans (copy documents, default 0)")
+    p.add_argument("--placement", choices=["whole", "random"], default=None,
+                   help="windows: synthetic documents whole inside their training window (default) or cut "
+                        "by random offsets")
+    p.add_argument("--induction-eval", choices=["on", "off"], default=None,
+                   help="byte-level: log the induction gain and in-context-learning score at every evaluation "
+                        "(default: on for pretraining, off for fine-tuning)")
     p.add_argument("--strategy", choices=["ddp", "fsdp"], default="ddp", help="multi-process wrapping")
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
     p.add_argument("--set-aside-stale", action="store_true",
@@ -51,7 +59,10 @@ def _config(args, defaults: dict):
              "eval_every": args.eval_every, "eval_batches": args.eval_batches,
              "final_eval_chunks": args.final_eval_chunks, "checkpoint_every": args.checkpoint_every,
              "log_every": args.log_every, "threads": args.threads, "strategy": args.strategy,
-             "data_format": args.data_format, "retrieval_fraction": args.retrieval_fraction}
+             "data_format": args.data_format, "retrieval_fraction": args.retrieval_fraction,
+             "copy_fraction": args.copy_fraction,
+             "place_whole": None if args.placement is None else args.placement == "whole",
+             "induction_eval": None if args.induction_eval is None else args.induction_eval == "on"}
     d.update({k: v for k, v in given.items() if v is not None})
     return TrainConfig(**d)
 

@@ -46,6 +46,9 @@ class TrainConfig:
     strategy: str = "ddp"            # multi-process wrapping: ddp | fsdp (fsdp needs CUDA)
     data_format: str = "chunks"      # chunks: BOS/EOS-bookended (paper 4.1) | windows: random offsets of one stream
     retrieval_fraction: float = 0.0  # windows only: share of stream tokens in synthetic key-retrieval documents
+    copy_fraction: float = 0.0       # windows only: share of stream tokens in repeated random-letter spans
+    place_whole: bool = True         # windows only: a window never cuts a synthetic document
+    induction_eval: bool = False     # byte-level: induction gain and in-context-learning score at every evaluation
 
     def __post_init__(self):
         problems = []
@@ -83,6 +86,12 @@ class TrainConfig:
         need("retrieval_fraction", is_num(self.retrieval_fraction) and 0 <= self.retrieval_fraction < 0.5
              and (self.retrieval_fraction == 0 or self.data_format == "windows"),
              "in [0, 0.5), and 0 unless data_format is windows")
+        need("copy_fraction", is_num(self.copy_fraction) and 0 <= self.copy_fraction <= 0.95
+             and self.retrieval_fraction + self.copy_fraction <= 0.95
+             and (self.copy_fraction == 0 or self.data_format == "windows"),
+             "in [0, 0.95] with retrieval_fraction + copy_fraction <= 0.95, and 0 unless data_format is windows")
+        need("place_whole", isinstance(self.place_whole, bool), "true or false")
+        need("induction_eval", isinstance(self.induction_eval, bool), "true or false")
         if problems:
             raise UsageError("invalid TrainConfig:\n" + "\n".join(f"  - {p}" for p in problems))
 
@@ -116,8 +125,8 @@ class TrainConfig:
 
 def pretrain_config(lr: float = 2e-3, **changes) -> TrainConfig:
     """Tiny-model pretraining defaults: warmup 100 steps, cosine to 10%, AdamW(0.9, 0.95),
-    weight decay 0.1, batch 16 x 256 bytes."""
+    weight decay 0.1, batch 16 x 256 bytes, induction diagnostics at every evaluation."""
     base = dict(lr=lr, schedule="cosine", warmup_steps=100, weight_decay=0.1, steps=1000,
-                eval_every=200, checkpoint_every=200)
+                eval_every=200, checkpoint_every=200, induction_eval=True)
     base.update(changes)
     return TrainConfig(**base)

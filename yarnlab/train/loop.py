@@ -20,6 +20,7 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -33,7 +34,7 @@ from yarnlab.train.config import TrainConfig
 
 # settings that may change between a run and its resumption (they do not change the weights)
 _RESUME_FREE = {"threads", "log_every", "eval_every", "eval_batches", "final_eval_chunks",
-                "checkpoint_every", "keep_checkpoints"}
+                "checkpoint_every", "keep_checkpoints", "induction_eval"}
 
 
 def next_token_loss(logits: torch.Tensor, labels: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
@@ -44,13 +45,15 @@ def next_token_loss(logits: torch.Tensor, labels: torch.Tensor, reduction: str =
 
 
 @torch.no_grad()
-def heldout_bits(model, batches, device: str = "cpu", byte_level: bool = True) -> dict:
+def heldout_bits(model, batches, device: str = "cpu", byte_level: bool = True,
+                 per_position: list | None = None) -> dict:
     """Held-out loss of ``batches`` (iterable of (input_ids, labels)) in nats and in bits: per byte
     for byte-level models, per token for other tokenizers.
 
     Byte-level: mean nats over byte targets (EOS excluded) as ``heldout_loss`` and
     ``heldout_bpb`` = that / ln 2. Other tokenizers: mean nats per target token (``heldout_loss``)
-    and ``heldout_bpt`` (bits per token); ``heldout_bpb`` is then NaN."""
+    and ``heldout_bpt`` (bits per token); ``heldout_bpb`` is then NaN. ``per_position``: a list that
+    receives each batch's (B, T) NLL array (NaN where a target is not counted, column 0 too)."""
     was_training = model.training
     model.eval()
     nats, count = 0.0, 0
@@ -63,6 +66,10 @@ def heldout_bits(model, batches, device: str = "cpu", byte_level: bool = True) -
                               reduction="none").view_as(target)
         nats += float(nll[mask].sum())
         count += int(mask.sum())
+        if per_position is not None:
+            rows = torch.full(ids.shape, float("nan"), dtype=torch.float64)
+            rows[:, 1:] = torch.where(mask, nll, torch.nan).double().cpu()
+            per_position.append(rows.numpy())
     model.train(was_training)
     if not count:
         return {"heldout_loss": float("nan"), "heldout_bpb": float("nan"), "heldout_bytes": 0}
@@ -193,9 +200,15 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
     def evaluate(n_batches):
         if heldout_stream is None:
             return {}
-        return heldout_bits(model if cfg.strategy == "ddp" else net,
-                            heldout_stream.eval_batches(n_batches, cfg.batch_size), ctx.device,
-                            heldout_stream.byte_level)
+        per_pos = [] if cfg.induction_eval else None
+        out = heldout_bits(model if cfg.strategy == "ddp" else net,
+                           heldout_stream.eval_batches(n_batches, cfg.batch_size), ctx.device,
+                           heldout_stream.byte_level, per_position=per_pos)
+        if cfg.induction_eval and heldout_stream.byte_level:
+            from yarnlab.evaluate.induction import training_diagnostics
+
+            out.update(training_diagnostics(model, cfg.seq_len, np.concatenate(per_pos) if per_pos else None))
+        return out
 
     def save(at_step):
         model_sd, opt_sd = _state_dicts(model, opt, ctx, cfg)

@@ -19,7 +19,8 @@ from yarnlab.train.config import TrainConfig, pretrain_config
 
 def corpus_streams(corpus: str, seq_len: int, seed: int, heldout_fraction: float,
                    split_seed: int = 0, tokenizer=None, data_format: str = "chunks",
-                   retrieval_fraction: float = 0.0) -> tuple[Split, ChunkStream, ChunkStream]:
+                   retrieval_fraction: float = 0.0, copy_fraction: float = 0.0,
+                   place_whole: bool = True) -> tuple[Split, ChunkStream, ChunkStream]:
     """Split ``corpus`` by document (split seed fixed at 0 by default so every run of a corpus
     holds out the same documents) and build the training and held-out chunk streams.
 
@@ -43,7 +44,8 @@ def corpus_streams(corpus: str, seq_len: int, seed: int, heldout_fraction: float
 
         wkw = {"eos_id": kw["eos_id"], "encode": lambda t: encode(t.encode())} if kw else {}
         train = WindowStream([encode(d.read_bytes()) for d in split.train], seq_len, seed=seed,
-                             retrieval_fraction=retrieval_fraction, **wkw)
+                             retrieval_fraction=retrieval_fraction, copy_fraction=copy_fraction,
+                             place_whole=place_whole, **wkw)
         held = WindowStream([encode(d.read_bytes()) for d in split.heldout], seq_len, seed=0, **wkw)
         return split, train, held
     train = ChunkStream([encode(d.read_bytes()) for d in split.train], seq_len, seed=seed, **kw)
@@ -72,7 +74,8 @@ def pretrain(preset: str | dict, corpus: str, out: str | os.PathLike, cfg: Train
                          f"{mcfg.max_position_embeddings} for pretraining (got {cfg.seq_len})")
     split, train_s, held_s = corpus_streams(corpus, cfg.seq_len, cfg.seed, cfg.heldout_fraction,
                                             data_format=cfg.data_format,
-                                            retrieval_fraction=cfg.retrieval_fraction)
+                                            retrieval_fraction=cfg.retrieval_fraction,
+                                            copy_fraction=cfg.copy_fraction, place_whole=cfg.place_whole)
     out = Path(out)
     model = build_model(mcfg, seed=cfg.seed if model_seed is None else model_seed)
     _write_inputs(out, split)
@@ -121,7 +124,9 @@ def finetune(base: str | os.PathLike, method: str, factor: float, corpus: str, o
 
         tokenizer = AutoTokenizer.from_pretrained(str(base))
     split, train_s, held_s = corpus_streams(corpus, cfg.seq_len, cfg.seed, cfg.heldout_fraction,
-                                            tokenizer=tokenizer, data_format=cfg.data_format)
+                                            tokenizer=tokenizer, data_format=cfg.data_format,
+                                            retrieval_fraction=cfg.retrieval_fraction,
+                                            copy_fraction=cfg.copy_fraction, place_whole=cfg.place_whole)
     out = Path(out)
     _write_inputs(out, split)
     if tokenizer is not None and distributed.current().is_main:

@@ -1,0 +1,53 @@
+"""Synthetic documents that reward in-context copying: repeated random-letter spans.
+
+An induction head (Olsson et al. 2022, "In-context Learning and Induction Heads") completes
+``... A B ... A -> B``: it finds the previous occurrence of the current token and copies the token
+that followed it. A span of random letters carries no information of its own (each letter costs
+ln 26 = 3.26 nats), so its *second* copy can only be predicted by copying from the first; text made
+of such repeats is the cleanest signal for the circuit to form (the control task of the induction
+diagnostic, :mod:`yarnlab.evaluate.induction`).
+
+:func:`copy_document` is ``A + G + A`` (bytes) with ``A`` a span of ``span`` random lowercase
+letters and ``G`` an optional gap of other random letters, so the second copy sits ``span + gap``
+tokens after the first. Document i of :func:`copy_documents` is drawn from ``(seed, 17, i)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from yarnlab.errors import UsageError
+
+LETTERS = np.frombuffer(b"abcdefghijklmnopqrstuvwxyz", dtype=np.uint8).astype(np.int64)
+
+
+def random_letters(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` byte ids of uniformly random lowercase letters."""
+    return LETTERS[rng.integers(0, len(LETTERS), size=n)]
+
+
+def copy_document(rng: np.random.Generator, span: int, gap: int = 0) -> np.ndarray:
+    """Byte ids of ``A + G + A``: ``span`` random letters, ``gap`` other random letters, ``A`` again."""
+    if span < 1:
+        raise UsageError(f"span: must be >= 1 (got {span})")
+    if gap < 0:
+        raise UsageError(f"gap: must be >= 0 (got {gap})")
+    a = random_letters(rng, span)
+    return np.concatenate([a, random_letters(rng, gap), a])
+
+
+def copy_documents(n_docs: int, max_tokens: int, seed: int, min_span: int = 8) -> list[np.ndarray]:
+    """``n_docs`` copy documents of at most ``max_tokens`` tokens each.
+
+    Span uniform in [min_span, max_tokens // 2]; in half the documents the copies are adjacent, in
+    the other half a gap uniform in [0, max_tokens - 2 span] separates them, so the copy distance
+    covers [min_span, max_tokens - span]."""
+    if max_tokens < 2 * min_span:
+        raise UsageError(f"copy documents: seq_len must be >= {2 * min_span} (got {max_tokens})")
+    out = []
+    for i in range(n_docs):
+        rng = np.random.default_rng([seed, 17, i])
+        span = int(rng.integers(min_span, max_tokens // 2 + 1))
+        gap = int(rng.integers(0, max_tokens - 2 * span + 1)) if rng.integers(0, 2) else 0
+        out.append(copy_document(rng, span, gap))
+    return out
