@@ -120,3 +120,17 @@ def test_bad_sweep_grid_fails_the_dry_run_naming_sweep_grid(tmp_path):
     out = r.stdout + r.stderr
     assert "sweep.grid: start must be <= stop" in out and "passkey.models: 'yarn-s9'" in out
     assert not (tmp_path / "r").exists()  # nothing ran
+
+
+def test_the_default_config_carries_the_preregistered_thresholds(monkeypatch):
+    """The workflow reads the pre-registration: the default's regime thresholds equal it, a changed one is refused."""
+    cfg = yaml.safe_load((ROOT / "workflows/config/default.yaml").read_text())
+    assert cfg["preregistration"] == "workflows/preregistration/base_recipe.yaml"
+    prereg = yaml.safe_load((ROOT / cfg["preregistration"]).read_text())
+    for key, value in prereg["thresholds"].items():
+        assert cfg["regime"][key] == value, key
+    moved = copy.deepcopy(cfg)
+    moved["regime"]["induction_min_gain"] = 0.5
+    monkeypatch.chdir(ROOT)
+    assert not [p for p in problems(cfg) if p.startswith(("regime.", "preregistration"))]
+    assert any("regime.induction_min_gain: must equal the pre-registered value 1.0" in p for p in problems(moved))

@@ -200,6 +200,29 @@ def problems(config: dict) -> list[str]:
     return out
 
 
+@check
+def _preregistration(config: dict) -> list[str]:
+    """The regime thresholds of a config that names a pre-registration equal the registered ones
+    (defaults of yarnlab.claims.regime filled in on both sides)."""
+    path = config.get("preregistration")
+    if not path:
+        return []
+    from pathlib import Path
+
+    import yaml
+
+    from yarnlab.claims.regime import settings
+
+    if not Path(path).is_file():
+        return [f"preregistration: no such file {path!r} (paths are relative to the working directory)"]
+    registered = (yaml.safe_load(Path(path).read_text()) or {}).get("thresholds")
+    if not isinstance(registered, dict):
+        return [f"preregistration: {path} has no thresholds mapping"]
+    mine, theirs = settings(config.get("regime")), settings(registered)
+    return [f"regime.{k}: must equal the pre-registered value {theirs[k]!r} of {path} (got {mine[k]!r})"
+            for k in sorted(registered) if mine.get(k) != theirs.get(k)]
+
+
 def check_config(config: dict[str, Any]) -> None:
     """Raise one :class:`SpecError` listing every problem of ``config``; return None when it is sound."""
     found = problems(config)

@@ -140,10 +140,17 @@ def claims_targets():
 DATA = config["data"]
 HELD = DATA.get("heldout_fraction", 0.1)  # works held out of every training run: the evaluation text
 # training data: random windows of one stream (no position artifacts) or the paper's bookended chunks
+# synthetic documents (passkey, copy) keep the base's shares in fine-tuning windows too, so fine-tuned
+# models are judged on the same kind of text (windows only)
+SYNTH = {k: config["base"].get(k, 0) for k in ("retrieval_fraction", "copy_fraction")}
+_OPT = {"rope_base": "--rope-base", "lr": "--lr", "warmup": "--warmup", "schedule": "--schedule",
+        "weight_decay": "--weight-decay"}
 BASE_DATA = (f"--heldout-fraction {HELD} --data-format {config['base'].get('data_format', 'chunks')} "
-             f"--retrieval-fraction {config['base'].get('retrieval_fraction', 0)}"
-             + (f" --rope-base {config['base']['rope_base']}" if config["base"].get("rope_base") else ""))
-FT_DATA = f"--heldout-fraction {HELD} --data-format {FT.get('data_format', 'chunks')}"
+             f"--retrieval-fraction {SYNTH['retrieval_fraction']} --copy-fraction {SYNTH['copy_fraction']}"
+             + "".join(f" {flag} {config['base'][k]}" for k, flag in _OPT.items() if config["base"].get(k) is not None))
+FT_DATA = f"--heldout-fraction {HELD} --data-format {FT.get('data_format', 'chunks')}" + (
+    f" --retrieval-fraction {SYNTH['retrieval_fraction']} --copy-fraction {SYNTH['copy_fraction']}"
+    if FT.get("data_format") == "windows" else "")
 PPL = config["ppl"]
 SW = config["sweep"]
 DYN = config["dynamic"]
@@ -235,6 +242,15 @@ def claims_settings():
             "ppl": PPL, "sweep": {k: SW[k] for k in ("scales", "figure_scale")}, "dynamic": DYN,
             "passkey": {k: PK[k] for k in ("models", "lengths", "candidates")}, "ablation": {"scale": AB["scale"]},
             "variants": VAR, "extra_bases": XB, "long_ppl": LONG, "claims": CL, "data_corpus": DATA["corpus"]}
+
+
+def regime_inputs(wildcards=None):
+    """The result files of the regime checks alone (yarnlab.claims.regime.REGIME_ROLES)."""
+    from yarnlab.claims.inputs import input_paths
+    from yarnlab.claims.regime import REGIME_ROLES
+
+    paths = input_paths(R, P, claims_settings())
+    return sorted({paths[k] for k in REGIME_ROLES if k in paths})
 
 
 def claims_inputs(wildcards=None):

@@ -85,6 +85,47 @@ rule context_use:
         "yarnlab eval context-use {params.common} --length {params.length} --visible {params.visible} --out {output} > {log} 2>&1"
 
 
+rule induction_base:
+    """Induction gain on repeated random-letter spans at distances up to L - span, and the
+    in-context-learning score of the evaluation documents' L-windows (the `induction` check)."""
+    input:
+        model=f"{R}/models/base-seed{{seed}}/train_summary.json",
+        docs=DOCS,
+    output:
+        rows=f"{R}/eval/regime/induction-seed{{seed}}.csv",
+        summary=f"{R}/eval/regime/induction_summary-seed{{seed}}.csv",
+    log:
+        f"{R}/logs/regime/induction-seed{{seed}}.log",
+    threads: THREADS
+    params:
+        common=_eval_common,
+        span=REGIME["induction_span"],
+        n_seqs=REGIME["induction_seqs"],
+        length=L,
+    conda:
+        ENV
+    shell:
+        "yarnlab eval induction {params.common} --length {params.length} --span {params.span} --n-seqs {params.n_seqs} "
+        "--out {output.rows} --summary-out {output.summary} > {log} 2>&1"
+
+
+rule regime_checks:
+    """The regime table of the base model alone (no fine-tune): the target that screens a pretraining
+    recipe (workflows/scripts/candidates.py runs it per pre-registered candidate)."""
+    input:
+        settings=f"{R}/claims_settings.json",
+        results=regime_inputs(),
+    output:
+        f"{R}/regime/regime_checks.csv",
+        f"{R}/regime/regime_checks.md",
+    log:
+        f"{R}/logs/regime_checks.log",
+    conda:
+        ENV
+    shell:
+        "yarnlab claims regime --results {R} --settings {input.settings} --out {output[0]} > {log} 2>&1"
+
+
 rule logit_spread:
     input:
         model=f"{R}/models/base-seed{{seed}}/train_summary.json",

@@ -81,6 +81,7 @@ def regime_paths(results: str, settings: dict) -> dict[str, str]:
         "metrics:base": f"{model_path(results, settings, 'base')}/metrics.jsonl",
         "positions:base": f"{reg}/positions-base-seed{seed}.csv",
         "context_use": f"{reg}/context_use-seed{seed}.csv",
+        "induction": f"{reg}/induction_summary-seed{seed}.csv",
         "logit_spread": f"{reg}/logit_spread-seed{seed}.csv",
         "temperature_prediction": f"{reg}/temperature_prediction-seed{seed}.csv",
         "ppl:base-sliding": f"{results}/eval/ppl/base-sliding-seed{seed}.csv",

@@ -16,6 +16,9 @@ check is reported as "not testable on this toy", naming the check.
   > threshold: the base can retrieve within L, so keeping retrieval past L is a question.
 - ``premise``: plain RoPE degrades past L: base PPL(2L) / PPL(L) on the same documents, interval
   lower end > threshold.
+- ``induction``: the base copies in context (:mod:`yarnlab.evaluate.induction`): the induction gain
+  (NLL of the first copy of a random-letter span minus that of its second copy) at every distance up
+  to L - span, t-interval lower end > threshold at the *least* favourable distance.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from collections import defaultdict
 from yarnlab.claims import stats as S
 from yarnlab.claims.results import Results
 
-CHECKS = ("convergence", "flat_positions", "context_use", "retrieval", "premise")
+CHECKS = ("convergence", "flat_positions", "context_use", "retrieval", "premise", "induction")
 
 # the thresholds (workflow config ``regime:`` overrides them key by key). position_tolerance was 0.10 until the
 # first windows-trained candidates: with 8 held-out works its interval could not pass for a profile whose mean
@@ -38,6 +41,9 @@ DEFAULTS = {
     "context_visible_frac": 0.125,  # L/8
     "retrieval_min_accuracy": 0.5,  # Wilson lower end of the base's passkey ranked accuracy within L
     "premise_min_ratio": 1.5,  # base PPL(2L)/PPL(L), interval lower end
+    "induction_min_gain": 1.0,  # nats: t lower end of the induction gain at the least favourable distance
+    "induction_span": 32,  # letters in the repeated span of the induction test
+    "induction_seqs": 16,  # random sequences per distance
     "positions": {"methods": ["pi", "ntk-by-parts", "yarn"], "scales": [2, 4], "bins": 64},
     "spread_docs": 8,  # documents for the attention-logit spread
 }
@@ -181,13 +187,34 @@ def premise(res: Results, cfg: dict) -> dict:
     )
 
 
+def induction(res: Results, cfg: dict) -> dict:
+    thr = float(cfg["induction_min_gain"])
+    rows = [r for r in res.table("induction") if r["measure"] == "induction_gain"]
+    worst = min(rows, key=lambda r: r["lo"])
+    dists = [int(r["distance"]) for r in rows]
+    return _row(
+        "induction",
+        f"induction gain (first - second copy of {int(worst['span'])} random letters), nats, at distances {dists}: "
+        "the least favourable",
+        f"{worst['value']:.3f} [{worst['lo']:.3f}, {worst['hi']:.3f}] at distance {int(worst['distance'])}",
+        f"lower end > {thr}",
+        worst["lo"] > thr,
+        {"estimate": {"value": worst["value"], "low": worst["lo"], "high": worst["hi"], "n": int(worst["n"]),
+                      "distance": int(worst["distance"])},
+         "per_distance": {int(r["distance"]): r["value"] for r in rows}},
+    )
+
+
 def regime_table(res: Results) -> list[dict]:
     """One row per check: check, what, value, threshold, passed."""
     cfg = res.settings["regime"]
-    return [f(res, cfg) for f in (convergence, flat_positions, context_use, retrieval, premise)]
+    checks = [convergence, flat_positions, context_use, retrieval, premise]
+    if "induction" in res.paths:  # runs made before the induction check have no such table
+        checks.append(induction)
+    return [f(res, cfg) for f in checks]
 
 
-REGIME_ROLES = {"metrics:base", "positions:base", "context_use", "passkey:base", "ppl:base"}
+REGIME_ROLES = {"metrics:base", "positions:base", "context_use", "passkey:base", "ppl:base", "induction"}
 
 
 def regime_only(results: str, settings: dict, n_boot: int | None = None) -> list[dict]:

@@ -1,0 +1,180 @@
+"""Screen pre-registered pretraining recipes by the regime checks alone.
+
+The pre-registration (YAML, e.g. ``workflows/preregistration/base_recipe.yaml``) names a base config,
+the thresholds of the regime checks, the stopping rule and the candidates in the order they run;
+each candidate is a set of overrides of the base config. For candidate C the run's config is the
+base config with C's overrides and the registered thresholds as its ``regime`` section,
+``results: <results>/candidates/C``; it runs as ``snakemake --cores N regime_checks --configfile
+<that>`` (nested, so ``--nolock``): the base model and its regime evaluations only, no fine-tune.
+
+Stopping rule (``stop: first_pass``): candidates run in the registered order and the search stops
+after the first whose every check passes; ``stop: all`` runs every candidate. A finished candidate
+(its regime table exists and its config file is unchanged) is not redone. The table (Markdown + CSV)
+keeps every candidate that ran, failures included, with each check's value, the pretraining time
+and tokens/s, and says which candidates did not run and why.
+
+    python workflows/scripts/candidates.py --prereg workflows/preregistration/base_recipe.yaml \\
+        --results results --cores 2 --out paper_figs/candidates/candidates
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+
+def merge(base: dict, over: dict) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
+    return out
+
+
+def load(prereg: str) -> dict:
+    doc = yaml.safe_load(Path(prereg).read_text())
+    problems = [f"{k}: required" for k in ("base_config", "thresholds", "stop", "candidates") if k not in doc]
+    if doc.get("stop") not in (None, "first_pass", "all"):
+        problems.append(f"stop: must be first_pass or all (got {doc.get('stop')!r})")
+    names = [c.get("name") for c in doc.get("candidates", [])]
+    if len(set(names)) != len(names) or None in names:
+        problems.append(f"candidates: each needs a unique name (got {names})")
+    if problems:
+        sys.exit(f"{prereg}: " + "; ".join(problems))
+    return doc
+
+
+def candidate_config(doc: dict, cand: dict, results: str) -> dict:
+    base = yaml.safe_load(Path(doc["base_config"]).read_text())
+    cfg = merge(base, cand.get("overrides") or {})
+    cfg["regime"] = merge(cfg.get("regime") or {}, doc["thresholds"])
+    res = f"{results}/candidates/{cand['name']}"
+    cfg.update(results=res, paper_figs=f"{res}/paper_figs")
+    return cfg
+
+
+def read_rows(path: Path) -> list[dict]:
+    with open(path, newline="") as fh:
+        return [r for r in csv.DictReader(ln for ln in fh if not ln.startswith("#"))]
+
+
+def run(doc: dict, results: str, cores: int) -> list[tuple[dict, str]]:
+    """Run the candidates by the stopping rule; ``[(candidate, status)]`` with status ran / finished / skipped."""
+    out, passed = [], False
+    for cand in doc["candidates"]:
+        if passed and doc["stop"] == "first_pass":
+            out.append((cand, "skipped"))
+            continue
+        cfg = candidate_config(doc, cand, results)
+        path = Path(cfg["results"], "config.yaml")
+        table = Path(cfg["results"], "regime", "regime_checks.csv")
+        text = yaml.safe_dump(cfg, sort_keys=False)
+        if table.exists() and path.exists() and path.read_text() == text:
+            print(f"== {cand['name']}: finished ({table}), not redone", flush=True)
+            status = "finished"
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            print(f"== {cand['name']}: {path}", flush=True)
+            rc = subprocess.call(["snakemake", "--cores", str(cores), "--nolock", "--rerun-incomplete",
+                                  "regime_checks", "--configfile", str(path)])
+            if rc:
+                sys.exit(f"candidates: {cand['name']} failed (exit {rc}); its logs: {cfg['results']}/logs")
+            status = "ran"
+        passed = all(r["passed"] == "True" for r in read_rows(table))
+        out.append((cand, status))
+    return out
+
+
+def _pretraining(res: str) -> dict:
+    summ = json.loads(Path(res, "models", "base-seed0", "train_summary.json").read_text())
+    bench = Path(res, "benchmarks", "base_model", "seed-0.tsv")
+    wall = float(read_rows_tsv(bench)[0]["s"]) if bench.exists() else float("nan")
+    return {"tokens": summ["tokens"], "tokens_per_s": summ["tokens_per_s_this_run"], "wall_s": wall,
+            "heldout_bpb": summ.get("heldout_bpb")}
+
+
+def read_rows_tsv(path: Path) -> list[dict]:
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh, delimiter="\t"))
+
+
+def table(doc: dict, results: str, statuses: list[tuple[dict, str]], prefix: str) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from yarnlab.io import atomic_write_text, write_table
+
+    rows, lines = [], [
+        "# Pretraining candidates, judged by the regime checks alone",
+        "",
+        f"Pre-registration: `{doc['_path']}` (committed before any candidate ran; thresholds, candidates and the "
+        f"stopping rule `{doc['stop']}` are read from it). Each candidate is `{doc['base_config']}` with its overrides; "
+        "only the base model and its regime evaluations run (`snakemake regime_checks`). Every candidate that ran "
+        "is listed, failures included.",
+        "",
+    ]
+    checks: list[str] = []
+    per: dict[str, dict] = {}
+    for cand, status in statuses:
+        if status == "skipped":
+            continue
+        res = f"{results}/candidates/{cand['name']}"
+        reg = read_rows(Path(res, "regime", "regime_checks.csv"))
+        per[cand["name"]] = {"regime": reg, **_pretraining(res)}
+        for r in reg:
+            if r["check"] not in checks:
+                checks.append(r["check"])
+            rows.append({"candidate": cand["name"], "check": r["check"], "value": r["value"],
+                         "threshold": r["threshold"], "passed": r["passed"]})
+    names = list(per)
+    lines += ["| check | " + " | ".join(names) + " |", "|" + "---|" * (len(names) + 1)]
+    for c in checks:
+        cells = []
+        for n in names:
+            r = next((x for x in per[n]["regime"] if x["check"] == c), None)
+            cells.append("-" if r is None else f"{'pass' if r['passed'] == 'True' else '**fail**'}: {r['value']}")
+        lines.append(f"| {c} | " + " | ".join(cells) + " |")
+    lines.append("| all checks | " + " | ".join(
+        "pass" if all(r["passed"] == "True" for r in per[n]["regime"]) else "fail" for n in names) + " |")
+    lines.append("| pretraining tokens | " + " | ".join(f"{per[n]['tokens']:,}" for n in names) + " |")
+    lines.append("| tokens/s (pretraining, all cores) | " + " | ".join(f"{per[n]['tokens_per_s']:,.0f}" for n in names)
+                 + " |")
+    lines.append("| base_model wall time | " + " | ".join(f"{per[n]['wall_s'] / 60:.1f} min" for n in names) + " |")
+    lines.append("| held-out bits per byte | " + " | ".join(f"{per[n]['heldout_bpb']:.3f}" for n in names) + " |")
+    lines += ["", "## Candidates", ""]
+    for cand, status in statuses:
+        what = {"ran": "ran", "finished": "ran (earlier invocation)",
+                "skipped": "not run: an earlier candidate passed every check (stopping rule)"}[status]
+        lines.append(f"- `{cand['name']}` ({what}): {cand.get('why', '').strip()} Overrides: "
+                     f"`{json.dumps(cand.get('overrides') or {})}`")
+    write_table(f"{prefix}.csv", rows, {"prereg": doc["_path"], "thresholds": doc["thresholds"]})
+    atomic_write_text(f"{prefix}.md", "\n".join(lines) + "\n")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--prereg", required=True, help="the pre-registration YAML")
+    p.add_argument("--results", default="results", help="results root (candidates go to RESULTS/candidates/NAME)")
+    p.add_argument("--cores", type=int, default=2)
+    p.add_argument("--out", required=True, help="output prefix of the table (PREFIX.md, PREFIX.csv)")
+    p.add_argument("--table-only", action="store_true", help="only rebuild the table from finished candidates")
+    a = p.parse_args()
+    doc = load(a.prereg)
+    doc["_path"] = a.prereg
+    if a.table_only:
+        statuses = [(c, "finished" if Path(a.results, "candidates", c["name"], "regime", "regime_checks.csv").exists()
+                     else "skipped") for c in doc["candidates"]]
+    else:
+        statuses = run(doc, a.results, a.cores)
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+    table(doc, a.results, statuses, a.out)
+    print(Path(f"{a.out}.md").read_text())
+
+
+if __name__ == "__main__":
+    main()
