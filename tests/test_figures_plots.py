@@ -195,3 +195,19 @@ def test_temperature_study_summary_holds_figs_2_to_4_and_the_figure_draws_it(tmp
     assert (tmp_path / "fig.png").stat().st_size > 0
     with pytest.raises(UsageError, match="not a summary table"):  # the raw sweep is refused
         plots.temperature_study([str(tmp_path / "sweep.csv")], str(tmp_path / "fig2"))
+
+
+def test_induction_curve_draws_the_logged_diagnostics_and_refuses_a_log_without_them(tmp_path):
+    import json
+
+    log = tmp_path / "metrics.jsonl"
+    rows = [{"step": k * 10, "loss": 3.0, "tokens": k * 40960, "heldout_bpb": 3.0 - 0.1 * k,
+             "induction_gain": 0.5 * k, "induction_gain_d32": 0.6 * k, "induction_gain_d224": 0.4 * k,
+             "icl": -0.01 * k, "icl_lo": -0.02 * k, "icl_hi": 0.0} for k in range(1, 6)]
+    log.write_text("".join(json.dumps(r) + "\n" for r in rows + [{"step": 50, "final": True, "heldout_bpb": 2.5}]))
+    out = plots.induction_curve([str(log)], str(tmp_path / "ind"), unit="per byte", original_ctx=256)
+    assert [Path(p).suffix for p in out] == [".png", ".pdf"] and all(Path(p).stat().st_size > 1000 for p in out)
+    bare = tmp_path / "old.jsonl"
+    bare.write_text(json.dumps({"step": 10, "loss": 3.0, "tokens": 1, "heldout_bpb": 3.0}) + "\n")
+    with pytest.raises(UsageError, match="induction diagnostics"):
+        plots.induction_curve([str(bare)], str(tmp_path / "x"))

@@ -95,7 +95,7 @@ check_config(config)
 
 FIGS = {
     "context": [f"{P}/ppl_vs_context", f"{P}/short_context"],
-    "pretrain": [f"{P}/pretrain_curve"],
+    "pretrain": [f"{P}/pretrain_curve", f"{P}/induction_curve"],
     "temperature": [f"{P}/temperature_study_s{fmt(config['sweep']['figure_scale'])}", f"{P}/temperature_fit"],
     "dynamic": [f"{P}/dynamic_scaling"],
     "passkey": [f"{P}/passkey"],
@@ -106,7 +106,7 @@ FIGS = {
 }
 # which of PREFIX.png / .csv each product has
 TABLE_ONLY = {"short_context"}
-FIG_ONLY = {"pretrain_curve"}
+FIG_ONLY = {"pretrain_curve", "induction_curve"}
 FIG_ONLY_PREFIXES = ("temperature_fit",)  # temperature_fit*: tables in results/analysis/
 
 

@@ -57,6 +57,23 @@ rule pretrain_curve_figure:
         "python -m yarnlab.figures pretrain_curve --inputs {input} --out {params.prefix} --set {params.labels} > {log} 2>&1"
 
 
+rule induction_curve_figure:
+    """Induction gain, in-context-learning score and held-out loss vs training tokens (the phase change)."""
+    input:
+        expand(f"{R}/models/base-seed{{seed}}/metrics.jsonl", seed=SEEDS),
+    output:
+        fig_outputs(f"{P}/induction_curve", "induction_curve", "Training"),
+    log:
+        f"{R}/logs/figures/induction_curve.log",
+    params:
+        labels=LABELS,
+        prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
+    conda:
+        ENV
+    shell:
+        "python -m yarnlab.figures induction_curve --inputs {input} --out {params.prefix} --set {params.labels} > {log} 2>&1"
+
+
 rule temperature_study_figure:
     input:
         f"{R}/eval/sweep/s{{scale}}-seed{S0}.csv",

@@ -113,7 +113,8 @@ def table(doc: dict, results: str, statuses: list[tuple[dict, str]], prefix: str
         "# Pretraining candidates, judged by the regime checks alone",
         "",
         f"Pre-registration: `{doc['_path']}` (committed before any candidate ran; thresholds, candidates and the "
-        f"stopping rule `{doc['stop']}` are read from it). Each candidate is `{doc['base_config']}` with its overrides; "
+        f"stopping rule `{doc['stop']}` are read from it). Each candidate is `{doc['base_config']}` with its "
+        "overrides; "
         "only the base model and its regime evaluations run (`snakemake regime_checks`). Every candidate that ran "
         "is listed, failures included.",
         "",

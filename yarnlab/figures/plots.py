@@ -57,6 +57,46 @@ def pretrain_curve(inputs, out, **opts):
     return _save(fig, out)
 
 
+def induction_curve(inputs, out, **opts):
+    """Induction gain (per copy distance), in-context-learning score and held-out loss of the base
+    model vs training tokens, from the evaluation lines of its ``metrics.jsonl`` (pretraining with
+    induction diagnostics, ``yarnlab eval induction``): the phase change in which the model
+    starts to copy shows as a jump of the gain and a drop of the ICL score at the same tokens."""
+    o = options("induction_curve", opts, LABELS)
+    unit = o["unit"]
+    plt = _plt()
+    fig, axes = plt.subplots(1, 3, figsize=(13.5, 3.6))
+    for i, path in enumerate(inputs):
+        rows = [r for r in _jsonl(path) if "induction_gain" in r and not r.get("final")]
+        if not rows:
+            raise UsageError(f"inputs: {path} has no induction diagnostics (pretrain with --induction-eval on)")
+        tok = np.array([r["tokens"] for r in rows]) / 1e6
+        tag = f" (run {i + 1})" if len(inputs) > 1 else ""
+        dists = sorted({int(k.rsplit("_d", 1)[1]) for r in rows for k in r if k.startswith("induction_gain_d")})
+        for j, d in enumerate(dists):
+            axes[0].plot(tok, [r.get(f"induction_gain_d{d}", np.nan) for r in rows], "o-", ms=3,
+                         color=plt.cm.viridis(j / max(1, len(dists) - 1)), label=f"distance {d}{tag}")
+        icl = np.array([r.get("icl", np.nan) for r in rows])
+        axes[1].plot(tok, icl, "o-", ms=3, color="tab:red", label=f"ICL score{tag}")
+        if "icl_lo" in rows[0]:
+            axes[1].fill_between(tok, [r["icl_lo"] for r in rows], [r["icl_hi"] for r in rows], color="tab:red",
+                                 alpha=0.15, label="95% t interval over windows")
+        axes[2].plot(tok, [r["heldout_bpb"] for r in rows], "o-", ms=3, color="black", label=f"held-out{tag}")
+    axes[0].axhline(0, color="gray", lw=0.8)
+    axes[0].set_ylabel("induction gain (nats): first - second copy")
+    axes[0].set_title("Copying a random-letter span")
+    axes[1].axhline(0, color="gray", lw=0.8)
+    axes[1].set_ylabel("loss at [3L/4, L) - at [L/16, L/8) (nats)")
+    axes[1].set_title("In-context learning on held-out text")
+    axes[2].set_ylabel(f"held-out loss (bits {unit})")
+    axes[2].set_title("Held-out loss")
+    for ax in axes:
+        ax.set_xlabel("training tokens (millions)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    return _save(fig, out)
+
+
 def ppl_vs_context(inputs, out, **opts):
     """Fig. 1 / Tables 1-2 analog from ``yarnlab claims summarize ppl``: perplexity vs evaluation
     length, one panel per scale s, with the unscaled base model and the sliding-window baseline in
@@ -276,6 +316,6 @@ def paper_reference(inputs, out, **opts):
     return written + _save(fig, out)
 
 
-FIGURES = {f.__name__: f for f in (pretrain_curve, ppl_vs_context, temperature_study,
+FIGURES = {f.__name__: f for f in (pretrain_curve, induction_curve, ppl_vs_context, temperature_study,
                                    temperature_fit, positions, dynamic_scaling, passkey, alpha_beta_ablation,
                                    training_efficiency, paper_reference)}
