@@ -1,0 +1,78 @@
+"""The candidate screen (workflows/scripts/candidates.py): configs from the pre-registration, the
+stopping rule, and a table that keeps every candidate that ran."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+PREREG = ROOT / "workflows/preregistration/base_recipe.yaml"
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("candidates", ROOT / "workflows/scripts/candidates.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_each_candidate_is_the_base_config_with_its_overrides_and_the_registered_thresholds(monkeypatch):
+    c = _script()
+    monkeypatch.chdir(ROOT)
+    doc = c.load(str(PREREG))
+    assert doc["stop"] == "first_pass" and len(doc["candidates"]) >= 2
+    base = yaml.safe_load((ROOT / doc["base_config"]).read_text())
+    for cand in doc["candidates"]:
+        cfg = c.candidate_config(doc, cand, "res")
+        assert cfg["results"] == f"res/candidates/{cand['name']}"
+        for k, v in doc["thresholds"].items():
+            assert cfg["regime"][k] == v
+        for k, v in cand["overrides"]["base"].items():
+            assert cfg["base"][k] == v
+        untouched = set(base["base"]) - set(cand["overrides"]["base"])
+        assert all(cfg["base"][k] == base["base"][k] for k in untouched)
+
+
+def test_a_malformed_preregistration_is_refused_naming_the_fields(tmp_path):
+    c = _script()
+    bad = tmp_path / "p.yaml"
+    bad.write_text(yaml.safe_dump({"stop": "sometimes", "candidates": [{"name": "a"}, {"name": "a"}]}))
+    with pytest.raises(SystemExit, match="base_config: required.*stop: must be first_pass or all.*unique name"):
+        c.load(str(bad))
+
+
+def _fake_run(root: Path, name: str, passed: list[bool]) -> None:
+    res = root / "candidates" / name
+    (res / "regime").mkdir(parents=True)
+    lines = ["check,what,value,threshold,passed"] + [f"c{i},w,{i},t,{p}" for i, p in enumerate(passed)]
+    (res / "regime" / "regime_checks.csv").write_text("\n".join(lines) + "\n")
+    (res / "models" / "base-seed0").mkdir(parents=True)
+    (res / "models" / "base-seed0" / "train_summary.json").write_text(
+        json.dumps({"tokens": 1000, "tokens_per_s_this_run": 10.0, "heldout_bpb": 2.0}))
+
+
+def test_first_pass_stops_after_the_first_passing_candidate_and_the_table_keeps_failures(tmp_path, monkeypatch):
+    c = _script()
+    monkeypatch.chdir(ROOT)
+    doc = c.load(str(PREREG))
+    doc["_path"] = str(PREREG)
+    doc["candidates"] = doc["candidates"][:3]
+    names = [x["name"] for x in doc["candidates"]]
+    _fake_run(tmp_path, names[0], [True, False])
+    _fake_run(tmp_path, names[1], [True, True])
+    for cand in doc["candidates"][:2]:  # finished runs: their config file equals the one the screen writes
+        cfg = c.candidate_config(doc, cand, str(tmp_path))
+        Path(cfg["results"], "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    monkeypatch.setattr(c.subprocess, "call", lambda *a, **k: pytest.fail("a finished candidate was rerun"))
+    statuses = c.run(doc, str(tmp_path), 1)
+    assert [s for _, s in statuses] == ["finished", "finished", "skipped"]
+    c.table(doc, str(tmp_path), statuses, str(tmp_path / "out"))
+    md = (tmp_path / "out.md").read_text()
+    assert "| all checks | fail | pass |" in md
+    assert "**fail**: 1" in md
+    assert f"`{names[2]}` (not run: an earlier candidate passed every check" in md
