@@ -121,3 +121,27 @@ def test_eval_ppl_window_stride_is_the_sliding_baseline(setup, tmp_path):
     with np.load(setup / "docs.npz") as z:
         ids = [str(x) for x in z["ids"]]
     assert {r["doc"] for r in read(out / "ppl_docs.csv")} == {ids[0], ids[2]}
+
+
+def test_induction(setup, tmp_path):
+    from yarnlab.evaluate.induction import induction_gain
+    from yarnlab.model import load_model
+
+    out, summary = tmp_path / "ind.csv", tmp_path / "ind_summary.csv"
+    assert main(args(setup, "induction", "--length", "64", "--span", "8", "--n-seqs", "3", "--out", str(out),
+                     "--summary-out", str(summary))) == 0
+    rows, summ = read(out), read(summary)
+    assert list(rows[0]) == ["method", "factor", "length", "distance", "span", "seq", "nll_first", "nll_second", "gain"]
+    assert sorted({int(r["distance"]) for r in rows}) == [8, 16, 32, 56]
+    # the CLI's numbers are the library's on the same checkpoint
+    lib = induction_gain(load_model(str(setup / "ckpt")), 64, span=8, n_seqs=3)
+    assert [float(r["gain"]) for r in rows] == pytest.approx([r["gain"] for r in lib.rows], abs=1e-9)
+    assert [r["measure"] for r in summ] == ["induction_gain"] * 4 + ["icl"]
+    assert int(summ[-1]["n"]) == 2  # one 64-token window in each of the two 70- and 80-token documents
+    for r in summ:
+        assert float(r["lo"]) <= float(r["value"]) <= float(r["hi"])
+
+
+def test_induction_refuses_a_span_longer_than_half_the_length(setup, tmp_path):
+    assert main(args(setup, "induction", "--length", "64", "--span", "40", "--out", str(tmp_path / "x.csv"))) == 2
+    assert not (tmp_path / "x.csv").exists()
