@@ -137,3 +137,35 @@ def test_whole_placement_keeps_synthetic_documents_inside_the_window():
 def test_bad_copy_settings_name_the_field(kw, field):
     with pytest.raises(UsageError, match=field):
         WindowStream(docs(), 32, **kw)
+
+
+def test_gap_share_sets_how_many_copy_documents_have_a_gap():
+    from yarnlab.data.synthetic import copy_documents
+
+    def gapped(docs):
+        out = 0
+        for d in docs:
+            for span in range(8, len(d) // 2 + 1):  # the shortest span whose copies match end to end
+                if np.array_equal(d[:span], d[len(d) - span:]) and len(d) > 2 * span:
+                    out += 1
+                    break
+        return out
+
+    assert gapped(copy_documents(200, 128, seed=1, gap_share=0.0)) == 0
+    assert all(np.array_equal(d[: len(d) // 2], d[len(d) // 2:]) for d in copy_documents(50, 128, 1, gap_share=0.0))
+    assert 60 < gapped(copy_documents(200, 128, seed=1, gap_share=1.0)) <= 200
+    with pytest.raises(UsageError, match="gap_share"):
+        copy_documents(2, 128, 0, gap_share=1.5)
+
+
+def test_a_curriculum_draws_from_the_first_stream_until_the_switch():
+    from yarnlab.data.windows import PhasedStream
+
+    warm = WindowStream(docs(200), 64, seed=0, copy_fraction=0.9, copy_gap_share=0.0)
+    main = WindowStream(docs(200), 64, seed=0, copy_fraction=0.1)
+    p = PhasedStream(warm, main, switch=5)
+    assert np.array_equal(p.batch(4, 8)[0], warm.batch(4, 8)[0])
+    assert np.array_equal(p.batch(5, 8)[0], main.batch(5, 8)[0])
+    assert next(iter(p.eval_batches(1, 4)))[0].shape == (4, 64)
+    with pytest.raises(UsageError, match="seq_len"):
+        PhasedStream(WindowStream(docs(), 32), main, 3)

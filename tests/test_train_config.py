@@ -36,3 +36,13 @@ def test_cosine_decays_to_the_floor():
     assert c.lr_at(150) == pytest.approx(1e-4 + 0.9e-3 * 0.5)
     assert c.lr_at(200) == pytest.approx(1e-4)
     assert TrainConfig.from_dict(c.to_dict()) == c
+
+
+@pytest.mark.parametrize("kw, field", [({"warm_steps": 10, "steps": 10, "data_format": "windows"}, "warm_steps"),
+                                       ({"warm_steps": 2, "steps": 10}, "warm_steps"),
+                                       ({"warm_copy_fraction": 0.0}, "warm_copy_fraction"),
+                                       ({"copy_gap_share": 1.5}, "copy_gap_share"),
+                                       ({"copy_fraction": 0.2}, "copy_fraction")])
+def test_synthetic_and_curriculum_settings_name_the_field(kw, field):
+    with pytest.raises(UsageError, match=field):
+        TrainConfig(**kw)

@@ -144,12 +144,14 @@ HELD = DATA.get("heldout_fraction", 0.1)  # works held out of every training run
 # models are judged on the same kind of text (windows only)
 SYNTH = {k: config["base"].get(k, 0) for k in ("retrieval_fraction", "copy_fraction")}
 _OPT = {"rope_base": "--rope-base", "lr": "--lr", "warmup": "--warmup", "schedule": "--schedule",
-        "weight_decay": "--weight-decay"}
+        "weight_decay": "--weight-decay", "copy_gap_share": "--copy-gap-share", "warm_steps": "--warm-steps",
+        "warm_copy_fraction": "--warm-copy-fraction", "warm_copy_gap_share": "--warm-copy-gap-share"}
 BASE_DATA = (f"--heldout-fraction {HELD} --data-format {config['base'].get('data_format', 'chunks')} "
              f"--retrieval-fraction {SYNTH['retrieval_fraction']} --copy-fraction {SYNTH['copy_fraction']}"
              + "".join(f" {flag} {config['base'][k]}" for k, flag in _OPT.items() if config["base"].get(k) is not None))
 FT_DATA = f"--heldout-fraction {HELD} --data-format {FT.get('data_format', 'chunks')}" + (
     f" --retrieval-fraction {SYNTH['retrieval_fraction']} --copy-fraction {SYNTH['copy_fraction']}"
+    + (f" --copy-gap-share {config['base']['copy_gap_share']}" if config["base"].get("copy_gap_share") is not None else "")
     if FT.get("data_format") == "windows" else "")
 PPL = config["ppl"]
 SW = config["sweep"]

@@ -36,18 +36,22 @@ def copy_document(rng: np.random.Generator, span: int, gap: int = 0) -> np.ndarr
     return np.concatenate([a, random_letters(rng, gap), a])
 
 
-def copy_documents(n_docs: int, max_tokens: int, seed: int, min_span: int = 8) -> list[np.ndarray]:
+def copy_documents(n_docs: int, max_tokens: int, seed: int, min_span: int = 8,
+                   gap_share: float = 0.5) -> list[np.ndarray]:
     """``n_docs`` copy documents of at most ``max_tokens`` tokens each.
 
-    Span uniform in [min_span, max_tokens // 2]; in half the documents the copies are adjacent, in
-    the other half a gap uniform in [0, max_tokens - 2 span] separates them, so the copy distance
-    covers [min_span, max_tokens - span]."""
+    Span uniform in [min_span, max_tokens // 2]; a share ``gap_share`` of the documents (each with
+    probability ``gap_share``) separates the copies by a gap uniform in [0, max_tokens - 2 span], so
+    the copy distance covers [min_span, max_tokens - span]; in the others the copies are adjacent."""
     if max_tokens < 2 * min_span:
         raise UsageError(f"copy documents: seq_len must be >= {2 * min_span} (got {max_tokens})")
+    if not 0.0 <= gap_share <= 1.0:
+        raise UsageError(f"gap_share: must be in [0, 1] (got {gap_share})")
     out = []
     for i in range(n_docs):
         rng = np.random.default_rng([seed, 17, i])
         span = int(rng.integers(min_span, max_tokens // 2 + 1))
-        gap = int(rng.integers(0, max_tokens - 2 * span + 1)) if rng.integers(0, 2) else 0
+        gapped = rng.random() < gap_share
+        gap = int(rng.integers(0, max_tokens - 2 * span + 1)) if gapped else 0
         out.append(copy_document(rng, span, gap))
     return out

@@ -65,7 +65,8 @@ class WindowStream:
     """Deterministic stream of T-token windows at random offsets of the concatenated documents."""
 
     def __init__(self, documents: list, seq_len: int, seed: int = 0, retrieval_fraction: float = 0.0,
-                 eos_id: int = EOS_ID, encode=None, copy_fraction: float = 0.0, place_whole: bool = True):
+                 eos_id: int = EOS_ID, encode=None, copy_fraction: float = 0.0, place_whole: bool = True,
+                 copy_gap_share: float = 0.5):
         if seq_len < 2:
             raise UsageError(f"seq_len: must be >= 2 (got {seq_len})")
         if not 0.0 <= retrieval_fraction < 0.5:
@@ -82,7 +83,7 @@ class WindowStream:
                 else np.asarray(d, dtype=np.int64) for d in documents]
         if not docs:
             raise UsageError("documents: need at least one document")
-        self.seq_len, self.seed, self.eos_id = seq_len, seed, eos_id
+        self.seq_len, self.seed, self.eos_id, self.copy_gap_share = seq_len, seed, eos_id, copy_gap_share
         rng = np.random.default_rng([seed, 11])
         order = rng.permutation(len(docs))
         eos = np.array([eos_id], dtype=np.int64)
@@ -107,7 +108,8 @@ class WindowStream:
         prose = len(stream)
         docs, kinds = [], []
         for share, make, kind in ((retrieval, lambda n: retrieval_documents(n, self.seq_len, self.seed, encode), 0),
-                                  (copy, lambda n: copy_documents(n, self.seq_len, self.seed), 1)):
+                                  (copy, lambda n: copy_documents(n, self.seq_len, self.seed,
+                                                                  gap_share=self.copy_gap_share), 1)):
             if share > 0:
                 n = max(1, int(round(share * prose / ((1 - retrieval - copy) * mean_len))))
                 made = make(n)
@@ -184,3 +186,25 @@ class WindowStream:
         starts = np.arange(n, dtype=np.int64) * self.seq_len
         for lo in range(0, n, batch_size):
             yield self._tensors(starts[lo: min(n, lo + batch_size)])
+
+
+class PhasedStream:
+    """A curriculum of two streams: global step k < ``switch`` draws from ``first``, later steps from
+    ``then`` (item indices unchanged, so resuming needs no state). Both must share ``seq_len``."""
+
+    def __init__(self, first, then, switch: int):
+        if first.seq_len != then.seq_len:
+            raise UsageError(f"curriculum: streams differ in seq_len ({first.seq_len} vs {then.seq_len})")
+        if switch < 0:
+            raise UsageError(f"switch: must be >= 0 (got {switch})")
+        self.first, self.then, self.switch = first, then, int(switch)
+        self.seq_len, self.byte_level = then.seq_len, then.byte_level and first.byte_level
+
+    def batch(self, step: int, batch_size: int, rank: int = 0, world_size: int = 1):
+        return (self.first if step < self.switch else self.then).batch(step, batch_size, rank, world_size)
+
+    def eval_batches(self, n_batches: int, batch_size: int):
+        return self.then.eval_batches(n_batches, batch_size)
+
+    def __len__(self) -> int:
+        return len(self.then)
