@@ -7,7 +7,7 @@ constant learning rate, no weight decay, gradient clipping at 1. Every ``--eval-
 :func:`yarnlab.evaluate.induction.induction_gain` (span 32, 16 sequences per distance), so the
 phase change of Olsson et al. (2022) shows as a jump of the gain from ~0 to ~3 nats.
 
-    python benchmarks/induction_control.py --steps 3000 --out control.jsonl [--rope-base 1e4]
+    python benchmarks/induction_control.py --steps 3000 --out control.jsonl [--rope-base 1e4] [--data stream]
 
 Used to tell a defect of the project's loop from a property of the task: the same shape and task
 through ``yarnlab train pretrain --copy-fraction 0.9`` should form the circuit at a similar step.
@@ -52,6 +52,11 @@ def main(argv=None) -> int:
     ap.add_argument("--eval-every", type=int, default=100)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--data", choices=["packed", "stream"], default="packed",
+                    help="packed: each sequence copy documents from position 0 (default); stream: the windows "
+                         "yarnlab train draws (WindowStream of the prose training works with --copy-fraction)")
+    ap.add_argument("--copy-fraction", type=float, default=0.95, help="stream: share of copy documents")
+    ap.add_argument("--copy-gap-share", type=float, default=0.0, help="stream: share of copy documents with a gap")
     ap.add_argument("--out", required=True, help="metrics JSON lines")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -59,11 +64,20 @@ def main(argv=None) -> int:
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.95), weight_decay=0.0)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / args.warmup))
+    stream = None
+    if args.data == "stream":
+        from yarnlab.train.recipes import corpus_streams
+
+        _, stream, _ = corpus_streams("prose", args.seq_len, args.seed, 0.2, data_format="windows",
+                                      copy_fraction=args.copy_fraction, copy_gap_share=args.copy_gap_share)
     t0 = time.perf_counter()
     with open(args.out, "w") as fh:
         for step in range(1, args.steps + 1):
-            rng = np.random.default_rng([args.seed, 23, step])
-            x = torch.from_numpy(np.stack([copy_sequence(rng, args.seq_len) for _ in range(args.batch_size)]))
+            if stream is not None:
+                x = stream.batch(step - 1, args.batch_size)[0]
+            else:
+                rng = np.random.default_rng([args.seed, 23, step])
+                x = torch.from_numpy(np.stack([copy_sequence(rng, args.seq_len) for _ in range(args.batch_size)]))
             logits = model(input_ids=x).logits
             loss = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), x[:, 1:].reshape(-1))
             opt.zero_grad(set_to_none=True)

@@ -132,3 +132,21 @@ def test_finetune_a_model_with_its_own_tokenizer(tmp_path):
     assert summary["heldout_bpt"] > 0 and summary["heldout_tokens"] > 0
     assert (tmp_path / "ft" / "tokenizer.json").is_file()
     assert json.loads((tmp_path / "ft" / "config.json").read_text())["rope_parameters"]["factor"] == 2.0
+
+
+def test_induction_diagnostics_are_logged_at_every_evaluation(tmp_path):
+    from yarnlab.data.windows import WindowStream
+    from yarnlab.evaluate.induction import training_diagnostics
+
+    cfg = _cfg(steps=6, eval_every=3, data_format="windows", copy_fraction=0.3, induction_eval=True)
+    stream = WindowStream(TEXT[:6], 32, seed=0, copy_fraction=0.3)
+    train(build_model(SMALL, seed=0), stream, WindowStream(TEXT[6:], 32), cfg, tmp_path, progress=False,
+          diagnostics=training_diagnostics)
+    evals = [json.loads(x) for x in (tmp_path / "metrics.jsonl").read_text().splitlines()
+             if "heldout_bpb" in json.loads(x)]
+    assert [r["step"] for r in evals if not r.get("final")] == [3, 6]
+    for r in evals:  # span min(32, L/2) = 16 at L = 32: the one distance 16
+        assert {"induction_gain", "induction_gain_d16", "icl", "icl_lo", "icl_hi"} <= set(r)
+        assert r["icl_lo"] <= r["icl"] <= r["icl_hi"]
+    with pytest.raises(UsageError, match="induction_eval: needs a diagnostics function"):
+        train(build_model(SMALL), stream, None, cfg, tmp_path / "b", progress=False)

@@ -86,6 +86,16 @@ def _report(summary: dict) -> int:
     return 0
 
 
+def _diagnostics(cfg):
+    """The evaluation layer's induction diagnostics when the config asks for them (the loop below takes
+    them as a function and imports nothing from evaluate)."""
+    if not cfg.induction_eval:
+        return None
+    from yarnlab.evaluate.induction import training_diagnostics
+
+    return training_diagnostics
+
+
 def _pretrain(args) -> int:
     import torch
 
@@ -101,9 +111,11 @@ def _pretrain(args) -> int:
     base = pretrain_config(lr=mcfg.yarnlab_pretrain_lr, seq_len=seq_len, steps=args.steps,
                            warmup_steps=min(100, max(1, args.steps // 10))).to_dict()
     base["eval_every"] = base["checkpoint_every"] = max(1, args.steps // 5)
+    base["induction_eval"] = True  # the induction gain and ICL score at every evaluation (--induction-eval off)
     cfg = _config(args, base)
     return _report(recipes.pretrain(preset, args.corpus, args.out, cfg, resume=args.resume,
-                                    progress=not args.no_progress, set_aside_stale=args.set_aside_stale))
+                                    progress=not args.no_progress, set_aside_stale=args.set_aside_stale,
+                                    diagnostics=_diagnostics(cfg)))
 
 
 def _finetune(args) -> int:
@@ -128,7 +140,8 @@ def _finetune(args) -> int:
               if v is not None}
     return _report(recipes.finetune(args.base, args.method, args.factor, args.corpus, args.out, cfg,
                                     params=params, temperature=args.temperature, resume=args.resume,
-                                    progress=not args.no_progress, set_aside_stale=args.set_aside_stale))
+                                    progress=not args.no_progress, set_aside_stale=args.set_aside_stale,
+                                    diagnostics=_diagnostics(cfg)))
 
 
 def _export_hf(args) -> int:

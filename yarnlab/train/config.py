@@ -137,8 +137,8 @@ class TrainConfig:
 
 def pretrain_config(lr: float = 2e-3, **changes) -> TrainConfig:
     """Tiny-model pretraining defaults: warmup 100 steps, cosine to 10%, AdamW(0.9, 0.95),
-    weight decay 0.1, batch 16 x 256 bytes, induction diagnostics at every evaluation."""
+    weight decay 0.1, batch 16 x 256 bytes (``yarnlab train pretrain`` adds the induction diagnostics)."""
     base = dict(lr=lr, schedule="cosine", warmup_steps=100, weight_decay=0.1, steps=1000,
-                eval_every=200, checkpoint_every=200, induction_eval=True)
+                eval_every=200, checkpoint_every=200)
     base.update(changes)
     return TrainConfig(**base)

@@ -134,7 +134,8 @@ def save_hf_atomic(model, out: Path, state_dict: dict | None = None) -> None:
 
 def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, cfg: TrainConfig,
           out: str | os.PathLike, resume: bool = False, progress: bool = True,
-          meta: dict | None = None, stop_after: int | None = None, set_aside_stale: bool = False) -> dict:
+          meta: dict | None = None, stop_after: int | None = None, set_aside_stale: bool = False,
+          diagnostics=None) -> dict:
     """Train ``model`` in place for ``cfg.steps`` optimizer steps; return the summary dict.
 
     Runs single-process, or in every rank of an initialised torch.distributed group (each rank
@@ -147,7 +148,14 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
     previous). A checkpoint written under other settings raises :class:`StaleCheckpoint` (exit 3)
     and is left in place, or with ``set_aside_stale`` is moved to ``checkpoints.stale-<time>``
     (:func:`yarnlab.train.checkpoint.set_aside`) and the run starts over.
+
+    ``diagnostics(model, seq_len, heldout_nll) -> dict``: extra metrics of each evaluation line when
+    ``cfg.induction_eval`` is set (the CLI passes :func:`yarnlab.evaluate.induction.training_diagnostics`;
+    the loop itself imports nothing from the layers above it).
     """
+    if cfg.induction_eval and diagnostics is None:
+        raise UsageError("induction_eval: needs a diagnostics function (e.g. "
+                         "yarnlab.evaluate.induction.training_diagnostics); pass diagnostics= or set it false")
     torch.set_num_threads(cfg.threads)
     if train_stream.seq_len != cfg.seq_len:
         raise UsageError(f"seq_len: stream has {train_stream.seq_len}, config has {cfg.seq_len}")
@@ -205,9 +213,7 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
                            heldout_stream.eval_batches(n_batches, cfg.batch_size), ctx.device,
                            heldout_stream.byte_level, per_position=per_pos)
         if cfg.induction_eval and heldout_stream.byte_level:
-            from yarnlab.evaluate.induction import training_diagnostics
-
-            out.update(training_diagnostics(model, cfg.seq_len, np.concatenate(per_pos) if per_pos else None))
+            out.update(diagnostics(model, cfg.seq_len, np.concatenate(per_pos) if per_pos else None))
         return out
 
     def save(at_step):

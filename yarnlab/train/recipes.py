@@ -64,8 +64,9 @@ def is_byte_level(config) -> bool:
 
 def pretrain(preset: str | dict, corpus: str, out: str | os.PathLike, cfg: TrainConfig | None = None,
              resume: bool = False, progress: bool = True, model_seed: int | None = None,
-             set_aside_stale: bool = False) -> dict:
-    """Pretrain a tiny byte-level Llama (:mod:`yarnlab.model.tiny`) from scratch."""
+             set_aside_stale: bool = False, diagnostics=None) -> dict:
+    """Pretrain a tiny byte-level Llama (:mod:`yarnlab.model.tiny`) from scratch. ``diagnostics``:
+    see :func:`yarnlab.train.loop.train` (needed with ``cfg.induction_eval``)."""
     from yarnlab.model.tiny import build_model, tiny_config
 
     mcfg = tiny_config(preset)
@@ -90,7 +91,7 @@ def pretrain(preset: str | dict, corpus: str, out: str | os.PathLike, cfg: Train
     _write_inputs(out, split)
     meta = {"scenario": "pretrain", "preset": mcfg.yarnlab_preset, "corpus": corpus,
             "parameters": sum(p.numel() for p in model.parameters()), "manifest": "manifest.json"}
-    return _run(model, train_s, held_s, cfg, out, resume, progress, meta, set_aside_stale)
+    return _run(model, train_s, held_s, cfg, out, resume, progress, meta, set_aside_stale, diagnostics)
 
 
 def finetune_spec(base_config: dict, method: str, factor: float, params: dict | None = None,
@@ -106,7 +107,7 @@ def finetune_spec(base_config: dict, method: str, factor: float, params: dict | 
 
 def finetune(base: str | os.PathLike, method: str, factor: float, corpus: str, out: str | os.PathLike,
              cfg: TrainConfig, params: dict | None = None, temperature: str | None = None,
-             resume: bool = False, progress: bool = True, set_aside_stale: bool = False) -> dict:
+             resume: bool = False, progress: bool = True, set_aside_stale: bool = False, diagnostics=None) -> dict:
     """Extend a base checkpoint with ``method`` at scale ``factor`` and fine-tune it (paper
     Section 4.1: only the RoPE frequencies change; every weight is trained)."""
     from yarnlab.model import apply_scaling, load_model
@@ -144,7 +145,7 @@ def finetune(base: str | os.PathLike, method: str, factor: float, corpus: str, o
     write_json(out / "rope_spec.json", spec.to_dict(), sort_keys=True, indent=1)
     meta = {"scenario": "finetune", "base": str(base), "corpus": corpus, "spec": spec.to_dict(),
             "manifest": "manifest.json"}
-    return _run(model, train_s, held_s, cfg, out, resume, progress, meta, set_aside_stale)
+    return _run(model, train_s, held_s, cfg, out, resume, progress, meta, set_aside_stale, diagnostics)
 
 
 def _write_inputs(out: Path, split: Split) -> None:
@@ -155,8 +156,8 @@ def _write_inputs(out: Path, split: Split) -> None:
         write_manifest(split, out / "manifest.json")
 
 
-def _run(model, train_s, held_s, cfg, out, resume, progress, meta, set_aside_stale=False):
+def _run(model, train_s, held_s, cfg, out, resume, progress, meta, set_aside_stale=False, diagnostics=None):
     from yarnlab.train.loop import train
 
     return train(model, train_s, held_s, cfg, out, resume=resume, progress=progress, meta=meta,
-                 set_aside_stale=set_aside_stale)
+                 set_aside_stale=set_aside_stale, diagnostics=diagnostics)
