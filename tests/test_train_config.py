@@ -46,3 +46,13 @@ def test_cosine_decays_to_the_floor():
 def test_synthetic_and_curriculum_settings_name_the_field(kw, field):
     with pytest.raises(UsageError, match=field):
         TrainConfig(**kw)
+
+
+def test_decay_can_start_after_a_constant_phase():
+    cfg = TrainConfig(steps=100, lr=1e-3, warmup_steps=10, schedule="cosine", decay_start=50, min_lr_ratio=0.1)
+    assert cfg.lr_at(5) == pytest.approx(6e-4)
+    assert cfg.lr_at(10) == cfg.lr_at(49) == 1e-3
+    assert cfg.lr_at(75) == pytest.approx(1e-4 + 0.9e-3 * 0.5)
+    assert cfg.lr_at(100) == pytest.approx(1e-4)
+    with pytest.raises(UsageError, match="decay_start"):
+        TrainConfig(steps=10, decay_start=10)

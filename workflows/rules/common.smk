@@ -145,6 +145,7 @@ HELD = DATA.get("heldout_fraction", 0.1)  # works held out of every training run
 SYNTH = {k: config["base"].get(k, 0) for k in ("retrieval_fraction", "copy_fraction")}
 _OPT = {"rope_base": "--rope-base", "lr": "--lr", "warmup": "--warmup", "schedule": "--schedule",
         "weight_decay": "--weight-decay", "copy_gap_share": "--copy-gap-share", "warm_steps": "--warm-steps",
+        "decay_start": "--decay-start",
         "warm_copy_fraction": "--warm-copy-fraction", "warm_copy_gap_share": "--warm-copy-gap-share"}
 BASE_DATA = (f"--heldout-fraction {HELD} --data-format {config['base'].get('data_format', 'chunks')} "
              f"--retrieval-fraction {SYNTH['retrieval_fraction']} --copy-fraction {SYNTH['copy_fraction']}"

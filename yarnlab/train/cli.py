@@ -19,6 +19,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=16, help="global batch in chunks (default 16)")
     p.add_argument("--warmup", type=int, default=None, help="linear warmup steps")
     p.add_argument("--schedule", choices=["constant", "cosine", "linear"], default=None)
+    p.add_argument("--decay-start", type=int, default=None,
+                   help="cosine/linear: hold the peak learning rate until this step, then decay (default 0)")
     p.add_argument("--weight-decay", type=float, default=None)
     p.add_argument("--grad-clip", type=float, default=1.0, help="max grad norm, 0 disables (default 1)")
     p.add_argument("--heldout-fraction", type=float, default=0.1, help="document groups held out (default 0.1)")
@@ -62,7 +64,8 @@ def _config(args, defaults: dict):
 
     d = dict(defaults)
     given = {"steps": args.steps, "seed": args.seed, "lr": args.lr, "batch_size": args.batch_size,
-             "warmup_steps": args.warmup, "schedule": args.schedule, "weight_decay": args.weight_decay,
+             "warmup_steps": args.warmup, "schedule": args.schedule, "decay_start": args.decay_start,
+             "weight_decay": args.weight_decay,
              "grad_clip": args.grad_clip, "heldout_fraction": args.heldout_fraction,
              "eval_every": args.eval_every, "eval_batches": args.eval_batches,
              "final_eval_chunks": args.final_eval_chunks, "checkpoint_every": args.checkpoint_every,

@@ -28,6 +28,7 @@ class TrainConfig:
     lr: float = 2e-5                 # peak learning rate (paper, 7B)
     schedule: str = "constant"       # after warmup: constant | cosine | linear decay
     min_lr_ratio: float = 0.1        # floor of cosine/linear decay, as a fraction of lr
+    decay_start: int = 0             # cosine/linear decay starts after this step (or after warmup, if later)
     warmup_steps: int = 20           # linear warmup from lr/warmup_steps to lr (paper: 20)
     weight_decay: float = 0.0        # paper: none
     beta1: float = 0.9
@@ -74,6 +75,8 @@ class TrainConfig:
         need("schedule", self.schedule in SCHEDULES, f"one of {SCHEDULES}")
         need("min_lr_ratio", is_num(self.min_lr_ratio) and 0 <= self.min_lr_ratio <= 1, "in [0, 1]")
         need("warmup_steps", is_int(self.warmup_steps) and self.warmup_steps >= 0, "an integer >= 0")
+        need("decay_start", is_int(self.decay_start) and 0 <= self.decay_start < max(1, self.steps)
+             if is_int(self.steps) else False, "an integer in [0, steps)")
         need("weight_decay", is_num(self.weight_decay) and 0 <= self.weight_decay < 1, "in [0, 1)")
         need("beta1", is_num(self.beta1) and 0 <= self.beta1 < 1, "in [0, 1)")
         need("beta2", is_num(self.beta2) and 0 <= self.beta2 < 1, "in [0, 1)")
@@ -122,13 +125,15 @@ class TrainConfig:
 
     def lr_at(self, step: int) -> float:
         """Learning rate for optimizer step ``step`` (0-based): linear warmup
-        lr * (step + 1) / warmup_steps, then constant or decaying to lr * min_lr_ratio."""
+        lr * (step + 1) / warmup_steps, then constant, or constant until ``decay_start`` and then
+        decaying to lr * min_lr_ratio at the last step."""
         if step < self.warmup_steps:
             return self.lr * (step + 1) / self.warmup_steps
-        if self.schedule == "constant":
+        start = max(self.warmup_steps, self.decay_start)
+        if self.schedule == "constant" or step < start:
             return self.lr
-        span = max(1, self.steps - self.warmup_steps)
-        frac = min(1.0, (step - self.warmup_steps) / span)
+        span = max(1, self.steps - start)
+        frac = min(1.0, (step - start) / span)
         floor = self.lr * self.min_lr_ratio
         if self.schedule == "cosine":
             return floor + (self.lr - floor) * 0.5 * (1 + math.cos(math.pi * frac))
