@@ -57,7 +57,7 @@ def main(argv=None) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7.5, 4))
+    fig, ax = plt.subplots(figsize=(11, 4.2))
     for i, (lab, rows) in enumerate(runs):
         c = plt.cm.tab10(i % 10)
         for d, ls in ((64, "-"), (max(dists(rows)), ":")):
@@ -68,10 +68,10 @@ def main(argv=None) -> int:
     ax.set_ylabel("induction gain (nats): first - second copy")
     ax.set_title("Induction-head formation on the copying task")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     for ext in ("png", "pdf"):
-        fig.savefig(f"{a.out}.{ext}", dpi=110)
+        fig.savefig(f"{a.out}.{ext}", dpi=110, bbox_inches="tight")
     print("\n".join(lines))
     return 0
 
