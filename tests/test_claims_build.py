@@ -121,6 +121,7 @@ def make_tree(
     converged: bool = True,
     context_gain: float = 0.3,
     base_blowup: float = 2.0,
+    induction_gain: float = 2.5,
     passkey_trials: int = 40,
 ) -> tuple[str, str, dict]:
     """Write every input of ``input_paths`` (regime inputs and the temperature_fit tables included).
@@ -203,6 +204,16 @@ def make_tree(
                      "nll_full": float(v), "nll_truncated": float(v + context_gain + 0.01 * rng.standard_normal())}
                     for d, v in zip(DOCS, doc_base)
                 ],
+                {},
+            )
+        elif kind == "induction":  # the summary of `yarnlab eval induction`: a gain per distance, then ICL
+            write_table(
+                p,
+                [{"method": "none", "factor": 1.0, "length": L, "measure": "induction_gain", "distance": d, "span": 8,
+                  "n": 16, "nll_a": 3.26, "nll_b": 3.26 - induction_gain, "value": induction_gain,
+                  "lo": induction_gain - 0.2, "hi": induction_gain + 0.2} for d in (8, 16, L - 8)]
+                + [{"method": "none", "factor": 1.0, "length": L, "measure": "icl", "distance": "", "span": "",
+                    "n": 32, "nll_a": 2.0, "nll_b": 2.1, "value": -0.1, "lo": -0.15, "hi": -0.05}],
                 {},
             )
         elif kind == "logit_spread":
@@ -350,6 +361,7 @@ def test_clean_tree_verdicts_follow_the_data(clean):
         ({"context_gain": 0.0}, "context_use"),  # full context no better than the last L/8 tokens
         ({"base_retrieves": False}, "retrieval"),
         ({"base_blowup": 0.1}, "premise"),  # plain RoPE barely degrades at 2L
+        ({"induction_gain": 0.02}, "induction"),  # the second copy of a random span no easier than the first
     ],
 )
 def test_each_regime_check_fails_on_its_own_defect(tmp_path, kwargs, check):
@@ -522,7 +534,7 @@ def test_cli_writes_report_json_figure_and_regime_table(clean, tmp_path):
     for q in ("Q1", "Q2", "Q3", "Q4", "Q5"):
         assert f"## Open question {q}:" in text
     js = json.loads((out_dir / "claims.json").read_text())
-    assert len(js["claims"]) == 10 and js["provenance"]["package"] == "yarnlab" and len(js["regime"]) == 5
+    assert len(js["claims"]) == 10 and js["provenance"]["package"] == "yarnlab" and len(js["regime"]) == len(regime.CHECKS)
     assert (out_dir / "claims_forest.png").stat().st_size > 0
     csv = (out_dir / "regime_checks.csv").read_text()
     assert csv.splitlines()[0] == "check,what,value,threshold,passed"

@@ -116,14 +116,16 @@ rule regime_checks:
         settings=f"{R}/claims_settings.json",
         results=regime_inputs(),
     output:
-        f"{R}/regime/regime_checks.csv",
-        f"{R}/regime/regime_checks.md",
+        csv=f"{R}/regime/regime_checks.csv",
+        md=f"{R}/regime/regime_checks.md",
     log:
         f"{R}/logs/regime_checks.log",
+    params:
+        results=lambda wildcards, output: os.path.dirname(os.path.dirname(output.csv)),
     conda:
         ENV
     shell:
-        "yarnlab claims regime --results {R} --settings {input.settings} --out {output[0]} > {log} 2>&1"
+        "yarnlab claims regime --results {params.results} --settings {input.settings} --out {output.csv} > {log} 2>&1"
 
 
 rule logit_spread:

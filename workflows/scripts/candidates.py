@@ -122,7 +122,7 @@ def table(doc: dict, results: str, statuses: list[tuple[dict, str]], prefix: str
     checks: list[str] = []
     per: dict[str, dict] = {}
     for cand, status in statuses:
-        if status == "skipped":
+        if status in ("skipped", "pending"):
             continue
         res = f"{results}/candidates/{cand['name']}"
         reg = read_rows(Path(res, "regime", "regime_checks.csv"))
@@ -150,7 +150,8 @@ def table(doc: dict, results: str, statuses: list[tuple[dict, str]], prefix: str
     lines += ["", "## Candidates", ""]
     for cand, status in statuses:
         what = {"ran": "ran", "finished": "ran (earlier invocation)",
-                "skipped": "not run: an earlier candidate passed every check (stopping rule)"}[status]
+                "skipped": "not run: an earlier candidate passed every check (stopping rule)",
+                "pending": "not run yet: next in the registered order (rerun the command to continue)"}[status]
         lines.append(f"- `{cand['name']}` ({what}): {cand.get('why', '').strip()} Overrides: "
                      f"`{json.dumps(cand.get('overrides') or {})}`")
     write_table(f"{prefix}.csv", rows, {"prereg": doc["_path"], "thresholds": doc["thresholds"]})
@@ -168,8 +169,16 @@ def main() -> None:
     doc = load(a.prereg)
     doc["_path"] = a.prereg
     if a.table_only:
-        statuses = [(c, "finished" if Path(a.results, "candidates", c["name"], "regime", "regime_checks.csv").exists()
-                     else "skipped") for c in doc["candidates"]]
+        statuses, passed = [], False
+        for c in doc["candidates"]:
+            table_path = Path(a.results, "candidates", c["name"], "regime", "regime_checks.csv")
+            if passed and doc["stop"] == "first_pass":
+                statuses.append((c, "skipped"))
+            elif table_path.exists():
+                statuses.append((c, "finished"))
+                passed = all(r["passed"] == "True" for r in read_rows(table_path))
+            else:
+                statuses.append((c, "pending"))
     else:
         statuses = run(doc, a.results, a.cores)
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
