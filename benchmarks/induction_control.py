@@ -4,7 +4,7 @@ It shares nothing with ``yarnlab.train`` but the copy documents and the evaluati
 sequence is ``seq_len`` bytes of copy documents (a random-letter span of 8..seq_len/2 letters, then the
 same span), one after another with a newline between them; AdamW (0.9, 0.95), a linear warmup then a
 constant learning rate, no weight decay, gradient clipping at 1. Every ``--eval-every`` steps it logs
-:func:`yarnlab.evaluate.induction.induction_gain` (span 32, 16 sequences per distance), so the
+:func:`yarnlab.evaluate.induction.training_diagnostics` (span 32, 16 sequences per distance), so the
 phase change of Olsson et al. (2022) shows as a jump of the gain from ~0 to ~3 nats.
 
     python benchmarks/induction_control.py --steps 3000 --out control.jsonl [--rope-base 1e4] [--data stream]
@@ -38,7 +38,7 @@ def main(argv=None) -> int:
     import torch
     import torch.nn.functional as F
 
-    from yarnlab.evaluate.induction import induction_gain
+    from yarnlab.evaluate.induction import training_diagnostics
     from yarnlab.model.tiny import build_model
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -86,12 +86,8 @@ def main(argv=None) -> int:
             opt.step()
             sched.step()
             if step % args.eval_every == 0 or step == args.steps:
-                res = induction_gain(model, args.seq_len, span=32, n_seqs=16, seed=1)
-                model.train()
                 row = {"step": step, "tokens": step * args.batch_size * args.seq_len, "loss": float(loss),
-                       "induction_gain": res.mean_gain,
-                       **{f"induction_gain_d{r['distance']}": r["gain"] for r in res.summary},
-                       "elapsed_s": time.perf_counter() - t0}
+                       **training_diagnostics(model, args.seq_len, seed=1), "elapsed_s": time.perf_counter() - t0}
                 fh.write(json.dumps(row) + "\n")
                 fh.flush()
                 print(json.dumps(row), flush=True)

@@ -208,10 +208,7 @@ def induction(res: Results, cfg: dict) -> dict:
 def regime_table(res: Results) -> list[dict]:
     """One row per check: check, what, value, threshold, passed."""
     cfg = res.settings["regime"]
-    checks = [convergence, flat_positions, context_use, retrieval, premise]
-    if "induction" in res.paths:  # runs made before the induction check have no such table
-        checks.append(induction)
-    return [f(res, cfg) for f in checks]
+    return [f(res, cfg) for f in (convergence, flat_positions, context_use, retrieval, premise, induction)]
 
 
 REGIME_ROLES = {"metrics:base", "positions:base", "context_use", "passkey:base", "ppl:base", "induction"}

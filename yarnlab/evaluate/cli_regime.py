@@ -154,8 +154,9 @@ def _cmd_induction(args) -> int:
     if args.length is not None:
         _positive(args, "length", 2 * args.span)
     vocab = None if model.config.vocab_size == VOCAB_SIZE else random_token_vocab(model.config.vocab_size)
+    batch = max(1, args.batch_tokens // length)
     res = induction_gain(model, length, span=args.span, n_seqs=args.n_seqs, distances=args.distances,
-                         seed=args.seed, batch=max(1, args.batch_tokens // length), vocab=vocab)
+                         seed=args.seed, batch=batch, vocab=vocab)
     head = {"method": spec.method, "factor": spec.factor, "length": length}
     _write_csv(args.out, [{**head, **r} for r in res.rows], record, args.tag)
     # one tidy summary table: measure, where (distance, or the ICL position ranges), n, the two mean losses
@@ -171,7 +172,7 @@ def _cmd_induction(args) -> int:
         if len(windows) < 2:
             raise UsageError(f"documents: need >= 2 windows of --length {length} tokens for the "
                              f"in-context-learning score (got {len(windows)})")
-        icl = icl_score(token_nll(model, np.stack(windows), max(1, args.batch_tokens // length)))
+        icl = icl_score(token_nll(model, np.stack(windows), batch))
         summary.append({**head, "measure": "icl", "distance": "", "span": "", "n": icl["n_windows"],
                         "nll_a": icl["nll_late"], "nll_b": icl["nll_early"], "value": icl["icl"], "lo": icl["icl_lo"],
                         "hi": icl["icl_hi"]})
