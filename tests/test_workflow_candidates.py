@@ -69,10 +69,42 @@ def test_first_pass_stops_after_the_first_passing_candidate_and_the_table_keeps_
         cfg = c.candidate_config(doc, cand, str(tmp_path))
         Path(cfg["results"], "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     monkeypatch.setattr(c.subprocess, "call", lambda *a, **k: pytest.fail("a finished candidate was rerun"))
-    statuses = c.run(doc, str(tmp_path), 1)
+    prefix = str(tmp_path / "table" / "out")
+    statuses = c.run(doc, str(tmp_path), 1, prefix)
     assert [s for _, s in statuses] == ["finished", "finished", "skipped"]
-    c.table(doc, str(tmp_path), statuses, str(tmp_path / "out"))
-    md = (tmp_path / "out.md").read_text()
+    c.table(doc, statuses, prefix)
+    md = (tmp_path / "table" / "out.md").read_text()
     assert "| all checks | fail | pass |" in md
     assert "**fail**: 1" in md
     assert f"`{names[2]}` (not run: an earlier candidate passed every check" in md
+    # the records stand in for the run directories: without them nothing is rerun and the table is the same
+    import shutil
+
+    shutil.rmtree(tmp_path / "candidates")
+    again = c.run(doc, str(tmp_path), 1, prefix)
+    assert [s for _, s in again] == ["recorded", "recorded", "skipped"]
+    c.table(doc, again, prefix)
+    assert "| all checks | fail | pass |" in (tmp_path / "table" / "out.md").read_text()
+
+
+def test_a_record_of_another_config_does_not_stand_in_for_a_run(tmp_path, monkeypatch):
+    c = _script()
+    monkeypatch.chdir(ROOT)
+    doc = c.load(str(PREREG))
+    doc["candidates"] = doc["candidates"][:1]
+    prefix = str(tmp_path / "table" / "out")
+    rec = tmp_path / "table" / "records"
+    rec.mkdir(parents=True)
+    name = doc["candidates"][0]["name"]
+    (rec / f"{name}.json").write_text(json.dumps({"name": name, "config_sha256": "0" * 64, "regime": []}))
+    calls = []
+
+    def fake_call(cmd, **_):
+        calls.append(cmd)
+        _fake_run(tmp_path, name, [False])
+        return 0
+
+    monkeypatch.setattr(c.subprocess, "call", fake_call)
+    statuses = c.run(doc, str(tmp_path), 1, prefix)
+    assert [s for _, s in statuses] == ["ran"] and len(calls) == 1
+    assert json.loads((rec / f"{name}.json").read_text())["regime"][0]["passed"] == "False"

@@ -9,8 +9,11 @@ base config with C's overrides and the registered thresholds as its ``regime`` s
 
 Stopping rule (``stop: first_pass``): candidates run in the registered order and the search stops
 after the first whose every check passes; ``stop: all`` runs every candidate. A finished candidate
-(its regime table exists and its config file is unchanged) is not redone. The table (Markdown + CSV)
-keeps every candidate that ran, failures included, with each check's value, the pretraining time
+(its regime table exists and its config file is unchanged) is not redone. Each candidate that ran
+leaves a record beside the table (``<out dir>/records/<name>.json``: its config's SHA-256, its regime
+rows and its pretraining cost), committed with it, so a candidate whose run directory is not on this
+machine is not redone either (status ``recorded``). The table (Markdown + CSV) is built from the
+records: every candidate that ran, failures included, with each check's value, the pretraining time
 and tokens/s, and says which candidates did not run and why.
 
     python workflows/scripts/candidates.py --prereg workflows/preregistration/base_recipe.yaml \\
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import copy
 import csv
+import hashlib
 import json
 import subprocess
 import sys
@@ -64,8 +68,40 @@ def read_rows(path: Path) -> list[dict]:
         return [r for r in csv.DictReader(ln for ln in fh if not ln.startswith("#"))]
 
 
-def run(doc: dict, results: str, cores: int) -> list[tuple[dict, str]]:
-    """Run the candidates by the stopping rule; ``[(candidate, status)]`` with status ran / finished / skipped."""
+def records_dir(prefix: str) -> Path:
+    return Path(prefix).parent / "records"
+
+
+def config_text(cfg: dict) -> str:
+    return yaml.safe_dump(cfg, sort_keys=False)
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def read_record(prefix: str, name: str) -> dict | None:
+    path = records_dir(prefix) / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def write_record(prefix: str, cand: dict, cfg: dict) -> dict:
+    """The record of a finished candidate, from its run directory."""
+    from yarnlab.io import atomic_write_text
+
+    res = cfg["results"]
+    rec = {"name": cand["name"], "config_sha256": sha256(config_text(cfg)),
+           "regime": read_rows(Path(res, "regime", "regime_checks.csv")), "pretraining": _pretraining(res),
+           "source": f"run directory {res}"}
+    records_dir(prefix).mkdir(parents=True, exist_ok=True)
+    atomic_write_text(str(records_dir(prefix) / f"{cand['name']}.json"), json.dumps(rec, indent=1) + "\n")
+    return rec
+
+
+def run(doc: dict, results: str, cores: int, prefix: str) -> list[tuple[dict, str]]:
+    """Run the candidates by the stopping rule; ``[(candidate, status)]`` with status ran / finished /
+    recorded / skipped."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     out, passed = [], False
     for cand in doc["candidates"]:
         if passed and doc["stop"] == "first_pass":
@@ -74,10 +110,14 @@ def run(doc: dict, results: str, cores: int) -> list[tuple[dict, str]]:
         cfg = candidate_config(doc, cand, results)
         path = Path(cfg["results"], "config.yaml")
         table = Path(cfg["results"], "regime", "regime_checks.csv")
-        text = yaml.safe_dump(cfg, sort_keys=False)
+        text = config_text(cfg)
+        rec = read_record(prefix, cand["name"])
         if table.exists() and path.exists() and path.read_text() == text:
             print(f"== {cand['name']}: finished ({table}), not redone", flush=True)
-            status = "finished"
+            rec, status = write_record(prefix, cand, cfg), "finished"
+        elif rec is not None and rec["config_sha256"] == sha256(text):
+            print(f"== {cand['name']}: recorded ({records_dir(prefix)}), not redone", flush=True)
+            status = "recorded"
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
@@ -86,8 +126,8 @@ def run(doc: dict, results: str, cores: int) -> list[tuple[dict, str]]:
                                   "regime_checks", "--configfile", str(path)])
             if rc:
                 sys.exit(f"candidates: {cand['name']} failed (exit {rc}); its logs: {cfg['results']}/logs")
-            status = "ran"
-        passed = all(r["passed"] == "True" for r in read_rows(table))
+            rec, status = write_record(prefix, cand, cfg), "ran"
+        passed = all(r["passed"] == "True" for r in rec["regime"])
         out.append((cand, status))
     return out
 
@@ -105,7 +145,7 @@ def read_rows_tsv(path: Path) -> list[dict]:
         return list(csv.DictReader(fh, delimiter="\t"))
 
 
-def table(doc: dict, results: str, statuses: list[tuple[dict, str]], prefix: str) -> None:
+def table(doc: dict, statuses: list[tuple[dict, str]], prefix: str) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     from yarnlab.io import atomic_write_text, write_table
 
@@ -124,9 +164,9 @@ def table(doc: dict, results: str, statuses: list[tuple[dict, str]], prefix: str
     for cand, status in statuses:
         if status in ("skipped", "pending"):
             continue
-        res = f"{results}/candidates/{cand['name']}"
-        reg = read_rows(Path(res, "regime", "regime_checks.csv"))
-        per[cand["name"]] = {"regime": reg, **_pretraining(res)}
+        rec = read_record(prefix, cand["name"])
+        reg = rec["regime"]
+        per[cand["name"]] = {"regime": reg, **rec["pretraining"]}
         for r in reg:
             if r["check"] not in checks:
                 checks.append(r["check"])
@@ -147,9 +187,13 @@ def table(doc: dict, results: str, statuses: list[tuple[dict, str]], prefix: str
                  + " |")
     lines.append("| base_model wall time | " + " | ".join(f"{per[n]['wall_s'] / 60:.1f} min" for n in names) + " |")
     lines.append("| held-out bits per byte | " + " | ".join(f"{per[n]['heldout_bpb']:.3f}" for n in names) + " |")
+    notes = [f"- `{n}`: {rec['note']}" for n in names if (rec := read_record(prefix, n)).get("note")]
+    if notes:
+        lines += ["", "Notes on the records:", "", *notes]
     lines += ["", "## Candidates", ""]
     for cand, status in statuses:
         what = {"ran": "ran", "finished": "ran (earlier invocation)",
+                "recorded": "ran (earlier invocation; its record is committed, its run directory is not here)",
                 "skipped": "not run: an earlier candidate passed every check (stopping rule)",
                 "pending": "not run yet: next in the registered order (rerun the command to continue)"}[status]
         lines.append(f"- `{cand['name']}` ({what}): {cand.get('why', '').strip()} Overrides: "
@@ -164,25 +208,25 @@ def main() -> None:
     p.add_argument("--results", default="results", help="results root (candidates go to RESULTS/candidates/NAME)")
     p.add_argument("--cores", type=int, default=2)
     p.add_argument("--out", required=True, help="output prefix of the table (PREFIX.md, PREFIX.csv)")
-    p.add_argument("--table-only", action="store_true", help="only rebuild the table from finished candidates")
+    p.add_argument("--table-only", action="store_true", help="only rebuild the table from the committed records")
     a = p.parse_args()
     doc = load(a.prereg)
     doc["_path"] = a.prereg
     if a.table_only:
         statuses, passed = [], False
         for c in doc["candidates"]:
-            table_path = Path(a.results, "candidates", c["name"], "regime", "regime_checks.csv")
+            rec = read_record(a.out, c["name"])
             if passed and doc["stop"] == "first_pass":
                 statuses.append((c, "skipped"))
-            elif table_path.exists():
-                statuses.append((c, "finished"))
-                passed = all(r["passed"] == "True" for r in read_rows(table_path))
+            elif rec is not None:
+                statuses.append((c, "recorded"))
+                passed = all(r["passed"] == "True" for r in rec["regime"])
             else:
                 statuses.append((c, "pending"))
     else:
-        statuses = run(doc, a.results, a.cores)
+        statuses = run(doc, a.results, a.cores, a.out)
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    table(doc, a.results, statuses, a.out)
+    table(doc, statuses, a.out)
     print(Path(f"{a.out}.md").read_text())
 
 
