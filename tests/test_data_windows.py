@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from yarnlab.data.passkey import KEY_PREFIX, QUESTION, shortest_prompt
+from yarnlab.data.synthetic import copy_documents
 from yarnlab.data.tokenizer import BOS_ID, EOS_ID
 from yarnlab.data.windows import WindowStream, retrieval_documents
 from yarnlab.errors import UsageError
@@ -140,7 +141,6 @@ def test_bad_copy_settings_name_the_field(kw, field):
 
 
 def test_gap_share_sets_how_many_copy_documents_have_a_gap():
-    from yarnlab.data.synthetic import copy_documents
 
     def gapped(docs):
         out = 0
@@ -169,3 +169,19 @@ def test_a_curriculum_draws_from_the_first_stream_until_the_switch():
     assert next(iter(p.eval_batches(1, 4)))[0].shape == (4, 64)
     with pytest.raises(UsageError, match="seq_len"):
         PhasedStream(WindowStream(docs(), 32), main, 3)
+
+
+def test_copy_alphabet_sets_the_symbols_of_copy_documents():
+    letters = np.concatenate(copy_documents(100, 128, seed=2))
+    printable = np.concatenate(copy_documents(100, 128, seed=2, copy_alphabet="printable"))
+    assert set(letters.tolist()) <= set(range(ord("a"), ord("z") + 1))
+    got = set(printable.tolist())
+    assert got <= set(range(32, 127)) and len(got) == 95  # digits, capitals, space and punctuation too
+    assert any(ord("0") <= x <= ord("9") for x in got) and any(ord("A") <= x <= ord("Z") for x in got)
+    d = copy_documents(30, 128, seed=2, gap_share=0.0, copy_alphabet="printable")
+    assert all(np.array_equal(x[: len(x) // 2], x[len(x) // 2:]) for x in d)
+    with pytest.raises(UsageError, match=r"copy_alphabet: must be one of \['letters', 'printable'\]"):
+        copy_documents(2, 128, 0, copy_alphabet="digits")
+    s = WindowStream(docs(200), 64, seed=0, copy_fraction=0.5, copy_alphabet="printable")
+    inserted = np.concatenate([s.stream[a:b] for a, b in zip(s._syn_start, s._syn_end)])
+    assert set(inserted.tolist()) - set(range(ord("a"), ord("z") + 1))  # not letters only

@@ -145,14 +145,15 @@ HELD = DATA.get("heldout_fraction", 0.1)  # works held out of every training run
 SYNTH = {k: config["base"].get(k, 0) for k in ("retrieval_fraction", "copy_fraction")}
 _OPT = {"rope_base": "--rope-base", "lr": "--lr", "warmup": "--warmup", "schedule": "--schedule",
         "weight_decay": "--weight-decay", "copy_gap_share": "--copy-gap-share", "warm_steps": "--warm-steps",
-        "decay_start": "--decay-start",
+        "decay_start": "--decay-start", "copy_alphabet": "--copy-alphabet",
         "warm_copy_fraction": "--warm-copy-fraction", "warm_copy_gap_share": "--warm-copy-gap-share"}
 BASE_DATA = (f"--heldout-fraction {HELD} --data-format {config['base'].get('data_format', 'chunks')} "
              f"--retrieval-fraction {SYNTH['retrieval_fraction']} --copy-fraction {SYNTH['copy_fraction']}"
              + "".join(f" {flag} {config['base'][k]}" for k, flag in _OPT.items() if config["base"].get(k) is not None))
 FT_DATA = f"--heldout-fraction {HELD} --data-format {FT.get('data_format', 'chunks')}" + (
     f" --retrieval-fraction {SYNTH['retrieval_fraction']} --copy-fraction {SYNTH['copy_fraction']}"
-    + (f" --copy-gap-share {config['base']['copy_gap_share']}" if config["base"].get("copy_gap_share") is not None else "")
+    + "".join(f" {flag} {config['base'][k]}" for k, flag in _OPT.items()
+              if k in ("copy_gap_share", "copy_alphabet") and config["base"].get(k) is not None)
     if FT.get("data_format") == "windows" else "")
 PPL = config["ppl"]
 SW = config["sweep"]

@@ -10,6 +10,11 @@ diagnostic, :mod:`yarnlab.evaluate.induction`).
 :func:`copy_document` is ``A + G + A`` (bytes) with ``A`` a span of ``span`` random lowercase
 letters and ``G`` an optional gap of other random letters, so the second copy sits ``span + gap``
 tokens after the first. Document i of :func:`copy_documents` is drawn from ``(seed, 17, i)``.
+
+The alphabet (:data:`ALPHABETS`) is ``letters`` (the 26 lowercase letters, the induction diagnostic's
+own) or ``printable`` (the 95 printable ASCII bytes 32..126: letters of both cases, digits, space
+and punctuation), so that the copying learnt on these documents is not confined to lowercase letters
+(a passkey is digits; a speaker's name in a play is capitalised).
 """
 
 from __future__ import annotations
@@ -19,25 +24,32 @@ import numpy as np
 from yarnlab.errors import UsageError
 
 LETTERS = np.frombuffer(b"abcdefghijklmnopqrstuvwxyz", dtype=np.uint8).astype(np.int64)
+ALPHABETS = {"letters": LETTERS, "printable": np.arange(32, 127, dtype=np.int64)}
 
 
-def random_letters(rng: np.random.Generator, n: int) -> np.ndarray:
-    """``n`` byte ids of uniformly random lowercase letters."""
-    return LETTERS[rng.integers(0, len(LETTERS), size=n)]
+def alphabet(name: str) -> np.ndarray:
+    if name not in ALPHABETS:
+        raise UsageError(f"copy_alphabet: must be one of {sorted(ALPHABETS)} (got {name!r})")
+    return ALPHABETS[name]
 
 
-def copy_document(rng: np.random.Generator, span: int, gap: int = 0) -> np.ndarray:
-    """Byte ids of ``A + G + A``: ``span`` random letters, ``gap`` other random letters, ``A`` again."""
+def random_letters(rng: np.random.Generator, n: int, symbols: np.ndarray = LETTERS) -> np.ndarray:
+    """``n`` byte ids drawn uniformly from ``symbols`` (default: the lowercase letters)."""
+    return symbols[rng.integers(0, len(symbols), size=n)]
+
+
+def copy_document(rng: np.random.Generator, span: int, gap: int = 0, symbols: np.ndarray = LETTERS) -> np.ndarray:
+    """Byte ids of ``A + G + A``: ``span`` random symbols, ``gap`` other random symbols, ``A`` again."""
     if span < 1:
         raise UsageError(f"span: must be >= 1 (got {span})")
     if gap < 0:
         raise UsageError(f"gap: must be >= 0 (got {gap})")
-    a = random_letters(rng, span)
-    return np.concatenate([a, random_letters(rng, gap), a])
+    a = random_letters(rng, span, symbols)
+    return np.concatenate([a, random_letters(rng, gap, symbols), a])
 
 
 def copy_documents(n_docs: int, max_tokens: int, seed: int, min_span: int = 8,
-                   gap_share: float = 0.5) -> list[np.ndarray]:
+                   gap_share: float = 0.5, copy_alphabet: str = "letters") -> list[np.ndarray]:
     """``n_docs`` copy documents of at most ``max_tokens`` tokens each.
 
     Span uniform in [min_span, max_tokens // 2]; a share ``gap_share`` of the documents (each with
@@ -47,11 +59,12 @@ def copy_documents(n_docs: int, max_tokens: int, seed: int, min_span: int = 8,
         raise UsageError(f"copy documents: seq_len must be >= {2 * min_span} (got {max_tokens})")
     if not 0.0 <= gap_share <= 1.0:
         raise UsageError(f"gap_share: must be in [0, 1] (got {gap_share})")
+    symbols = alphabet(copy_alphabet)
     out = []
     for i in range(n_docs):
         rng = np.random.default_rng([seed, 17, i])
         span = int(rng.integers(min_span, max_tokens // 2 + 1))
         gapped = rng.random() < gap_share
         gap = int(rng.integers(0, max_tokens - 2 * span + 1)) if gapped else 0
-        out.append(copy_document(rng, span, gap))
+        out.append(copy_document(rng, span, gap, symbols))
     return out

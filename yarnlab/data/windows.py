@@ -66,7 +66,7 @@ class WindowStream:
 
     def __init__(self, documents: list, seq_len: int, seed: int = 0, retrieval_fraction: float = 0.0,
                  eos_id: int = EOS_ID, encode=None, copy_fraction: float = 0.0, place_whole: bool = True,
-                 copy_gap_share: float = 0.5):
+                 copy_gap_share: float = 0.5, copy_alphabet: str = "letters"):
         if seq_len < 2:
             raise UsageError(f"seq_len: must be >= 2 (got {seq_len})")
         if not 0.0 <= retrieval_fraction < 0.5:
@@ -84,6 +84,7 @@ class WindowStream:
         if not docs:
             raise UsageError("documents: need at least one document")
         self.seq_len, self.seed, self.eos_id, self.copy_gap_share = seq_len, seed, eos_id, copy_gap_share
+        self.copy_alphabet = copy_alphabet
         rng = np.random.default_rng([seed, 11])
         order = rng.permutation(len(docs))
         eos = np.array([eos_id], dtype=np.int64)
@@ -109,7 +110,8 @@ class WindowStream:
         docs, kinds = [], []
         for share, make, kind in ((retrieval, lambda n: retrieval_documents(n, self.seq_len, self.seed, encode), 0),
                                   (copy, lambda n: copy_documents(n, self.seq_len, self.seed,
-                                                                  gap_share=self.copy_gap_share), 1)):
+                                                                  gap_share=self.copy_gap_share,
+                                                                  copy_alphabet=self.copy_alphabet), 1)):
             if share > 0:
                 n = max(1, int(round(share * prose / ((1 - retrieval - copy) * mean_len))))
                 made = make(n)

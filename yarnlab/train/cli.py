@@ -39,6 +39,8 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="windows: share of tokens in repeated random-letter spans (copy documents, default 0)")
     p.add_argument("--copy-gap-share", type=float, default=None,
                    help="windows: share of copy documents with a random-letter gap between the copies (default 0.5)")
+    p.add_argument("--copy-alphabet", choices=["letters", "printable"], default=None,
+                   help="windows: symbols of the copy documents, a-z or printable ASCII 32..126 (default letters)")
     p.add_argument("--warm-steps", type=int, default=None,
                    help="windows curriculum: the first N steps draw from a copy-rich stream (default 0: none)")
     p.add_argument("--warm-copy-fraction", type=float, default=None,
@@ -72,6 +74,7 @@ def _config(args, defaults: dict):
              "log_every": args.log_every, "threads": args.threads, "strategy": args.strategy,
              "data_format": args.data_format, "retrieval_fraction": args.retrieval_fraction,
              "copy_fraction": args.copy_fraction, "copy_gap_share": args.copy_gap_share,
+             "copy_alphabet": args.copy_alphabet,
              "warm_steps": args.warm_steps, "warm_copy_fraction": args.warm_copy_fraction,
              "warm_copy_gap_share": args.warm_copy_gap_share,
              "place_whole": None if args.placement is None else args.placement == "whole",

@@ -50,6 +50,7 @@ class TrainConfig:
     copy_fraction: float = 0.0       # windows only: share of stream tokens in repeated random-letter spans
     place_whole: bool = True         # windows only: a window never cuts a synthetic document
     copy_gap_share: float = 0.5      # share of copy documents whose two copies a random-letter gap separates
+    copy_alphabet: str = "letters"   # symbols of the copy documents: letters (a-z) | printable (ASCII 32..126)
     warm_steps: int = 0              # curriculum: the first N steps draw from a copy-rich stream ...
     warm_copy_fraction: float = 0.9  # ... with this share of copy documents ...
     warm_copy_gap_share: float = 0.0  # ... of which this share has a gap (0: adjacent copies)
@@ -99,6 +100,7 @@ class TrainConfig:
              "in [0, 0.95] with retrieval_fraction + copy_fraction <= 0.95, and 0 unless data_format is windows")
         need("place_whole", isinstance(self.place_whole, bool), "true or false")
         need("copy_gap_share", is_num(self.copy_gap_share) and 0 <= self.copy_gap_share <= 1, "in [0, 1]")
+        need("copy_alphabet", self.copy_alphabet in ("letters", "printable"), "letters or printable")
         need("warm_steps", is_int(self.warm_steps) and 0 <= self.warm_steps < self.steps
              and (self.warm_steps == 0 or self.data_format == "windows"),
              "an integer in [0, steps), and 0 unless data_format is windows")

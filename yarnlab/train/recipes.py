@@ -21,7 +21,8 @@ def corpus_streams(corpus: str, seq_len: int, seed: int, heldout_fraction: float
                    split_seed: int = 0, tokenizer=None, data_format: str = "chunks",
                    retrieval_fraction: float = 0.0, copy_fraction: float = 0.0,
                    place_whole: bool = True,
-                   copy_gap_share: float = 0.5) -> tuple[Split, ChunkStream, ChunkStream]:
+                   copy_gap_share: float = 0.5,
+                   copy_alphabet: str = "letters") -> tuple[Split, ChunkStream, ChunkStream]:
     """Split ``corpus`` by document (split seed fixed at 0 by default so every run of a corpus
     holds out the same documents) and build the training and held-out chunk streams.
 
@@ -46,7 +47,8 @@ def corpus_streams(corpus: str, seq_len: int, seed: int, heldout_fraction: float
         wkw = {"eos_id": kw["eos_id"], "encode": lambda t: encode(t.encode())} if kw else {}
         train = WindowStream([encode(d.read_bytes()) for d in split.train], seq_len, seed=seed,
                              retrieval_fraction=retrieval_fraction, copy_fraction=copy_fraction,
-                             place_whole=place_whole, copy_gap_share=copy_gap_share, **wkw)
+                             place_whole=place_whole, copy_gap_share=copy_gap_share,
+                             copy_alphabet=copy_alphabet, **wkw)
         held = WindowStream([encode(d.read_bytes()) for d in split.heldout], seq_len, seed=0, **wkw)
         return split, train, held
     train = ChunkStream([encode(d.read_bytes()) for d in split.train], seq_len, seed=seed, **kw)
@@ -78,13 +80,13 @@ def pretrain(preset: str | dict, corpus: str, out: str | os.PathLike, cfg: Train
                                             data_format=cfg.data_format,
                                             retrieval_fraction=cfg.retrieval_fraction,
                                             copy_fraction=cfg.copy_fraction, place_whole=cfg.place_whole,
-                                            copy_gap_share=cfg.copy_gap_share)
+                                            copy_gap_share=cfg.copy_gap_share, copy_alphabet=cfg.copy_alphabet)
     if cfg.warm_steps:  # curriculum: a copy-rich stream of the same training documents first
         from yarnlab.data.windows import PhasedStream
 
         _, warm, _ = corpus_streams(corpus, cfg.seq_len, cfg.seed, cfg.heldout_fraction, data_format="windows",
                                     copy_fraction=cfg.warm_copy_fraction, place_whole=cfg.place_whole,
-                                    copy_gap_share=cfg.warm_copy_gap_share)
+                                    copy_gap_share=cfg.warm_copy_gap_share, copy_alphabet=cfg.copy_alphabet)
         train_s = PhasedStream(warm, train_s, cfg.warm_steps)
     out = Path(out)
     model = build_model(mcfg, seed=cfg.seed if model_seed is None else model_seed)
@@ -137,7 +139,7 @@ def finetune(base: str | os.PathLike, method: str, factor: float, corpus: str, o
                                             tokenizer=tokenizer, data_format=cfg.data_format,
                                             retrieval_fraction=cfg.retrieval_fraction,
                                             copy_fraction=cfg.copy_fraction, place_whole=cfg.place_whole,
-                                            copy_gap_share=cfg.copy_gap_share)
+                                            copy_gap_share=cfg.copy_gap_share, copy_alphabet=cfg.copy_alphabet)
     out = Path(out)
     _write_inputs(out, split)
     if tokenizer is not None and distributed.current().is_main:
