@@ -1,6 +1,6 @@
 """Edges of the rope core that the general properties never reach (numpy only, no torch):
 the ramp's upper clamp binding, partial rotary factors whose product is not exact, equal ramp
-bounds, a degenerate ramp (L < 2 pi) and Dynamic-YaRN's grow-only state across calls."""
+bounds (an empty band), a degenerate ramp (L < 2 pi) and Dynamic-YaRN's grow-only state across calls."""
 
 from __future__ import annotations
 
@@ -62,11 +62,21 @@ def test_partial_rotary_pinned():
 
 
 @given(st.floats(0.01, 1000.0), st.sampled_from(["yarn", "ntk-by-parts", "dynamic-yarn"]))
-def test_equal_ramp_bounds_are_rejected(x, method):
-    with pytest.raises(SpecError, match=r"params.alpha, params.beta: must satisfy 0 < alpha < beta"):
-        RopeSpec(method, head_dim=64, params={"alpha": x, "beta": x})
-    with pytest.raises(SpecError, match=r"params.low_freq_factor, params.high_freq_factor"):
-        RopeSpec("llama3", head_dim=64, params={"low_freq_factor": x, "high_freq_factor": x})
+def test_equal_ramp_bounds_are_an_empty_band_and_reversed_ones_are_rejected(x, method):
+    """alpha == beta (Kimi-K2's beta_fast == beta_slow) and low == high (Llama 4 Scout) are accepted:
+    an empty band, every pair either untouched or PI; transformers computes both
+    (tests/test_rope_hf_edges.py compares the values). Reversed bounds are refused."""
+    s = 8.0
+    for spec in (RopeSpec(method, head_dim=64, factor=s, params={"alpha": x, "beta": x, "ramp": "paper"}),
+                 RopeSpec("llama3", head_dim=64, factor=s, params={"low_freq_factor": x, "high_freq_factor": x})):
+        seq = spec.extended_ctx if spec.is_dynamic else None
+        got, full = spec.compute(seq).inv_freq, base_inv_freq(64, spec.base)
+        r = spec.original_ctx * full / (2 * math.pi)  # r(d) = L / lambda_d (Eq. 17)
+        np.testing.assert_array_equal(got, np.where(r >= x, full, full / s))
+    with pytest.raises(SpecError, match=r"params.alpha, params.beta: must satisfy 0 < alpha <= beta"):
+        RopeSpec(method, head_dim=64, params={"alpha": 2 * x, "beta": x})
+    with pytest.raises(SpecError, match=r"params.low_freq_factor, params.high_freq_factor: must satisfy 0 < low <="):
+        RopeSpec("llama3", head_dim=64, params={"low_freq_factor": 2 * x, "high_freq_factor": x})
 
 
 @given(degenerate_ramp_geometries(), factors(), st.sampled_from(["yarn", "ntk-by-parts"]))

@@ -136,3 +136,30 @@ def test_models_without_rope_are_refused(folder, kind):
 def test_alibi_is_refused():
     with pytest.raises(UsageError, match=r"has no rotary position embedding \(ALiBi"):
         read_hf_config({**LLAMA2, "alibi": True})
+
+
+def test_cohere_rope_gptj_is_rotary_and_interleaved():
+    """Cohere's config.json says ``position_embedding_type: "rope_gptj"``: GPT-J-style RoPE, not its absence."""
+    from yarnlab.rope import read_hf_rope
+
+    found = read_hf_rope({"model_type": "cohere", "hidden_size": 8192, "num_attention_heads": 64,
+                          "rope_theta": 8e6, "max_position_embeddings": 131072, "position_embedding_type": "rope_gptj"})
+    assert found.entries[0].spec.method == "none" and found.entries[0].layout == "interleaved"
+
+
+def test_a_list_valued_rope_scaling_is_not_echoed_whole():
+    with pytest.raises(UsageError) as err:
+        read_hf_config({**LLAMA2, "max_position_embeddings": 4096, "rope_scaling": list(range(300))})
+    message = str(err.value)
+    assert message.startswith("rope_scaling: must be a mapping (got [0, 1, 2") and len(message) < 160
+    assert "list of 1390 characters" in message
+
+
+def test_a_geometry_problem_is_not_blamed_on_an_absent_rope_scaling():
+    with pytest.raises(UsageError) as err:
+        read_hf_config({"head_dim": 10000, "rope_theta": 1e4, "max_position_embeddings": 4096})
+    assert str(err.value) == ("config: the RoPE setting it gives is invalid: head_dim: must be <= 8192, "
+                              "beyond any real model (got 10000)")
+    with pytest.raises(UsageError, match=r"^rope_scaling: the RoPE setting it gives is invalid: params.alpha"):
+        read_hf_config({"head_dim": 64, "rope_theta": 1e4, "max_position_embeddings": 32768, "rope_scaling": {
+            "type": "yarn", "factor": 8.0, "original_max_position_embeddings": 4096, "beta_fast": 1, "beta_slow": 2}})

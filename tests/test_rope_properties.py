@@ -166,7 +166,7 @@ def test_invalid_specs_raise_the_documented_error_naming_each_field(case):
 @given(invalid_params())
 def test_invalid_method_parameters_name_the_parameter(case):
     """One planted violation per draw: a value outside its kind's constraint, or an ordered pair
-    equal (alpha == beta) or reversed."""
+    reversed (alpha > beta)."""
     method, head_dim, params, fragment = case
     with pytest.raises(SpecError) as err:
         RopeSpec(method, head_dim=head_dim, params=params)

@@ -70,8 +70,14 @@ def correction_range(
 
 
 def ramp_paper(r: np.ndarray, alpha: float, beta: float) -> np.ndarray:
-    """gamma(r) of Eq. 18: 0 for r < alpha, 1 for r > beta, (r - alpha)/(beta - alpha) between."""
-    return np.clip((np.asarray(r, dtype=np.float64) - alpha) / (beta - alpha), 0.0, 1.0)
+    """gamma(r) of Eq. 18: 0 for r < alpha, 1 for r > beta, (r - alpha)/(beta - alpha) between.
+
+    alpha == beta is an empty band: the step gamma = 1 for r >= beta, 0 below.
+    """
+    r = np.asarray(r, dtype=np.float64)
+    if alpha == beta:
+        return np.where(r >= beta, 1.0, 0.0)
+    return np.clip((r - alpha) / (beta - alpha), 0.0, 1.0)
 
 
 def ramp_index(n_pairs: int, low: float, high: float) -> np.ndarray:

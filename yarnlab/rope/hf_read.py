@@ -55,6 +55,8 @@ _COMMON_KEYS = {"rope_type", "type", "rope_theta", "partial_rotary_factor", "mro
 ROPE_EVIDENCE = ("rope_theta", "rope_scaling", "rope_parameters", "rotary_dim", "rotary_pct", "rotary_emb_base",
                  "partial_rotary_factor", "rope_local_base_freq", "qk_rope_head_dim")
 INTERLEAVED_TYPES = ("gptj", "codegen", "cohere", "cohere2", "deepseek_v2")
+# position_embedding_type values that name a rotary embedding (Cohere writes GPT-J-style "rope_gptj")
+ROPE_POSITION_TYPES = ("rotary", "rope", "rope_gptj")
 DEFAULT_THETA = 10000.0
 
 
@@ -121,15 +123,21 @@ def _number(where: str, value, minimum: float | None = None, strict: bool = Fals
     ok = _is_number(value) and (minimum is None or (value > minimum if strict else value >= minimum))
     if not ok:
         bound = "" if minimum is None else f" {'>' if strict else '>='} {minimum:g}"
-        raise UsageError(f"{where}: must be a number{bound} (got {value!r})")
+        raise UsageError(f"{where}: must be a number{bound} (got {shown(value)})")
     return float(value)
 
 
 def _integer(where: str, value, minimum: int = 1) -> int:
     if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())) \
             or value < minimum:
-        raise UsageError(f"{where}: must be an integer >= {minimum} (got {value!r})")
+        raise UsageError(f"{where}: must be an integer >= {minimum} (got {shown(value)})")
     return int(value)
+
+
+def shown(value, width: int = 60) -> str:
+    """``repr(value)`` cut to ``width`` characters for messages (a long list is not echoed whole)."""
+    text = repr(value)
+    return text if len(text) <= width else f"{text[:width]}... ({type(value).__name__} of {len(text)} characters)"
 
 
 def _first(config: dict, *keys):
@@ -153,7 +161,7 @@ def _no_rope(config: dict) -> str | None:
     if config.get("alibi") is True or (isinstance(attn, dict) and attn.get("alibi")):
         return "ALiBi attention biases"
     pet = config.get("position_embedding_type")
-    if isinstance(pet, str) and pet not in ("rotary", "rope"):
+    if isinstance(pet, str) and pet not in ROPE_POSITION_TYPES:
         return f"position_embedding_type {pet!r}"
     if any(config.get(k) is not None for k in ROPE_EVIDENCE):
         return None
@@ -248,7 +256,7 @@ def _rope_type(rope: dict, where: str, model_type) -> tuple[str, str]:
     """(the name as written, the transformers type it means)."""
     raw = rope.get("rope_type", rope.get("type", "default"))
     if not isinstance(raw, str):
-        raise UsageError(f"{where}.rope_type: must be a string (got {raw!r})")
+        raise UsageError(f"{where}.rope_type: must be a string (got {shown(raw)})")
     kind = LEGACY_TYPES.get(raw, raw)
     if model_type == "phi3" and raw == "yarn":  # Phi3Config reads yarn as longrope
         kind = "longrope"
@@ -301,7 +309,7 @@ def read_rope_entry(config: dict, rope: dict, where: str, layer_types: tuple[str
             if not (isinstance(section, list) and all(isinstance(x, int) for x in section)
                     and sum(section) == geom.rotary_dim // 2):
                 raise UsageError(f"{where}.mrope_section: must be integers summing to |D|/2 = "
-                                 f"{geom.rotary_dim // 2} (got {section!r})")
+                                 f"{geom.rotary_dim // 2} (got {shown(section)})")
             notes.append(f"mrope: pairs split {section} over (temporal, height, width) positions; for text "
                          f"tokens the three positions agree and this is plain RoPE")
     elif kind == "linear":
@@ -340,7 +348,7 @@ def read_rope_entry(config: dict, rope: dict, where: str, layer_types: tuple[str
         else:  # yarn
             params["truncate"] = rope.get("truncate", True)
             if not isinstance(params["truncate"], bool):
-                raise UsageError(f"{where}.truncate: must be true or false (got {params['truncate']!r})")
+                raise UsageError(f"{where}.truncate: must be true or false (got {shown(params['truncate'])})")
             # transformers reads `beta_fast or 32` and `beta_slow or 1`: zero/None mean the default
             params["beta"] = _number(f"{where}.beta_fast", rope.get("beta_fast") or 32.0, 0.0, strict=True)
             params["alpha"] = _number(f"{where}.beta_slow", rope.get("beta_slow") or 1.0, 0.0, strict=True)
@@ -353,10 +361,14 @@ def read_rope_entry(config: dict, rope: dict, where: str, layer_types: tuple[str
                 temperature = "mscale-ratio"
                 tparams = {k: _number(f"{where}.{k}", rope[k], 0.0, strict=True) for k in ("mscale", "mscale_all_dim")}
     try:
-        spec = RopeSpec(method, head_dim=geom.head_dim, rotary_dim=geom.rotary_dim, base=base, original_ctx=int(L),
+        rotary = None if geom.rotary_dim == geom.head_dim else geom.rotary_dim
+        spec = RopeSpec(method, head_dim=geom.head_dim, rotary_dim=rotary, base=base, original_ctx=int(L),
                         factor=float(factor), params=params, temperature=temperature, temperature_params=tparams)
     except SpecError as exc:
-        raise UsageError(f"{where}: {exc}") from None
+        # name the config part the bad value came from: the rope dict when the config has one, else
+        # the geometry fields (a huge head_dim on a config without rope_scaling)
+        owner = where if rope else "config"
+        raise UsageError(f"{owner}: the RoPE setting it gives is invalid: {'; '.join(exc.problems)}") from None
     softmax = 1.0
     mscale_all_dim = rope.get("mscale_all_dim")
     if geom.mla and kind != "default" and mscale_all_dim:
@@ -376,7 +388,7 @@ def read_rope_entry(config: dict, rope: dict, where: str, layer_types: tuple[str
 
 def _factor_list(where: str, value, n_pairs: int) -> list[float]:
     if not (isinstance(value, list) and value and all(_is_number(x) and x > 0 for x in value)):
-        raise UsageError(f"{where}: must be a list of numbers > 0 (got {value!r:.60})")
+        raise UsageError(f"{where}: must be a list of numbers > 0 (got {shown(value)})")
     if len(value) != n_pairs:
         raise UsageError(f"{where}: must have |D|/2 = {n_pairs} entries (got {len(value)})")
     return [float(x) for x in value]
@@ -391,7 +403,7 @@ def _rope_dicts(config: dict) -> list[tuple[str, tuple[str, ...], dict, float | 
     if rope is None:
         rope = {}
     if not isinstance(rope, dict):
-        raise UsageError(f"{key}: must be a mapping (got {rope!r})")
+        raise UsageError(f"{key}: must be a mapping (got {shown(rope)})")
     labels = config.get("layer_types") if isinstance(config.get("layer_types"), list) else None
     nested = rope and all(isinstance(v, dict) or v is None for v in rope.values()) and (
         labels is None or set(rope) <= set(labels))

@@ -145,7 +145,9 @@ def rope_llama3(geom: Geometry, factor: float, seq_len: int | None = None,
     and between them (1 - g) theta/s + g theta with g = (L/lambda - low)/(high - low).
 
     g is linear in r = L/lambda, so this is NTK-by-parts with the paper ramp, alpha = low_freq_factor
-    and beta = high_freq_factor (Eqs. 17-20).
+    and beta = high_freq_factor (Eqs. 17-20). low == high (Llama 4 Scout) leaves no band between:
+    PI for r < low, untouched for r >= high (transformers' 0/0 at r == low exactly is a point of
+    measure zero; the step puts it with the untouched pairs).
     """
     theta = base_inv_freq(geom.rotary_dim, geom.base)
     gamma = ramp_paper(ratios(geom.rotary_dim, geom.base, geom.original_ctx), low_freq_factor, high_freq_factor)
@@ -274,9 +276,12 @@ DYNAMIC_NTK_VARIANTS = ("paper", "transformers")
 
 
 def _ordered(lo_key: str, hi_key: str, what: str) -> Callable[[dict], str | None]:
+    """lo <= hi: equal bounds are an empty ramp band (a step from PI to untouched), which
+    transformers computes and released configs use (Kimi-K2's yarn, Llama 4 Scout's llama3);
+    reversed bounds are refused."""
     def check(params: dict) -> str | None:
         lo, hi = params.get(lo_key), params.get(hi_key)
-        if is_finite_number(lo) and is_finite_number(hi) and not 0 < lo < hi:
+        if is_finite_number(lo) and is_finite_number(hi) and not 0 < lo <= hi:
             return (f"params.{lo_key}, params.{hi_key}: must satisfy {what} "
                     f"(got {lo_key}={lo!r}, {hi_key}={hi!r})")
         return None
@@ -290,7 +295,7 @@ _RAMP = (
           RAMPS),
     Param("truncate", "bool", True, "index ramp: floor/ceil its bounds (transformers' truncate)"),
 )
-_RAMP_ORDER = (_ordered("alpha", "beta", "0 < alpha < beta"),)
+_RAMP_ORDER = (_ordered("alpha", "beta", "0 < alpha <= beta"),)
 
 METHODS: dict[str, Method] = {
     m.name: m
@@ -315,7 +320,7 @@ METHODS: dict[str, Method] = {
                (Param("low_freq_factor", "positive", 1.0, "llama3: PI for wavelengths > L/low_freq_factor"),
                 Param("high_freq_factor", "positive", 4.0, "llama3: untouched for wavelengths < L/high_freq_factor")),
                summary="Llama 3.1 low/high frequency factors",
-               relations=(_ordered("low_freq_factor", "high_freq_factor", "0 < low < high"),)),
+               relations=(_ordered("low_freq_factor", "high_freq_factor", "0 < low <= high"),)),
         Method("longrope", rope_longrope,
                (Param("short_factor", "factors", None, "longrope: per-pair rescale factors for l <= L"),
                 Param("long_factor", "factors", None, "longrope: per-pair rescale factors for l > L")),
