@@ -32,7 +32,12 @@ STATIC = [m for m, info in METHODS.items() if not info.dynamic]
 BOUNDED = ["pi", "ntk", "ntk-by-parts", "yarn", "llama3"]
 
 
-@given(specs(factor=1.0, rules=True, exclude_rules=("fixed",)))
+# Llama 4's rule steps at floor_scale tokens whatever L (its first step is at n = floor_scale, which
+# is L for Llama 4 itself), so "m = 1 up to L" is not a property of it; its own test is below
+NOT_ONE_UP_TO_L = ("fixed", "llama4-attn")
+
+
+@given(specs(factor=1.0, rules=True, exclude_rules=NOT_ONE_UP_TO_L))
 def test_unit_scale_is_plain_rope(spec):
     lengths = (None, spec.original_ctx, max(1, spec.original_ctx // 3))
     inv.check_unit_scale_identity(METHODS[spec.method].fn, spec.geometry, spec.params, seq_lens=lengths)
@@ -131,12 +136,25 @@ def test_attention_factor_one_at_unit_scale_and_increasing(s1, s2, L):
     assert f(1.0, original_ctx=L, seq_len=int(L * hi) + 1) > 1.0
 
 
-@given(temperature_rules(exclude=("fixed",)), st.sampled_from([256, 4096, 131072]), st.floats(0.01, 1.0))
-def test_every_rule_but_fixed_is_one_at_unit_scale_and_up_to_L(rule, L, frac):
+@given(temperature_rules(exclude=NOT_ONE_UP_TO_L), st.sampled_from([256, 4096, 131072]), st.floats(0.01, 1.0))
+def test_every_rule_but_fixed_and_llama4_is_one_at_unit_scale_and_up_to_L(rule, L, frac):
     name, params = rule
     f = TEMPERATURE_RULES[name].fn
     assert f(1.0, original_ctx=L, **params) == 1.0
     assert f(1.0, original_ctx=L, seq_len=max(1, int(frac * L)), **params) == 1.0
+
+
+@given(st.floats(1.0, 1e5), st.floats(0.0, 2.0), st.integers(1, 1 << 22), st.integers(1, 1 << 22))
+def test_llama4_rule_is_one_below_its_floor_and_grows_with_the_length(floor_scale, attn_scale, n1, n2):
+    f = TEMPERATURE_RULES["llama4-attn"].fn
+    params = {"floor_scale": floor_scale, "attn_scale": attn_scale}
+    lo, hi = sorted((n1, n2))
+    m_lo, m_hi = (f(8.0, original_ctx=4096, seq_len=n, **params) for n in (lo, hi))
+    assert m_lo <= m_hi
+    if lo < floor_scale:
+        assert m_lo == 1.0
+    # the logit scale m^2 is 1 + attn_scale ln(1 + floor(n / floor_scale)), the last query's q scale
+    assert m_hi**2 == pytest.approx(1 + attn_scale * math.log1p(math.floor(hi / floor_scale)), rel=1e-12)
 
 
 @given(specs(rules=True), st.integers(0, 20000), st.integers(0, 20000), st.integers(0, 5000), st.integers(0, 2**32 - 1),

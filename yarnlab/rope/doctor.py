@@ -53,16 +53,26 @@ def inspect_config(config: dict) -> dict[str, Any]:
                         f"applied to every layer would change the layers it does not describe)")
     arch = config.get("architectures")
     return {"model_type": found.model_type, "architecture": arch[0] if isinstance(arch, list) and arch else None,
-            "rope": entries, "warnings": list(dict.fromkeys(warnings)), "defaults_from": found.defaults_from}
+            **found.layers.summary(), "rope": entries,
+            "attention_scales": [sc.summary(_max_positions(found)) for sc in found.scales],
+            "warnings": list(dict.fromkeys(warnings)),
+            "defaults_from": found.defaults_from}
+
+
+def _max_positions(found) -> int:
+    return max(e.max_position_embeddings for e in found.entries)
 
 
 def report_lines(report: dict[str, Any]) -> list[str]:
     """The human form of :func:`inspect_config`: the same fields, one block per entry."""
     lines = [f"model type: {report['model_type']}  ({report['architecture'] or 'no architectures field'})"]
+    lines += _layer_lines(report)
     n = len(report["rope"])
     for i, e in enumerate(report["rope"]):
         layers = f" [{', '.join(e['layer_types'])}]" if e["layer_types"] else ""
-        head = f"RoPE setting {i + 1} of {n}{layers}: " if n > 1 else ""
+        on = "" if e["layers"] is None or e["layers"] == list(range(report["num_layers"])) else \
+            f" on {len(e['layers'])} of {report['num_layers']} layers"
+        head = f"RoPE setting {i + 1} of {n}{layers}{on}: " if n > 1 or on else ""
         lines.append(f"{head}rope type {e['rope_type']} -> method: {e['method']}  params: "
                      f"{_short(e['params']) or '{}'}  temperature rule: {e['temperature_rule']}")
         lines.append(f"  geometry: head dim {e['head_dim']}, rotary dim {e['rotary_dim']}, base b = {e['base']:g}, "
@@ -80,8 +90,29 @@ def report_lines(report: dict[str, Any]) -> list[str]:
                      f"r(d): {e['r_range'][0]:.4g} .. {e['r_range'][1]:.4g}")
         lines.append(f"  transformers computes this natively: {'yes' if e['transformers_native'] else 'no'}")
         lines += [f"  note: {note}" for note in e["notes"]]
+    for sc in report["attention_scales"]:
+        where = "every layer" if sc["layers"] is None else f"{len(sc['layers'])} layers"
+        lines.append(f"length-dependent logit scale ({sc['rule']}, from {sc['source']}): {sc['formula']}, p the "
+                     f"query position; on {sc['applies_to']} ({where})")
+        lines.append("  " + "; ".join(f"at {name} = {v['length']}: q x {v['q_scale']:.6g}, logit scale "
+                                      f"{v['logit_scale']:.6g}" for name, v in sc["at"].items()))
+        lines += [f"  note: {note}" for note in sc["notes"]]
     lines += [f"WARNING: {w}" for w in report["warnings"]]
     return lines
+
+
+def _layer_lines(report: dict[str, Any]) -> list[str]:
+    """The layer map: count, layer types with their counts, the NoPE layers and their source."""
+    n, types, nope = report["num_layers"], report["layer_types"], report["nope_layers"]
+    if n is None:
+        return ["layers: not given (num_hidden_layers absent); every layer is taken to rotate"]
+    kinds = "" if types is None else "; types: " + ", ".join(
+        f"{t} x{types.count(t)}" for t in dict.fromkeys(types))
+    line = f"layers: {n}{kinds}"
+    if not nope:
+        return [line + "; every layer rotates"]
+    return [line, f"NoPE layers (no positional encoding, nothing to extend): {len(nope)} of {n}: "
+                  f"{', '.join(map(str, nope))} (from {report['nope_source']})"]
 
 
 def _short(params: dict) -> dict:

@@ -29,6 +29,7 @@ from typing import Any
 from yarnlab.errors import UsageError
 from yarnlab.rope.hf_read import HF_TYPES, read_hf_rope
 from yarnlab.rope.spec import RopeSpec
+from yarnlab.rope.temperature import TEMPERATURE_RULES
 
 __all__ = ["HF_TYPES", "hf_supported", "partial_factor", "read_hf_config", "spec_from_hf_config", "spec_to_hf"]
 
@@ -68,8 +69,8 @@ def _unsupported_reason(spec: RopeSpec) -> str | None:
         return f"transformers has no {spec.method}"
     if spec.method == "dynamic-ntk" and p["variant"] != "transformers":
         return "transformers' dynamic rope is the 'transformers' variant only"
-    if rule == "log-n":
-        return "transformers has no length-dependent attention factor"
+    if TEMPERATURE_RULES[rule].length_dependent:
+        return "transformers has no length-dependent attention factor in its rotary tables"
     if spec.method in ("yarn", "ntk-by-parts", "longrope"):
         return None  # any static m is expressible through attention_factor
     if rule != "none" and spec.compute().attention_factor != 1.0:

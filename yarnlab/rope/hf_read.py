@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from yarnlab.errors import SpecError, UsageError
+from yarnlab.rope.hf_layers import LayerMap, read_layer_map
+from yarnlab.rope.hf_scales import LLAMA4_SCALING_TYPES, LengthScale, read_length_scales
 from yarnlab.rope.spec import RopeSpec
 
 # rope type -> (yarnlab method, keys transformers 5 requires besides rope_type, keys it also reads)
@@ -54,7 +56,24 @@ _COMMON_KEYS = {"rope_type", "type", "rope_theta", "partial_rotary_factor", "mro
 # fields that say a config uses RoPE even where transformers has no config class for its type
 ROPE_EVIDENCE = ("rope_theta", "rope_scaling", "rope_parameters", "rotary_dim", "rotary_pct", "rotary_emb_base",
                  "partial_rotary_factor", "rope_local_base_freq", "qk_rope_head_dim")
-INTERLEAVED_TYPES = ("gptj", "codegen", "cohere", "cohere2", "deepseek_v2")
+# Pair layout by model type, as each type's attention code in transformers 5 rotates: the types
+# below pair channels (2d, 2d + 1) ("interleaved"), every other type pairs (d, d + |D|/2) ("half",
+# rotate_half). tests/test_rope_layers.py rotates random q and k with each type's own function and
+# compares the logits with yarnlab's layout.
+INTERLEAVED_BY_TYPE = {
+    "gptj": "rotate_every_two", "codegen": "rotate_every_two",
+    "cohere": "rotate_half over x[..., ::2], x[..., 1::2]", "cohere2": "rotate_half over x[..., ::2], x[..., 1::2]",
+    "cohere2_moe": "rotate_half over x[..., ::2], x[..., 1::2]",
+    "glm": "repeat_interleave of cos/sin", "glm4": "repeat_interleave of cos/sin",
+    "ernie4_5": "repeat_interleave of cos/sin", "ernie4_5_moe": "repeat_interleave of cos/sin",
+    "deepseek_v2": "a complex product (view_as_complex)",
+    "llama4": "a complex product (view_as_complex)", "llama4_text": "a complex product (view_as_complex)",
+    "deepseek_v32": "MLA's apply_rotary_pos_emb_interleave (its DSA indexer rotates half-split)",
+    "glm_moe_dsa": "MLA's apply_rotary_pos_emb_interleave",
+}
+INTERLEAVED_TYPES = tuple(INTERLEAVED_BY_TYPE)
+# MLA types whose attention interleaves when rope_interleave is true (their config classes default it to true)
+ROPE_INTERLEAVE_TYPES = ("deepseek_v3", "mistral4")
 # position_embedding_type values that name a rotary embedding (Cohere writes GPT-J-style "rope_gptj")
 ROPE_POSITION_TYPES = ("rotary", "rope", "rope_gptj")
 DEFAULT_THETA = 10000.0
@@ -73,6 +92,7 @@ class RopeEntry:
     softmax_factor: float = 1.0       # a model's own extra multiplier on q.k (DeepSeek MLA: mscale^2)
     transformers_native: bool = True
     notes: tuple[str, ...] = ()
+    layers: tuple[int, ...] | None = None  # the layers it rotates (None: the count is unknown)
 
     def summary(self) -> dict[str, Any]:
         """The JSON entry of ``yarnlab inspect --json`` (see :func:`entry_dict`)."""
@@ -85,6 +105,8 @@ class HFRope:
     entries: list[RopeEntry]
     warnings: list[str] = field(default_factory=list)
     defaults_from: str | None = None  # the transformers class whose defaults filled missing fields
+    layers: LayerMap = field(default_factory=lambda: LayerMap(None, None))
+    scales: list[LengthScale] = field(default_factory=list)  # length-dependent q scales (Llama 4, Ministral 3)
 
 
 def entry_dict(e: RopeEntry) -> dict[str, Any]:
@@ -101,6 +123,7 @@ def entry_dict(e: RopeEntry) -> dict[str, Any]:
         "attention_factor": m, "softmax_factor": e.softmax_factor, "logit_scale": m * m * e.softmax_factor,
         "temperature_rule": spec.temperature_rule, "dynamic": spec.is_dynamic, "layout": e.layout,
         "transformers_native": e.transformers_native, "params": _jsonable(spec.params),
+        "layers": None if e.layers is None else list(e.layers),
         "spec": _jsonable(spec.to_dict()), "notes": list(e.notes),
     }
 
@@ -208,6 +231,17 @@ def _with_defaults(config: dict) -> tuple[dict, str | None]:
         if "rope_parameters" in full else {**full, **config}, cls.__name__
 
 
+def _model_rope_keys(model_type, rope: dict) -> set[str]:
+    """Rope-dict keys the model type itself reads or declares unread: ``llama_4_scaling_beta``
+    (read by Ministral 3's attention, :mod:`yarnlab.rope.hf_scales`), and the config class's
+    ``ignore_keys_at_rope_validation`` (transformers is imported only when such a key is there)."""
+    keys = {"llama_4_scaling_beta"} if model_type in LLAMA4_SCALING_TYPES else set()
+    if set(rope) - _COMMON_KEYS - keys - {k for v in HF_TYPES.values() for k in (*v[1], *v[2])}:
+        cls = _config_class(model_type)
+        keys |= set(getattr(cls, "ignore_keys_at_rope_validation", None) or ())
+    return keys
+
+
 # ---- geometry ----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -224,7 +258,7 @@ def _geometry(config: dict, rope: dict, where: str) -> _Geometry:
     if mla:
         rot = _integer("qk_rope_head_dim", config["qk_rope_head_dim"], 2)
         head = rot + _integer("qk_nope_head_dim", config.get("qk_nope_head_dim", 0), 0)
-        interleaved = mt in INTERLEAVED_TYPES or bool(config.get("rope_interleave", mt in ("deepseek_v3",)))
+        interleaved = mt in INTERLEAVED_TYPES or bool(config.get("rope_interleave", mt in ROPE_INTERLEAVE_TYPES))
         return _Geometry(head, rot, "interleaved" if interleaved else "half", True)
     hkey, heads = _first(config, "num_attention_heads", "n_head")
     if config.get("head_dim") is not None:
@@ -276,7 +310,7 @@ def read_rope_entry(config: dict, rope: dict, where: str, layer_types: tuple[str
     missing = [k for k in required if k not in rope]
     if missing:
         raise UsageError("; ".join(f"{where}.{k}: required for rope type {raw!r}" for k in missing))
-    unknown = sorted(set(rope) - set(required) - set(optional) - _COMMON_KEYS)
+    unknown = sorted(set(rope) - set(required) - set(optional) - _COMMON_KEYS - _model_rope_keys(mt, rope))
     if unknown:
         warnings.append(f"{where}: {', '.join(unknown)} not read by transformers for rope type {raw!r} (ignored)")
     geom = _geometry(config, rope, where)
@@ -298,6 +332,9 @@ def read_rope_entry(config: dict, rope: dict, where: str, layer_types: tuple[str
     if factor is not None or kind in ("linear", "dynamic", "llama3"):
         factor = _number(f"{where}.factor", factor, 1.0)
     notes: list[str] = []
+    if geom.layout == "interleaved" and mt in INTERLEAVED_BY_TYPE:
+        notes.append(f"layout: pairs (2d, 2d + 1), rotated by {INTERLEAVED_BY_TYPE[mt]} in transformers' "
+                     f"{mt} attention")
     native = True
     params: dict[str, Any] = {}
     temperature, tparams = None, {}
@@ -465,6 +502,10 @@ def read_hf_rope(config: dict[str, Any]) -> HFRope:
             warnings.append(f"fields missing from the config take the defaults of transformers' {defaults_from}: "
                             f"{', '.join(filled) or 'none used'}")
     source = "config" if declared_ctx else "transformers default"
+    rope_dict = config.get("rope_parameters")
+    nope_types = tuple(k for k, v in rope_dict.items() if v is None) if isinstance(rope_dict, dict) and any(
+        isinstance(v, dict) for v in rope_dict.values()) else ()
+    layer_map = read_layer_map(config, nope_types)
     merged: dict[tuple, RopeEntry] = {}
     for where, layers, rope, base_default in _rope_dicts(config):
         e = read_rope_entry(config, rope, where, layers, base_default, warnings)
@@ -474,4 +515,11 @@ def read_hf_rope(config: dict[str, Any]) -> HFRope:
             e = dataclasses.replace(merged[k], layer_types=merged[k].layer_types + e.layer_types)
         merged[k] = e
     entries = sorted(merged.values(), key=lambda e: e.layer_types)  # the same order whatever the key order
-    return HFRope(config.get("model_type"), entries, list(dict.fromkeys(warnings)), defaults_from)
+    entries = [dataclasses.replace(e, layers=_tuple_or_none(layer_map.rope_layers(e.layer_types))) for e in entries]
+    scales = read_length_scales(config, config.get("rope_parameters") or config.get("rope_scaling"), entries,
+                                layer_map)
+    return HFRope(config.get("model_type"), entries, list(dict.fromkeys(warnings)), defaults_from, layer_map, scales)
+
+
+def _tuple_or_none(x):
+    return None if x is None else tuple(x)

@@ -6,6 +6,11 @@ softmax temperature t = 1/m^2 (Eq. 21, "length scaling"). Each rule is a pure fu
 ``original_ctx`` is L and ``seq_len`` the current length (used only by length-dependent rules).
 ``TEMPERATURE_RULES`` maps the rule's name to the function and its parameters.
 
+Length-dependent rules (``log-n``, ``llama4-attn``, ``llama4-scaling``) read the current length;
+the models that use the last two scale each query by its own position's value
+(:func:`llama4_q_scale`, :func:`llama4_scaling_q_scale`); the registry form gives every query the
+value of the last one (p = l - 1), as ``log-n`` gives every query ln l / ln L.
+
 InfoScale-style rules are not included: they need per-model statistics, not only (s, L).
 """
 
@@ -84,6 +89,49 @@ def log_n_position_scale(positions, original_ctx: int):
     return np.maximum(1.0, np.log(n) / math.log(original_ctx))
 
 
+def llama4_q_scale(positions, floor_scale: float = 8192.0, attn_scale: float = 0.1):
+    """Llama 4's per-query multiplier 1 + attn_scale ln(1 + floor((p + 1) / floor_scale)), p the
+    0-based position (numpy array in/out). The query alone is scaled, so the logits are too.
+
+    Source: Llama 4's attention temperature tuning (``attn_temperature_tuning``, ``floor_scale``,
+    ``attn_scale``), applied to the queries of its NoPE layers, as transformers' Llama4TextAttention
+    computes it; Meta cites Nakanishi 2025 (arXiv 2501.19399, scalable softmax).
+    """
+    import numpy as np
+
+    p = np.asarray(positions, dtype=np.float64)
+    return 1.0 + attn_scale * np.log1p(np.floor((p + 1.0) / floor_scale))
+
+
+def llama4_scaling_q_scale(positions, original_ctx: int, llama_4_scaling_beta: float = 0.1):
+    """Ministral 3 / Mistral 4's per-query multiplier 1 + beta ln(1 + floor(p / L)), p the 0-based
+    position and L the original context (numpy array in/out).
+
+    Source: the ``llama_4_scaling_beta`` rope parameter, as transformers' Ministral3Attention and
+    Mistral4Attention apply it to every layer's rotated queries.
+    """
+    import numpy as np
+
+    p = np.asarray(positions, dtype=np.float64)
+    return 1.0 + llama_4_scaling_beta * np.log1p(np.floor(p / original_ctx))
+
+
+def temperature_llama4_attn(s: float, *, original_ctx: int, seq_len: int | None = None,
+                            floor_scale: float = 8192.0, attn_scale: float = 0.1) -> float:
+    """Llama 4's rule at one length n (``seq_len``, L when not given): the logit multiplier of the
+    last query (p = n - 1) is :func:`llama4_q_scale`, so m = its square root. Ignores s."""
+    n = original_ctx if seq_len is None else seq_len
+    return math.sqrt(float(llama4_q_scale(n - 1, floor_scale, attn_scale)))
+
+
+def temperature_llama4_scaling(s: float, *, original_ctx: int, seq_len: int | None = None,
+                               llama_4_scaling_beta: float = 0.1) -> float:
+    """Ministral 3's rule at one length n (L when not given): m = sqrt of
+    :func:`llama4_scaling_q_scale` at the last query p = n - 1. Ignores s."""
+    n = original_ctx if seq_len is None else seq_len
+    return math.sqrt(float(llama4_scaling_q_scale(n - 1, original_ctx, llama_4_scaling_beta)))
+
+
 @dataclass(frozen=True)
 class TemperatureRule(HasParams):
     """A rule with its parameters (:class:`~yarnlab.rope.methods.Param`: default, constraint, help);
@@ -115,6 +163,18 @@ TEMPERATURE_RULES: dict[str, TemperatureRule] = {
         TemperatureRule("longrope", temperature_longrope, summary="sqrt(1 + ln s / ln L) (LongRoPE, Phi-3)"),
         TemperatureRule("log-n", temperature_log_n, length_dependent=True,
                         summary="sqrt(max(1, ln l / ln L)), length-dependent"),
+        TemperatureRule("llama4-attn", temperature_llama4_attn,
+                        (Param("floor_scale", "positive", 8192.0, "llama4-attn: tokens per step of the floor "
+                               "(Llama 4's floor_scale)"),
+                         Param("attn_scale", "nonnegative", 0.1, "llama4-attn: slope of the log (Llama 4's "
+                               "attn_scale)")),
+                        length_dependent=True,
+                        summary="sqrt(1 + attn_scale ln(1 + floor(l / floor_scale))) (Llama 4), length-dependent"),
+        TemperatureRule("llama4-scaling", temperature_llama4_scaling,
+                        (Param("llama_4_scaling_beta", "nonnegative", 0.1, "llama4-scaling: slope of the log "
+                               "(Ministral 3's llama_4_scaling_beta)"),),
+                        length_dependent=True,
+                        summary="sqrt(1 + beta ln(1 + floor((l - 1) / L))) (Ministral 3), length-dependent"),
     ]
 }
 
