@@ -64,6 +64,15 @@ def test_inspect_json_gives_the_expected_entries(folder, capsys):
                 assert got[key] == exp[key], (folder, key)
     for text in want["warnings_contain"]:
         assert any(text in w for w in report["warnings"]), (folder, text, report["warnings"])
+    if want.get("no_other_warnings"):  # no false warning: each one is expected
+        assert all(any(t in w for t in want["warnings_contain"]) for w in report["warnings"]), report["warnings"]
+    assert report["nope_layers"] == want.get("nope_layers", []), folder
+    scales = want.get("attention_scales", [])
+    assert [sc["rule"] for sc in report["attention_scales"]] == [sc["rule"] for sc in scales], folder
+    for got, exp in zip(report["attention_scales"], scales):
+        at = list(got["at"].values())
+        assert [v["q_scale"] for v in at] == pytest.approx(exp["q_scale_at"], rel=1e-12), folder
+        assert [v["logit_scale"] for v in at] == pytest.approx(exp["logit_scale_at"], rel=1e-12), folder
 
 
 @pytest.mark.parametrize("folder", FOLDERS)
@@ -81,6 +90,11 @@ def test_human_form_and_model_show_agree_with_json(folder, capsys):
         assert f"-> method: {e['method']}" in text and f"rotary dim {e['rotary_dim']}," in text
         assert f"L (original context): {e['original_ctx']}   s: {e['factor']:g}" in text
         assert f"logit scale: {e['logit_scale']:.6g}" in text
+    if report["nope_layers"]:
+        assert f"NoPE layers (no positional encoding, nothing to extend): {len(report['nope_layers'])} of " in text
+        assert ", ".join(map(str, report["nope_layers"])) in text
+    for sc in report["attention_scales"]:
+        assert f"length-dependent logit scale ({sc['rule']}" in text and sc["formula"] in text
     assert main(["model", "show", "--json", path]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["rope"] == report["rope"] and shown["warnings"] == report["warnings"]
@@ -164,9 +178,10 @@ def test_frequencies_and_attention_factor_equal_transformers_rotary_module(folde
             assert res.attention_factor == pytest.approx(ref_m, rel=1e-6)
             # the cos table the model uses: m cos(p theta'_d), half layout
             ours = res.attention_factor * np.cos(np.arange(seq_len)[:, None] * res.inv_freq[None])
-            got = cos[0].double().numpy()[..., : spec.dim // 2]
-            if config.model_type == "qwen2_vl":
-                got = cos[0, 0].double().numpy()[..., : spec.dim // 2]
+            table = cos[0, 0] if config.model_type == "qwen2_vl" else cos[0]
+            # [cos, cos] for most types; Cohere's rotary module repeats each pair's cos twice in a row
+            step = 2 if config.model_type in ("cohere", "cohere2") else 1
+            got = table.double().numpy()[..., : spec.dim // 2 * step: step]
             np.testing.assert_allclose(got[-64:], ours[-64:], atol=5e-3)
 
 
