@@ -230,3 +230,19 @@ def test_length_scales_are_registry_rules_a_spec_can_carry():
     assert spec.compute(262144).attention_factor ** 2 == pytest.approx(1 + 0.1 * np.log(16), rel=1e-12)
     spec = RopeSpec("none", head_dim=128, original_ctx=8192, temperature="llama4-attn")
     assert spec.compute(8192).attention_factor ** 2 == pytest.approx(1 + 0.1 * np.log(2), rel=1e-12)
+
+
+# ---- a second base per layer type, given by its own field -----------------------------------------
+
+@pytest.mark.parametrize("model_type,fields", [
+    ("modernbert-decoder", {"local_rope_theta": 20000.0, "global_rope_theta": 320000.0}),
+    ("gemma3_text", {"rope_local_base_freq": 25000.0, "rope_theta": 2e6}),
+])
+def test_second_base_fields_give_the_bases_of_transformers_config_class(model_type, fields):
+    config = CONFIG_MAPPING[model_type](**fields)
+    raw = {"model_type": model_type, **{k: v for k, v in config.to_dict().items() if k != "rope_parameters"},
+           **fields}
+    found = read_hf_rope(raw)
+    bases = {e.layer_types[0]: e.spec.base for e in found.entries}
+    assert bases == {t: p["rope_theta"] for t, p in config.rope_parameters.items()}
+    assert len(set(bases.values())) == 2

@@ -43,7 +43,7 @@ def inspect_config(config: dict) -> dict[str, Any]:
     entries = []
     for e in found.entries:
         entries.append({**entry_dict(e), **pair_stats(e.spec)})
-        if e.spec.method == "ntk":
+        if e.spec.method == "ntk" and e.rope_type != "dynamic":  # not Hunyuan's NTK-alpha: alpha is no length ratio
             warnings.append("ntk: some pairs extrapolate, so the nominal s under-states the real extension")
         if e.spec.method == "longrope":
             warnings.append("longrope: frequencies switch from the short to the long factors once the input "

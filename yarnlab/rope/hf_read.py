@@ -13,7 +13,9 @@ What is read, and from where (the first that is present wins):
 - rotated channels: ``rotary_dim`` (GPT-J), else ``int(head_dim * f)`` with f from
   ``partial_rotary_factor`` (rope dict, then top level) or GPT-NeoX's ``rotary_pct``;
 - base b: the rope dict's ``rope_theta``, ``rope_theta``, GPT-NeoX's ``rotary_emb_base``; Gemma 3's
-  sliding layers: ``rope_local_base_freq``;
+  sliding layers: a second base field (``rope_local_base_freq``, ModernBERT-decoder's
+  ``local_rope_theta`` with ``global_rope_theta`` for the full layers, dots's ``swa_rope_theta``),
+  read as a second setting for the sliding-window layers;
 - the rope dict: ``rope_parameters`` (transformers 5; possibly nested by layer type) or
   ``rope_scaling``; its type from ``rope_type``, else the legacy ``type``; ``su`` is LongRoPE's
   legacy name, ``mrope`` is plain RoPE over three position axes;
@@ -55,7 +57,14 @@ _COMMON_KEYS = {"rope_type", "type", "rope_theta", "partial_rotary_factor", "mro
                 "mrope_interleaved", "original_max_position_embeddings"}
 # fields that say a config uses RoPE even where transformers has no config class for its type
 ROPE_EVIDENCE = ("rope_theta", "rope_scaling", "rope_parameters", "rotary_dim", "rotary_pct", "rotary_emb_base",
-                 "partial_rotary_factor", "rope_local_base_freq", "qk_rope_head_dim")
+                 "partial_rotary_factor", "rope_local_base_freq", "qk_rope_head_dim", "local_rope_theta",
+                 "swa_rope_theta", "global_rope_theta")
+# fields giving the sliding-window layers their own base, as the config classes that read them move
+# them into rope_parameters["sliding_attention"] (Gemma 3, ModernBERT decoder, dots)
+SLIDING_BASE_FIELDS = ("rope_local_base_freq", "local_rope_theta", "swa_rope_theta")
+# NTK-alpha: model types whose rotary module reads a "dynamic" rope dict with `alpha` as a fixed
+# NTK-aware base b alpha^(|D|/(|D|-2)) (Hunyuan's DynamicNTKAlphaRotary)
+NTK_ALPHA_TYPES = ("hunyuan_v1_dense", "hunyuan_v1_moe")
 # Pair layout by model type, as each type's attention code in transformers 5 rotates: the types
 # below pair channels (2d, 2d + 1) ("interleaved"), every other type pairs (d, d + |D|/2) ("half",
 # rotate_half). tests/test_rope_layers.py rotates random q and k with each type's own function and
@@ -306,6 +315,8 @@ def read_rope_entry(config: dict, rope: dict, where: str, layer_types: tuple[str
     warnings = [] if warnings is None else warnings
     mt = config.get("model_type")
     raw, kind = _rope_type(rope, where, mt)
+    if kind == "dynamic" and mt in NTK_ALPHA_TYPES and rope.get("alpha"):
+        return _ntk_alpha_entry(config, rope, where, layer_types, warnings)
     method, required, optional = HF_TYPES[kind]
     missing = [k for k in required if k not in rope]
     if missing:
@@ -423,6 +434,35 @@ def read_rope_entry(config: dict, rope: dict, where: str, layer_types: tuple[str
     return RopeEntry(tuple(layer_types), raw, spec, max_pos, "config", geom.layout, softmax, native, tuple(notes))
 
 
+def _ntk_alpha_entry(config: dict, rope: dict, where: str, layer_types: tuple[str, ...],
+                     warnings: list[str]) -> RopeEntry:
+    """Hunyuan's ``dynamic`` rope dict with ``alpha``: a FIXED NTK-aware base b' = b alpha^(|D|/(|D|-2))
+    (Eq. 16 with s = alpha), whatever the length; read as method ``ntk`` with factor alpha. alpha
+    is not a length ratio, so s L is not an extended context."""
+    mt = config.get("model_type")
+    alpha = _number(f"{where}.alpha", rope["alpha"], 1.0, strict=True)
+    unknown = sorted(set(rope) - {"alpha", "factor"} - _COMMON_KEYS)
+    if unknown:
+        warnings.append(f"{where}: {', '.join(unknown)} not read by transformers' {mt} rotary for NTK-alpha (ignored)")
+    geom = _geometry(config, rope, where)
+    bkey, base = ("rope_theta", rope["rope_theta"]) if "rope_theta" in rope else _first(config, "rope_theta")
+    base = _number(bkey or "rope_theta", base if bkey else DEFAULT_THETA, 1.0, strict=True)
+    mkey, max_pos = _first(config, "max_position_embeddings")
+    max_pos = _integer("max_position_embeddings", max_pos)
+    try:
+        rotary = None if geom.rotary_dim == geom.head_dim else geom.rotary_dim
+        spec = RopeSpec("ntk", head_dim=geom.head_dim, rotary_dim=rotary, base=base, original_ctx=max_pos, factor=alpha)
+    except SpecError as exc:
+        raise UsageError(f"{where}: the RoPE setting it gives is invalid: {'; '.join(exc.problems)}") from None
+    from yarnlab.rope.methods import ntk_base
+
+    note = (f"NTK-alpha ({mt}): the rope dict says 'dynamic', but a fixed alpha = {alpha:g} makes the base "
+            f"b' = b alpha^(|D|/(|D|-2)) = {ntk_base(base, alpha, spec.dim):.6g} at every length; alpha is "
+            f"not a length ratio, so s L is no extended context (the model declares {max_pos} positions)")
+    return RopeEntry(tuple(layer_types), rope.get("rope_type", rope.get("type")), spec, max_pos, "config",
+                     geom.layout, 1.0, True, (note,))
+
+
 def _factor_list(where: str, value, n_pairs: int) -> list[float]:
     if not (isinstance(value, list) and value and all(_is_number(x) and x > 0 for x in value)):
         raise UsageError(f"{where}: must be a list of numbers > 0 (got {shown(value)})")
@@ -451,10 +491,14 @@ def _rope_dicts(config: dict) -> list[tuple[str, tuple[str, ...], dict, float | 
                 continue  # a NoPE layer type
             out.append((f"{key}.{layer}", (layer,), sub, None))
         return out
-    if config.get("rope_local_base_freq") is not None:  # Gemma 3, pre-transformers-5 form
-        local = _number("rope_local_base_freq", config["rope_local_base_freq"], 1.0, strict=True)
-        return [(key, ("full_attention",), rope, None),
-                ("rope_local_base_freq", ("sliding_attention",), {"rope_type": "default", "rope_theta": local}, None)]
+    second = next((k for k in SLIDING_BASE_FIELDS if config.get(k) is not None), None)
+    if second is not None:  # Gemma 3's pre-transformers-5 form, and the other second-base fields
+        local = _number(second, config[second], 1.0, strict=True)
+        full = rope
+        if config.get("global_rope_theta") is not None and "rope_theta" not in rope:
+            full = {**rope, "rope_theta": _number("global_rope_theta", config["global_rope_theta"], 1.0, strict=True)}
+        return [(key, ("full_attention",), full, None),
+                (second, ("sliding_attention",), {"rope_type": "default", "rope_theta": local}, None)]
     return [(key, (), rope, None)]
 
 
