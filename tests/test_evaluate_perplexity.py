@@ -13,6 +13,7 @@ from yarnlab.evaluate.perplexity import (
     naive_perplexity,
     plan_windows,
     protocol_perplexity,
+    scored_nll,
     sliding_window_nll,
 )
 
@@ -132,3 +133,25 @@ def test_bad_input_raises_usage_error():
         sliding_window_nll(tiny_llama(), [np.array([5])], 8, 4)
     with pytest.raises(UsageError, match="min_tokens"):
         protocol_perplexity(None, random_docs([10]), [32])
+
+
+@pytest.mark.parametrize("arch", ["llama", "neox"])
+def test_logits_projected_in_chunks_give_the_same_nll(arch):
+    from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
+
+    model = tiny_llama() if arch == "llama" else GPTNeoXForCausalLM(GPTNeoXConfig(
+        vocab_size=259, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+        max_position_embeddings=512)).double().eval()
+    ids = torch.as_tensor(np.stack(random_docs([200, 200], seed=4)))
+    with torch.no_grad():
+        logp = torch.log_softmax(model(input_ids=ids).logits.double(), -1)
+        ref = -logp[:, 49:199].gather(-1, ids[:, 50:200, None])[..., 0].numpy()  # last 150 targets
+        for chunk in (1, 7, 149, 150, 10_000):
+            got = scored_nll(model, ids, 150, logit_chunk=chunk)
+            assert got.shape == (2, 150) and np.abs(got - ref).max() < 1e-9, chunk
+    docs = random_docs([300, 170], seed=5)
+    a = sliding_window_nll(model, docs, window=128, stride=128, logit_chunk=5)
+    b = sliding_window_nll(model, docs, window=128, stride=128, logit_chunk=10_000)
+    assert all(np.allclose(x, y, atol=1e-9, equal_nan=True) for x, y in zip(a.token_nll, b.token_nll))
+    with pytest.raises(UsageError, match="logit_chunk: must be >= 1"):
+        scored_nll(model, ids, 10, logit_chunk=0)

@@ -136,6 +136,44 @@ def _forward_scored(model, input_ids, n_keep: int):
     return logits if logits.dtype == torch.float64 else logits.to(torch.float32)
 
 
+# causal LMs whose logits are exactly ``get_output_embeddings()(base_model(...).last_hidden_state)``
+# (no logit scale or soft-capping): their scored positions can be projected in chunks
+_PLAIN_HEAD = {"LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM",
+               "GPTNeoXForCausalLM", "Phi3ForCausalLM", "SmolLM3ForCausalLM"}
+LOGIT_CHUNK = 1024
+
+
+def scored_nll(model, input_ids, n_scored: int, logit_chunk: int = LOGIT_CHUNK):
+    """Per-token NLL (B, n_scored), float64 numpy, of the last ``n_scored`` tokens of ``input_ids``
+    (each predicted from all tokens before it in its row).
+
+    The vocabulary projection and the loss run over at most ``logit_chunk`` positions at a time, from
+    the final hidden states of one forward pass, so memory does not grow with ``n_scored x V`` (a
+    16k-token window of a 49k-vocabulary model would hold 3.2 GB of logits, twice over in the loss).
+    Same numbers as projecting every position at once; models outside ``_PLAIN_HEAD`` (a logit scale,
+    soft-capping) are scored the one-shot way."""
+    import torch
+    import torch.nn.functional as F
+
+    if logit_chunk < 1:
+        raise UsageError(f"logit_chunk: must be >= 1 (got {logit_chunk})")
+    n = input_ids.shape[1]
+    targets = input_ids[:, n - n_scored:]
+    if n_scored + 1 <= logit_chunk or type(model).__name__ not in _PLAIN_HEAD:
+        logits = _forward_scored(model, input_ids, n_scored + 1)[:, :-1]
+        return F.cross_entropy(logits.transpose(1, 2), targets, reduction="none").double().cpu().numpy()
+    hidden = model.base_model(input_ids=input_ids, use_cache=False).last_hidden_state
+    head = model.get_output_embeddings()
+    parts = []
+    for a in range(n - n_scored - 1, n - 1, logit_chunk):
+        b = min(a + logit_chunk, n - 1)
+        logits = head(hidden[:, a:b])
+        logits = logits if logits.dtype == torch.float64 else logits.to(torch.float32)
+        parts.append(F.cross_entropy(logits.transpose(1, 2), input_ids[:, a + 1:b + 1], reduction="none")
+                     .double().cpu().numpy())
+    return np.concatenate(parts, axis=1)
+
+
 def sliding_window_nll(
     model,
     docs: Sequence,
@@ -144,8 +182,11 @@ def sliding_window_nll(
     bos_id: int | None = None,
     batch_tokens: int = 4096,
     progress: bool = False,
+    logit_chunk: int = LOGIT_CHUNK,
 ) -> PerplexityResult:
     """Per-token NLL of ``docs`` (1-D token-id arrays/tensors) under ``model`` (module docstring).
+
+    ``logit_chunk``: scored positions projected to the vocabulary at a time (:func:`scored_nll`).
 
     ``batch_tokens`` bounds B * W per forward pass (on CPU, a few thousand tokens keep the
     activations in cache; larger batches were slower in ``benchmarks/bench_sliding_window.py``).
@@ -153,7 +194,6 @@ def sliding_window_nll(
     its first parameter.
     """
     import torch
-    import torch.nn.functional as F
 
     docs = [torch.as_tensor(np.asarray(d), dtype=torch.long) for d in docs]
     if not docs:
@@ -179,11 +219,7 @@ def sliding_window_nll(
                 ids = torch.stack(rows)
                 if bos:
                     ids = torch.cat([torch.full((len(rows), 1), bos_id, dtype=torch.long), ids], dim=1)
-                # the last logit predicts beyond the window: keep n_scored + 1 and drop it
-                logits = _forward_scored(model, ids.to(device), n_scored + 1)[:, :-1]
-                targets = torch.stack([docs[i][tb:e] for (i, _, e, tb) in chunk]).to(device)
-                nll = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")
-                nll = nll.double().cpu().numpy()
+                nll = scored_nll(model, ids.to(device), n_scored, logit_chunk)
                 for row, (i, b, e, tb) in enumerate(chunk):
                     token_nll[i][tb:e] = nll[row]
                     windows.append((i, b, e, tb, float(nll[row].sum()), e - tb))

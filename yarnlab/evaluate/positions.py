@@ -68,15 +68,9 @@ def _check_batch_tokens(batch_tokens: int) -> None:
 
 def _token_nll(model, ids, n_keep: int):
     """(B, n_keep - 1) NLL of ids[:, -(n_keep - 1):] from the last n_keep logits (float64 numpy)."""
-    import torch.nn.functional as F
+    from yarnlab.evaluate.perplexity import scored_nll
 
-    from yarnlab.evaluate.perplexity import _forward_scored
-
-    device = next(model.parameters()).device
-    ids = ids.to(device)
-    logits = _forward_scored(model, ids, n_keep)[:, :-1]
-    targets = ids[:, ids.shape[1] - n_keep + 1:]
-    return F.cross_entropy(logits.transpose(1, 2), targets, reduction="none").double().cpu().numpy()
+    return scored_nll(model, ids.to(next(model.parameters()).device), n_keep - 1)
 
 
 @dataclass
