@@ -29,7 +29,7 @@ def sample(p: Param, n_pairs: int = 8):
         return p.choices[-1]
     if p.kind == "bool":
         return not p.default
-    return {"positive": 2.5, "nonnegative": 0.25, "factors": [1.5] * n_pairs}[p.kind]
+    return {"positive": 2.5, "nonnegative": 0.25, "fraction": 0.5, "factors": [1.5] * n_pairs}[p.kind]
 
 
 def parser() -> argparse.ArgumentParser:
@@ -41,7 +41,7 @@ def parser() -> argparse.ArgumentParser:
 def test_every_parameter_has_help_a_known_kind_and_a_default_that_passes_its_own_check():
     assert all_params()  # shared names are defined once (all_params raises otherwise)
     for owner, p in ALL + RULE_PARAMS:
-        assert p.help and p.kind in ("positive", "nonnegative", "bool", "choice", "factors"), (owner, p)
+        assert p.help and p.kind in ("positive", "nonnegative", "fraction", "bool", "choice", "factors"), (owner, p)
         if not p.required:
             assert p.check(p.default, 8) is None, (owner, p)
         assert p.check(sample(p), 8) is None

@@ -104,10 +104,12 @@ def test_shape_and_finiteness_are_checked():
         inv.check_bounds(lambda g, s, l=None: (np.full(32, np.nan), s), geom, 2.0)
 
 
-@given(st.sampled_from(sorted(METHODS)).flatmap(lambda m: st.tuples(st.just(m), yst.method_params(m, 32, 4.0))))
+@given(st.sampled_from(sorted(set(METHODS) - {"proportional"}))
+       .flatmap(lambda m: st.tuples(st.just(m), yst.method_params(m, 32, 4.0))))
 def test_registry_methods_pass_check_method(case):
     """The same API holds for every registered method (wavelengths need not be monotone for
-    LongRoPE's searched per-pair factors)."""
+    LongRoPE's searched per-pair factors) but proportional RoPE, whose slowest pairs have theta = 0
+    by design (checked with f = 1 and on its own in test_rope_proportional.py)."""
     method, params = case
     info = METHODS[method]
     geom = Geometry(64, 10000.0, 2048)

@@ -4,7 +4,8 @@ Each entry of ``report["rope"]`` is :func:`~yarnlab.rope.hf_read.entry_dict` (me
 rotary_dim, base b, original_ctx L, factor s, max_position_embeddings, attention_factor m,
 logit_scale = m^2 times the model's own factor, layout, transformers_native, ...) plus pair
 counts over the |D|/2 pairs: untouched (gamma = 1), interpolated like PI (gamma = 0), and pairs
-whose wavelength lambda_d = 2 pi / theta_d (Eq. 13) exceeds L.
+whose wavelength lambda_d = 2 pi / theta_d (Eq. 13) exceeds L, and pairs with theta'_d = 0
+(proportional RoPE's slowest pairs, which never turn).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def pair_stats(spec) -> dict[str, Any]:
     untouched = int(np.sum(np.isclose(gamma, 1.0)))
     interpolated = int(np.sum(np.isclose(gamma, 0.0))) if res.scale > 1 else 0
     return {"pairs": int(theta.size), "untouched": untouched, "interpolated": interpolated,
+            "still_pairs": int(np.sum(res.inv_freq == 0)),
             "long_pairs": int(np.sum(lam > spec.original_ctx)),
             "wavelength_range": [float(lam.min()), float(lam.max())], "r_range": [float(r.min()), float(r.max())],
             "effective_ctx": (f"grows with the input: s = max(1, l/{spec.original_ctx})"
@@ -86,6 +88,9 @@ def report_lines(report: dict[str, Any]) -> list[str]:
         lines.append(f"  pairs: {e['pairs']}; untouched (gamma = 1): {e['untouched']}; interpolated like PI "
                      f"(gamma = 0): {e['interpolated']}; in between: {e['pairs'] - e['untouched'] - e['interpolated']}")
         lines.append(f"  pairs with wavelength > L (never complete a turn in the trained context): {e['long_pairs']}")
+        if e["still_pairs"]:
+            lines.append(f"  pairs with theta' = 0 (never turn: no positional signal, nothing to extend): "
+                         f"{e['still_pairs']} of {e['pairs']}")
         lines.append(f"  wavelengths: {e['wavelength_range'][0]:.4g} .. {e['wavelength_range'][1]:.4g} tokens; "
                      f"r(d): {e['r_range'][0]:.4g} .. {e['r_range'][1]:.4g}")
         lines.append(f"  transformers computes this natively: {'yes' if e['transformers_native'] else 'no'}")

@@ -116,6 +116,10 @@ def spec_to_hf(spec: RopeSpec) -> dict[str, Any]:
                     short_factor=list(spec.params["short_factor"]), long_factor=list(spec.params["long_factor"]))
         if spec.temperature_rule != "longrope":
             rope["attention_factor"] = spec.compute().attention_factor
+    elif m == "proportional":
+        rope.update(rope_type="proportional", factor=spec.factor,
+                    partial_rotary_factor=spec.params["partial_rotary_factor"])
+        out["max_position_embeddings"] = spec.extended_ctx
     elif m == "llama3":
         rope.update(rope_type="llama3", factor=spec.factor, original_max_position_embeddings=spec.original_ctx,
                     low_freq_factor=spec.params["low_freq_factor"],

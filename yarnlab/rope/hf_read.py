@@ -51,7 +51,11 @@ HF_TYPES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "longrope": ("longrope", ("short_factor", "long_factor"), ("original_max_position_embeddings",
                                                                "attention_factor", "factor")),
     "llama3": ("llama3", ("factor", "low_freq_factor", "high_freq_factor"), ("original_max_position_embeddings",)),
+    "proportional": ("proportional", (), ("factor",)),
 }
+# head dim of a layer type that differs from the model's head_dim: (field, transformers' default)
+# (Gemma 4's full-attention layers use global_head_dim, 512 by default in Gemma4TextConfig)
+LAYER_HEAD_DIM = {("gemma4_text", "full_attention"): ("global_head_dim", 512)}
 LEGACY_TYPES = {"su": "longrope", "mrope": "default"}
 _COMMON_KEYS = {"rope_type", "type", "rope_theta", "partial_rotary_factor", "mrope_section",
                 "mrope_interleaved", "original_max_position_embeddings"}
@@ -324,7 +328,19 @@ def read_rope_entry(config: dict, rope: dict, where: str, layer_types: tuple[str
     unknown = sorted(set(rope) - set(required) - set(optional) - _COMMON_KEYS - _model_rope_keys(mt, rope))
     if unknown:
         warnings.append(f"{where}: {', '.join(unknown)} not read by transformers for rope type {raw!r} (ignored)")
-    geom = _geometry(config, rope, where)
+    special = LAYER_HEAD_DIM.get((mt, layer_types[0])) if len(layer_types) == 1 else None
+    if special is not None:
+        config = {**config, "head_dim": config.get(special[0], special[1])}
+    if kind == "proportional":  # frequencies over the whole head; f is the method's parameter
+        prf = rope.get("partial_rotary_factor", config.get("partial_rotary_factor", 1.0))
+        prf = _number(f"{where}.partial_rotary_factor", prf, 0.0, strict=True)
+        if prf > 1:
+            raise UsageError(f"{where}.partial_rotary_factor: must be in (0, 1] (got {prf!r})")
+        geom = _geometry(config, {k: v for k, v in rope.items() if k != "partial_rotary_factor"},
+                         where)
+        geom = dataclasses.replace(geom, rotary_dim=geom.head_dim) if config.get("rotary_dim") is None else geom
+    else:
+        geom = _geometry(config, rope, where)
     if "rope_theta" in rope:
         base = _number(f"{where}.rope_theta", rope["rope_theta"], 1.0, strict=True)
     else:
@@ -362,6 +378,12 @@ def read_rope_entry(config: dict, rope: dict, where: str, layer_types: tuple[str
                          f"tokens the three positions agree and this is plain RoPE")
     elif kind == "linear":
         L = orig or int(round(max_pos / factor))
+    elif kind == "proportional":
+        factor = 1.0 if factor is None else factor
+        L = orig or int(round(max_pos / factor))
+        params["partial_rotary_factor"] = prf
+        if prf == 1.0:
+            notes.append("proportional with partial_rotary_factor 1 is linear (PI); transformers warns the same")
     elif kind == "dynamic":
         L = max_pos
         if orig is not None and orig != max_pos:

@@ -168,6 +168,23 @@ def rope_longrope(geom: Geometry, factor: float, seq_len: int | None = None,
     return base_inv_freq(geom.rotary_dim, geom.base) / np.asarray(ext, dtype=np.float64), factor
 
 
+def rope_proportional(geom: Geometry, factor: float, seq_len: int | None = None,
+                      partial_rotary_factor: float = 1.0):
+    """Proportional RoPE (Gemma 4's full-attention layers): theta_d = b^(-2d/|D|) with |D| the WHOLE
+    head for the first n = int(f |D| / 2) pairs, theta_d = 0 for the other |D|/2 - n pairs, all
+    divided by s (PI, Eq. 12 with g(m) = m/s).
+
+    Unlike partial rotary (``rotary_dim``: the first f |D| channels rotate with frequencies spread
+    over them), the exponent runs over the whole head, so the rotating pairs keep the frequencies they
+    have in full RoPE and the slowest ones are dropped: pairs d >= n never turn (a NoPE part inside a
+    RoPE head). f = 1 is PI. Source: transformers' ``proportional`` rope type
+    (``_compute_proportional_rope_parameters``); ``partial_rotary_factor`` is f.
+    """
+    theta = base_inv_freq(geom.rotary_dim, geom.base)
+    theta[int(partial_rotary_factor * geom.rotary_dim // 2):] = 0.0
+    return theta / factor, factor
+
+
 # ---- the registry: each parameter with its default, its constraint and its help ----------------
 
 def is_finite_number(x) -> bool:
@@ -179,6 +196,7 @@ class Param:
     """One method parameter. ``kind`` fixes the constraint (and the CLI option derived from it):
 
     - ``positive``: a finite number > 0; ``nonnegative``: a finite number >= 0;
+    - ``fraction``: a finite number in (0, 1];
     - ``bool``: true or false (CLI: ``--name``, or ``--no-name`` when the default is true);
     - ``choice``: one of ``choices``;
     - ``factors``: one finite number > 0 per rotated pair (|D|/2 of them); CLI: comma-separated.
@@ -201,6 +219,8 @@ class Param:
             return "must be a finite number > 0"
         if self.kind == "nonnegative":
             return "must be a finite number >= 0"
+        if self.kind == "fraction":
+            return "must be a finite number in (0, 1]"
         if self.kind == "bool":
             return "must be true or false"
         if self.kind == "choice":
@@ -215,6 +235,8 @@ class Param:
             ok = is_finite_number(value) and value > 0
         elif self.kind == "nonnegative":
             ok = is_finite_number(value) and value >= 0
+        elif self.kind == "fraction":
+            ok = is_finite_number(value) and 0 < value <= 1
         elif self.kind == "bool":
             ok = isinstance(value, bool)
         elif self.kind == "choice":
@@ -326,6 +348,12 @@ METHODS: dict[str, Method] = {
                 Param("long_factor", "factors", None, "longrope: per-pair rescale factors for l > L")),
                default_temperature="longrope", dynamic=True,
                summary="LongRoPE / Phi-3: searched per-pair factors, short set up to L, long set beyond"),
+        Method("proportional", rope_proportional,
+               # required: without f it is plain PI (transformers warns the same), and the workflow, which
+               # builds specs from (method, s) alone, has no f to give
+               (Param("partial_rotary_factor", "fraction", None, "proportional: share f of the head's pairs "
+                      "that rotate (frequencies over the whole head; the rest have theta = 0)"),),
+               summary="Gemma 4: PI with frequencies over the whole head, the slowest pairs at theta = 0"),
     ]
 }
 

@@ -82,6 +82,8 @@ def _param_value(p: Param, n_pairs: int, factor: float) -> st.SearchStrategy:
         return st.floats(0.01, 64.0)
     if p.kind == "nonnegative":
         return st.floats(0.0, 4.0)
+    if p.kind == "fraction":
+        return st.one_of(st.sampled_from([0.25, 0.5, 1.0]), st.floats(0.01, 1.0))
     if p.kind == "bool":
         return st.booleans()
     if p.kind == "choice":
@@ -190,6 +192,8 @@ def _bad_value(p: Param, n_pairs: int) -> st.SearchStrategy:
     if p.kind in ("positive", "nonnegative"):
         low = [-1.0, float("nan"), float("inf"), "1", True] + ([0.0] if p.kind == "positive" else [-1e-9])
         return st.sampled_from(low)
+    if p.kind == "fraction":
+        return st.sampled_from([0.0, -0.5, 1.5, float("nan"), "0.5", True])
     if p.kind == "bool":
         return st.sampled_from([0, 1, "true", None])
     if p.kind == "choice":
