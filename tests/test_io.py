@@ -6,6 +6,7 @@ import math
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -79,8 +80,8 @@ def test_provenance_schema():
     rec = provenance({"scale": np.float64(2.0), "dims": np.arange(2)}, seed=3)
     assert rec["package"] == "yarnlab" and rec["version"] and rec["python"] and rec["numpy"] == np.__version__
     assert rec["parameters"] == {"scale": 2.0, "dims": [0, 1]} and rec["seed"] == 3
-    assert rec["git_dirty"] in (True, False, None) and (rec["git_dirty"] is None) == (rec["git_revision"] is None)
-    assert rec["git_revision"] is None or "dirty" not in rec["git_revision"]
+    assert rec["git_dirty"] in (True, False, None)
+    assert (rec["git_revision"] is None) <= ("git_note" in rec)  # no revision without a reason
     assert rec["created_utc"].endswith("+00:00")
     json.dumps(rec)
     with pytest.raises(UsageError, match="parameters"):
@@ -130,3 +131,46 @@ def test_one_module_renames():
                     found.append(os.path.relpath(p, root))
     assert set(found) <= {"io.py", os.path.join("train", "checkpoint.py")}, found
     assert "io.py" in found
+
+
+IN_CHECKOUT = (Path(io.__file__).resolve().parents[1] / ".git").exists()
+
+
+@pytest.mark.skipif(not IN_CHECKOUT, reason="the package is not in a git checkout here")
+def test_provenance_records_the_revision_of_the_checkout():
+    rec = provenance({})
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(io.__file__).parent, capture_output=True,
+                          text=True).stdout.strip()
+    assert rec["git_revision"] == head and len(head) == 40 and rec["git_dirty"] in (True, False)
+
+
+@pytest.mark.skipif(not IN_CHECKOUT, reason="the package is not in a git checkout here")
+def test_when_git_refuses_the_checkout_the_revision_is_read_from_the_git_folder(monkeypatch):
+    head = io.git_state()[0]
+
+    def refuse(cmd, **kw):
+        raise subprocess.CalledProcessError(128, cmd, stderr="fatal: detected dubious ownership in repository\n")
+
+    monkeypatch.setattr(io.subprocess, "run", refuse)
+    rev, dirty, why = io.git_state()
+    assert rev == head and dirty is None and "dubious ownership" in why
+    rec = provenance({})
+    assert rec["git_revision"] == head and "working-tree state unknown" in rec["git_note"]
+
+
+def test_head_from_files_follows_refs_and_packed_refs(tmp_path):
+    git = tmp_path / "repo" / ".git"
+    (git / "refs" / "heads").mkdir(parents=True)
+    inner = tmp_path / "repo" / "pkg" / "sub"
+    inner.mkdir(parents=True)
+    (git / "HEAD").write_text("ref: refs/heads/main\n")
+    (git / "packed-refs").write_text("# pack-refs\n" + "a" * 40 + " refs/heads/main\n")
+    assert io._head_from_files(inner) == "a" * 40
+    (git / "refs" / "heads" / "main").write_text("b" * 40 + "\n")
+    assert io._head_from_files(inner) == "b" * 40
+    (git / "HEAD").write_text("c" * 40 + "\n")  # detached
+    assert io._head_from_files(inner) == "c" * 40
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    if not any((d / ".git").exists() for d in plain.parents):
+        assert io._head_from_files(plain) is None

@@ -125,43 +125,88 @@ def plain(v: Any) -> Any:
     return v
 
 
-def git_state() -> tuple[str | None, bool | None]:
-    """``(revision, dirty)`` of the git checkout holding this package, or ``(None, None)``.
+def _head_from_files(here: Path) -> str | None:
+    """The commit HEAD names, read from the ``.git`` folder above ``here`` without running git
+    (which refuses a checkout owned by another user)."""
+    for d in (here, *here.parents):
+        git = d / ".git"
+        if git.is_file():  # a worktree or submodule: "gitdir: <path>"
+            text = git.read_text().strip()
+            git = (d / text.split(":", 1)[1].strip()) if text.startswith("gitdir:") else git
+        if not git.is_dir():
+            continue
+        head = (git / "HEAD").read_text().strip()
+        if not head.startswith("ref:"):
+            return head or None
+        ref = head.split(":", 1)[1].strip()
+        common = git / "commondir"
+        roots = [git] + ([(git / common.read_text().strip()).resolve()] if common.is_file() else [])
+        for root in roots:
+            if (root / ref).is_file():
+                return (root / ref).read_text().strip() or None
+            packed = root / "packed-refs"
+            if packed.is_file():
+                for line in packed.read_text().splitlines():
+                    if line.endswith(" " + ref):
+                        return line.split(" ", 1)[0]
+        return None
+    return None
 
-    ``dirty`` is True when tracked files under the package folder have uncommitted changes."""
+
+def git_state() -> tuple[str | None, bool | None, str | None]:
+    """``(revision, dirty, why)`` of the git checkout holding this package.
+
+    ``dirty`` is True when tracked files under the package folder have uncommitted changes. When git
+    cannot be run (not installed, or it refuses the checkout), the revision is read from the
+    ``.git`` folder itself and ``dirty`` is None; ``why`` says what went wrong (None when git ran),
+    and the revision is None only outside any checkout (an installed wheel)."""
     here = Path(__file__).resolve().parent
     try:
         rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True,
                              timeout=5, check=True).stdout.strip()
         status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", str(here)],
                                 cwd=here, capture_output=True, text=True, timeout=5, check=True).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None, None
-    return (rev, bool(status.strip())) if rev else (None, None)
+        if rev:
+            return rev, bool(status.strip()), None
+        why = "git rev-parse HEAD printed nothing"
+    except subprocess.CalledProcessError as exc:
+        why = "git: " + ((exc.stderr or "").strip().splitlines() or [f"exit {exc.returncode}"])[0]
+    except (OSError, subprocess.SubprocessError) as exc:
+        why = f"git could not run ({type(exc).__name__})"
+    try:
+        rev = _head_from_files(here)
+    except OSError:
+        rev = None
+    if rev is None:
+        return None, None, f"no git checkout above {here.name}/ could be read ({why})"
+    return rev, None, f"revision read from .git without git; working-tree state unknown ({why})"
 
 
 def git_revision() -> str | None:
-    """``git rev-parse HEAD`` of the checkout holding this package, or None (see :func:`git_state`)."""
+    """The revision of the checkout holding this package, or None (see :func:`git_state`)."""
     return git_state()[0]
 
 
 def provenance(params: dict[str, Any], **extra: Any) -> dict[str, Any]:
     """The provenance record saved beside every result (one schema for the whole package).
 
-    Keys: ``package``, ``version``, ``git_revision``, ``git_dirty``, ``python``, ``numpy``,
+    Keys: ``package``, ``version``, ``git_revision``, ``git_dirty`` (``git_note`` when git could not
+    say, see :func:`git_state`), ``python``, ``numpy``,
     ``torch`` / ``transformers`` (only when the process has imported them, else absent),
     ``created_utc``, ``parameters`` (``params``), then ``extra`` (which may override none of the
     keys above except the library versions)."""
-    rev, dirty = git_state()
+    rev, dirty, why = git_state()
     rec: dict[str, Any] = {"package": "yarnlab", "version": __version__, "git_revision": rev,
                            "git_dirty": dirty, "python": platform.python_version(), "numpy": np.__version__}
+    if why is not None:
+        rec["git_note"] = why
     for lib in ("torch", "transformers"):
         mod = sys.modules.get(lib)
         if mod is not None and hasattr(mod, "__version__"):
             rec[lib] = str(mod.__version__)
     rec["created_utc"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     rec["parameters"] = plain(params)
-    clash = set(extra) & {"package", "version", "git_revision", "git_dirty", "created_utc", "parameters"}
+    clash = set(extra) & {"package", "version", "git_revision", "git_dirty", "git_note", "created_utc", "parameters"}
     if clash:
         raise UsageError(f"provenance: extra fields may not replace {sorted(clash)}")
     return {**rec, **plain(extra)}
