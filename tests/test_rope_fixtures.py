@@ -117,10 +117,15 @@ from transformers.models.auto.configuration_auto import CONFIG_MAPPING, model_ty
 NATIVE = [f for f in FOLDERS if "refused" not in expected(f) and expected(f)["rope"][0]["transformers_native"]]
 
 
+# model types without a transformers class whose repositories ship another type's modeling code
+SHIPPED_CODE = {"kimi_k2": "deepseek_v3"}
+
+
 def hf_config(raw: dict):
-    """transformers' config for the model type; Llama's for a type it has no class for (its rope
-    types are computed by the same functions)."""
-    cls = CONFIG_MAPPING[raw["model_type"] if raw["model_type"] in CONFIG_MAPPING else "llama"]
+    """transformers' config for the model type (or for the code it ships); Llama's for a type it has
+    no class for (its rope types are computed by the same functions)."""
+    mt = SHIPPED_CODE.get(raw["model_type"], raw["model_type"])
+    cls = CONFIG_MAPPING[mt if mt in CONFIG_MAPPING else "llama"]
     return cls.from_dict({k: v for k, v in raw.items() if k != "model_type"}).get_text_config()
 
 

@@ -246,3 +246,16 @@ def test_second_base_fields_give_the_bases_of_transformers_config_class(model_ty
     bases = {e.layer_types[0]: e.spec.base for e in found.entries}
     assert bases == {t: p["rope_theta"] for t, p in config.rope_parameters.items()}
     assert len(set(bases.values())) == 2
+
+
+def test_linear_attention_layers_of_qwen3_next_take_no_rotary_embedding():
+    """Qwen3-Next's decoder builds a Gated DeltaNet block (no position embedding) for linear_attention
+    layers and a rotary softmax attention for the others; the doctor's NoPE layers are the former."""
+    raw = json.loads((FIXTURES / "qwen3-next-80b-a3b-instruct" / "config.json").read_text())
+    config = CONFIG_MAPPING["qwen3_next"].from_dict({k: v for k, v in raw.items() if k != "model_type"})
+    mod = modeling("qwen3_next")
+    with torch.device("meta"):
+        softmax = [hasattr(mod.Qwen3NextDecoderLayer(config, i), "self_attn") for i in range(config.num_hidden_layers)]
+    found = read_hf_rope(raw)
+    assert list(found.layers.nope_layers) == [i for i, a in enumerate(softmax) if not a]
+    assert found.entries[0].layers == tuple(i for i, a in enumerate(softmax) if a) and sum(softmax) == 12

@@ -9,7 +9,10 @@ model type. :func:`read_layer_map` reads them as transformers 5's attention does
   layer i is NoPE when (i + 1) is a multiple of the interval;
 - Cohere 2 (Command R7B): only sliding-window layers rotate (and none when ``sliding_window`` is
   null); EXAONE 4: the full-attention layers of a hybrid model (``sliding_window`` set) are NoPE;
-- ``rope_parameters`` nested by layer type with a null entry: the layers of that type are NoPE.
+- ``rope_parameters`` nested by layer type with a null entry: the layers of that type are NoPE;
+- layer types that are not softmax attention (``linear_attention``: Qwen3-Next's Gated DeltaNet,
+  MiniMax, Kimi Linear; ``mamba``) take no rotary embedding; Qwen3-Next builds its types from
+  ``full_attention_interval`` (default 4: three linear layers, then one full).
 
 Layer types come from ``layer_types``, else from the rule of the model type's config class
 (Llama 4: ``chunked_attention`` for RoPE layers when ``attention_chunk_size`` is set; SmolLM3 and
@@ -30,6 +33,11 @@ SLIDING_ONLY_TYPES = {"cohere2": "Cohere 2 rotates only its sliding-window layer
                       "cohere2_moe": "Cohere 2 rotates only its sliding-window layers",
                       "exaone4": "EXAONE 4: global NoPE layers in a hybrid model (sliding_window set)",
                       "exaone_moe": "EXAONE 4: global NoPE layers in a hybrid model (sliding_window set)"}
+# layer types whose blocks are not softmax attention and take no rotary embedding (Qwen3-Next's and
+# Qwen3.5's Gated DeltaNet, MiniMax's lightning attention, Kimi Linear's KDA, the Mamba hybrids)
+NO_POSITION_LAYER_TYPES = ("linear_attention", "mamba")
+# model types whose class builds layer_types from full_attention_interval (3 linear, then 1 full)
+FULL_INTERVAL_TYPES = ("qwen3_next", "qwen3_5_text", "qwen3_5_moe_text")
 # the sliding-window pattern (every n-th layer full) a config class assumes when layer_types is absent
 SLIDING_PATTERN_DEFAULT = {"cohere2": 4, "cohere2_moe": 4, "exaone4": 4, "exaone_moe": 4, "gemma3_text": 6,
                            "gemma4_text": 6}
@@ -102,6 +110,10 @@ def _layer_types(config: dict, n: int | None, flags: list[int] | None) -> tuple[
     if mt == "smollm3" and flags is not None:
         sliding = bool(config.get("use_sliding_window")) and config.get("sliding_window") is not None
         return tuple("sliding_attention" if sliding and not flag else "full_attention" for flag in flags)
+    if mt in FULL_INTERVAL_TYPES:
+        interval = config.get("full_attention_interval", 4)
+        if isinstance(interval, int) and not isinstance(interval, bool) and interval >= 1:
+            return tuple("linear_attention" if (i + 1) % interval else "full_attention" for i in range(n))
     if mt in SLIDING_PATTERN_DEFAULT or config.get("sliding_window_pattern") is not None:
         if mt in ("exaone4", "exaone_moe") and config.get("sliding_window", 4096) is None:
             return tuple("full_attention" for _ in range(n))
@@ -149,6 +161,10 @@ def read_layer_map(config: dict, nope_types: tuple[str, ...] = ()) -> LayerMap:
         elif hybrid:
             nope = [i for i, t in enumerate(types) if t != "sliding_attention"]
             source = "layer_types: full_attention layers are NoPE (EXAONE 4's hybrid attention)"
+    linear = sorted({t for t in types or () if t in NO_POSITION_LAYER_TYPES})
+    if linear:
+        nope = sorted(set(nope) | {i for i, t in enumerate(types) if t in linear})
+        source = "; ".join(filter(None, [source, f"layer_types: {', '.join(linear)} blocks take no rotary embedding"]))
     if nope_types and types is not None:
         nope = sorted(set(nope) | {i for i, t in enumerate(types) if t in nope_types})
         source = "; ".join(filter(None, [source, f"rope_parameters null for {', '.join(nope_types)}"]))

@@ -85,8 +85,10 @@ INTERLEAVED_BY_TYPE = {
     "glm_moe_dsa": "MLA's apply_rotary_pos_emb_interleave",
 }
 INTERLEAVED_TYPES = tuple(INTERLEAVED_BY_TYPE)
-# MLA types whose attention interleaves when rope_interleave is true (their config classes default it to true)
-ROPE_INTERLEAVE_TYPES = ("deepseek_v3", "mistral4")
+# MLA types whose attention interleaves when rope_interleave is true (their config classes default it to
+# true); Kimi K2 (no transformers class) ships DeepSeek-V3's own modeling code, which rotates q and k
+# after viewing each pair (2d, 2d + 1) together, the same interleaved layout
+ROPE_INTERLEAVE_TYPES = ("deepseek_v3", "mistral4", "kimi_k2")
 # position_embedding_type values that name a rotary embedding (Cohere writes GPT-J-style "rope_gptj")
 ROPE_POSITION_TYPES = ("rotary", "rope", "rope_gptj")
 DEFAULT_THETA = 10000.0
