@@ -95,6 +95,9 @@ def test_rules_table_uses_core_rules():
     assert rows[("none", 8.0)] == 1.0
     assert rows[("longrope", 8.0)] == pytest.approx(math.sqrt(1 + math.log(8) / math.log(4096)))
     assert rows[("log-n", 8.0)] == pytest.approx(rows[("longrope", 8.0)])  # equal at n = sL
+    # the length-dependent rules of Llama 4 (floor_scale = L) and Ministral 3 at the last query of sL tokens
+    assert rows[("llama4-attn", 8.0)] ** 2 == pytest.approx(1 + 0.1 * math.log(1 + 8))
+    assert rows[("llama4-scaling", 8.0)] ** 2 == pytest.approx(1 + 0.1 * math.log(1 + 7))
 
 
 def test_best_matching_sigma_is_a_least_squares_optimum():

@@ -199,16 +199,23 @@ def invariant_temperature_table(n_short: int, scales: Sequence[float], sigmas: S
 
 
 def temperature_rules_table(geom, scales: Sequence[float],
-                            rules: Sequence[str] = ("yarn", "log-n", "longrope", "none")) -> list[dict]:
+                            rules: Sequence[str] = ("yarn", "log-n", "longrope", "llama4-attn", "llama4-scaling",
+                                                    "none")) -> list[dict]:
     """Rows (rule, s, m) from the core's temperature rules, each evaluated through a ``yarn`` spec on
-    ``geom`` at length l = sL (so length-dependent rules such as log-n see n = sL)."""
+    ``geom`` at length l = sL (so length-dependent rules such as log-n see n = sL).
+
+    ``llama4-attn`` steps every ``floor_scale`` tokens; it is drawn with floor_scale = L, the ratio
+    Llama 4 itself has (8192 = its L), so it is the models' rule carried to ``geom``. For Llama 4 and
+    Ministral 3 the m^2 shown is the logit scale of the last query of an sL-token input."""
     from yarnlab.rope import RopeSpec
 
+    rule_params = {"llama4-attn": {"floor_scale": float(geom.original_ctx)}}
     rows = []
     for rule in rules:
         for s in scales:
             spec = RopeSpec(method="yarn", head_dim=geom.rotary_dim, base=geom.base,
-                            original_ctx=geom.original_ctx, factor=float(s), temperature=rule)
+                            original_ctx=geom.original_ctx, factor=float(s), temperature=rule,
+                            temperature_params=rule_params.get(rule, {}))
             m = spec.compute(seq_len=int(round(s * geom.original_ctx))).attention_factor
             rows.append({"rule": rule, "s": s, "L": geom.original_ctx, "m": m})
     return rows

@@ -169,12 +169,15 @@ def plot_entropy(curve_rows: list[dict], invariant_rows: list[dict], rule_rows: 
         sx = _col(sub, "s")
         a2.plot(sx, _col(sub, "m_invariant_mc"), "o", color=f"C{i}", ms=4, label=f"entropy-invariant, sigma={sg:g}")
         a2.plot(sx, _col(sub, "m_invariant_asymptotic"), color=f"C{i}", lw=0.8, ls=":")
-    styles = {"yarn": ("k", "-"), "log-n": ("C6", "--"), "longrope": ("C8", "-."), "none": ("gray", "-")}
+    styles = {"yarn": ("k", "-"), "log-n": ("C6", "--"), "longrope": ("C8", "-."), "none": ("gray", "-"),
+              "llama4-attn": ("C4", ":"), "llama4-scaling": ("C5", (0, (5, 1, 1, 1)))}
+    labels = {"yarn": "yarn rule 0.1 ln s + 1 (Eq. 22)",
+              "llama4-attn": "Llama 4 NoPE layers: sqrt(1 + 0.1 ln(1 + floor(sL / L)))",
+              "llama4-scaling": "Ministral 3: sqrt(1 + 0.1 ln(1 + floor((sL - 1) / L)))"}
     for rule in dict.fromkeys(r["rule"] for r in rule_rows):
         sub = _select(rule_rows, rule=rule)
         c, ls = styles.get(rule, ("C9", "-"))
-        a2.plot(_col(sub, "s"), _col(sub, "m"), color=c, ls=ls, lw=1.5,
-                label="yarn rule 0.1 ln s + 1" if rule == "yarn" else f"rule {rule}")
+        a2.plot(_col(sub, "s"), _col(sub, "m"), color=c, ls=ls, lw=1.5, label=labels.get(rule, f"rule {rule}"))
     a2.set_xscale("log", base=2)
     a2.set_xlabel("scale s = L'/L (log2)")
     a2.set_ylabel("m* = sqrt(1/t*)")
