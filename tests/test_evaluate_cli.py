@@ -36,7 +36,7 @@ def test_ppl_protocol_and_sliding(setup, tmp_path):
                "--lengths", "128:256:128", "--method", "yarn", "--factor", "2", "--no-progress"])
     assert rc == 0
     rows = read(out / "ppl.csv")
-    assert [int(r["length"]) for r in rows] == [128, 256]
+    assert [int(r["length"]) for r in rows] == [128, 256] and {r["reading"] for r in rows} == {"truncation"}
     assert all(int(r["docs"]) == 3 and 1 < float(r["ppl_token"]) < 1000 for r in rows)
     prov = json.loads((out / "ppl.csv.provenance.json").read_text())
     assert prov["spec"]["method"] == "yarn" and prov["spec"]["factor"] == 2.0
@@ -48,6 +48,19 @@ def test_ppl_protocol_and_sliding(setup, tmp_path):
                  "--window", "128", "--stride", "64", "--no-progress"]) == 0
     row = read(out2 / "ppl.csv")[0]
     assert int(row["window"]) == 128 and float(row["nll_token"]) == pytest.approx(math.log(float(row["ppl_token"])))
+
+
+def test_ppl_same_targets_reading(setup, tmp_path):
+    ck, docs = str(setup / "ckpt"), str(setup / "docs")
+    assert main(["eval", "ppl", "--model", ck, "--docs", docs, "--out", str(tmp_path), "--lengths", "64,256",
+                 "--same-targets", "32", "--no-progress"]) == 0
+    rows = read(tmp_path / "ppl.csv")
+    assert [(r["length"], r["reading"], r["tokens"]) for r in rows] == [("64", "same-targets", "96"),
+                                                                        ("256", "same-targets", "96")]
+    assert main(["eval", "ppl", "--model", ck, "--docs", docs, "--out", str(tmp_path / "x"), "--lengths", "64",
+                 "--same-targets", "64", "--no-progress"]) == 2
+    assert main(["eval", "ppl", "--model", ck, "--docs", docs, "--out", str(tmp_path / "x"), "--window", "64",
+                 "--same-targets", "8", "--no-progress"]) == 2
 
 
 def test_sweep_passkey_entropy(setup, tmp_path):

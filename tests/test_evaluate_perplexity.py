@@ -13,6 +13,7 @@ from yarnlab.evaluate.perplexity import (
     naive_perplexity,
     plan_windows,
     protocol_perplexity,
+    same_target_perplexity,
     scored_nll,
     sliding_window_nll,
 )
@@ -155,3 +156,48 @@ def test_logits_projected_in_chunks_give_the_same_nll(arch):
     assert all(np.allclose(x, y, atol=1e-9, equal_nan=True) for x, y in zip(a.token_nll, b.token_nll))
     with pytest.raises(UsageError, match="logit_chunk: must be >= 1"):
         scored_nll(model, ids, 10, logit_chunk=0)
+
+
+def context_blind_llama():
+    """A Llama whose attention outputs are zero: each position's logits depend on its own token only,
+    so the loss of a token does not depend on how much context precedes it."""
+    model = tiny_llama(seed=3)
+    with torch.no_grad():
+        for layer in model.model.layers:
+            layer.self_attn.o_proj.weight.zero_()
+        model.lm_head.weight.mul_(30.0)  # sharp logits: the loss differs a lot from token to token
+    return model
+
+
+def drifting_docs(n_docs=4, n=400, seed=7):
+    """Documents whose token distribution drifts along the document (ids rise with position), so the
+    first n tokens of a piece are not like its later tokens."""
+    rng = np.random.default_rng(seed)
+    return [np.clip((np.arange(n) * 250 // n) + rng.integers(0, 9, size=n), 0, 258) for _ in range(n_docs)]
+
+
+def test_same_targets_give_ratio_one_when_the_loss_ignores_context_and_truncation_does_not():
+    model, docs = context_blind_llama(), drifting_docs()
+    same = same_target_perplexity(model, docs, [100, 200, 400], targets=64)
+    ratios = [same[n].perplexity() / same[100].perplexity() for n in (200, 400)]
+    assert ratios == pytest.approx([1.0, 1.0], abs=1e-9)
+    trunc = protocol_perplexity(model, docs, [100, 200, 400])
+    drift = [trunc[n].perplexity() / trunc[100].perplexity() for n in (200, 400)]
+    assert min(abs(r - 1) for r in drift) > 0.05  # content alone moves the truncation reading
+    # the scored tokens are the last 64 of the first 400, every length alike
+    for res in same.values():
+        assert all(np.flatnonzero(~np.isnan(a)).tolist() == list(range(336, 400)) for a in res.token_nll)
+
+
+def test_same_targets_use_the_context_a_real_model_sees():
+    model, docs = tiny_llama(), random_docs([300, 300, 300], seed=8)
+    same = same_target_perplexity(model, docs, [64, 300], targets=32)
+    with torch.no_grad():  # length 64: the window x[236:300], last 32 targets
+        d = torch.as_tensor(docs[1][236:300])[None]
+        logp = torch.log_softmax(model(input_ids=d).logits.double(), -1)[0]
+        ref = -logp[31:63].gather(-1, d[0, 32:64, None])[:, 0].numpy()
+    assert np.allclose(same[64].token_nll[1][268:], ref, atol=1e-9)
+    with pytest.raises(UsageError, match=r"targets: must be an integer in \[1, 63\]"):
+        same_target_perplexity(model, docs, [64, 300], targets=64)
+    with pytest.raises(UsageError, match="min_tokens: no document has >= 301"):
+        same_target_perplexity(model, docs, [301], targets=8)

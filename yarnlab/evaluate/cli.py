@@ -272,7 +272,12 @@ def _cmd_ppl(args) -> int:
     import numpy as np
 
     from yarnlab.errors import UsageError
-    from yarnlab.evaluate.perplexity import protocol_perplexity, select_documents, sliding_window_nll
+    from yarnlab.evaluate.perplexity import (
+        protocol_perplexity,
+        same_target_perplexity,
+        select_documents,
+        sliding_window_nll,
+    )
 
     model, spec, encode, record = _setup(args)
     docs, manifest = _documents(args, encode)
@@ -282,10 +287,20 @@ def _cmd_ppl(args) -> int:
         bos = getattr(model.config, "bos_token_id", None)
         if bos is None:
             raise UsageError("--bos: the model config has no bos_token_id")
-    if args.lengths:
+    reading = "sliding"
+    if args.same_targets is not None:
+        if not args.lengths or args.window is not None or args.min_tokens is not None:
+            raise UsageError("--same-targets: needs --lengths, and takes no --window or --min-tokens (one window "
+                             "per length, ending where the longest ends)")
+        results = same_target_perplexity(model, docs, args.lengths, args.same_targets, None, bos, args.batch_tokens,
+                                         not args.no_progress)
+        ids = long_enough(docs, max(args.lengths))
+        reading = "same-targets"
+    elif args.lengths:
         results = protocol_perplexity(model, docs, args.lengths, args.min_tokens, None, args.window, args.stride,
                                       bos, args.batch_tokens, not args.no_progress)
         ids = long_enough(docs, args.min_tokens or max(args.lengths))
+        reading = "truncation"
     else:
         if args.window is None:
             raise UsageError("--window: required without --lengths (window of the sliding evaluation)")
@@ -297,7 +312,8 @@ def _cmd_ppl(args) -> int:
     summary, per_doc, per_seg = [], [], []
     for length, res in results.items():
         n_tok = sum(int((~np.isnan(a)).sum()) for a in res.token_nll)
-        summary.append({"length": length, "window": res.window, "stride": res.stride, "docs": len(res.token_nll),
+        summary.append({"length": length, "reading": reading, "window": res.window, "stride": res.stride,
+                        "docs": len(res.token_nll),
                         "windows": len(res.windows), "tokens": n_tok, "nll_token": res.mean_nll("token"),
                         "ppl_token": res.perplexity("token"), "nll_window": res.mean_nll("window"),
                         "ppl_window": res.perplexity("window")})
@@ -429,6 +445,10 @@ def register(subparsers) -> None:
     ppl.add_argument("--stride", type=int, default=256, help="stride S (default 256)")
     ppl.add_argument("--segment", type=int, help="position-segment size for ppl_segments.csv (default: L)")
     ppl.add_argument("--bos", action="store_true", help="prepend the model's BOS token to every window")
+    ppl.add_argument("--same-targets", type=int, metavar="T",
+                     help="with --lengths: score the same last T tokens of each document's first max(lengths) "
+                          "at every length, so only the context differs (default: the paper's truncation, "
+                          "the first n tokens)")
     ppl.set_defaults(func=_cmd_ppl)
 
     sw = sub.add_parser("sweep", help="perplexity at length sL over a grid of attention factors m = sqrt(1/t)")

@@ -290,6 +290,59 @@ def protocol_perplexity(
     return out
 
 
+def same_target_perplexity(
+    model,
+    docs: Sequence,
+    lengths: Sequence[int],
+    targets: int,
+    max_docs: int | None = None,
+    bos_id: int | None = None,
+    batch_tokens: int = 4096,
+    progress: bool = False,
+) -> dict[int, PerplexityResult]:
+    """Perplexity at each context length on the *same* target tokens, so only the context differs.
+
+    Each document of at least ``N = max(lengths)`` tokens is cut to its first N tokens; its targets
+    are the last ``targets`` of them, ``x_{N-T} .. x_{N-1}``. At length n the model reads the one
+    window ``x_{N-n} .. x_{N-1}`` (``bos_id`` prepended when given) and those T tokens are scored, so
+    PPL(n) / PPL(n') measures what the extra context is worth and nothing else. Under the paper's
+    truncation protocol (:func:`protocol_perplexity`, the first n tokens) the scored tokens change with
+    n, and the ratio also moves with what the later tokens are: a model whose loss ignores context
+    gives ratio 1 here at every length, and generally not there. Needs ``T < min(lengths)`` (every
+    target has a token of context; ``T <= min(lengths)`` with a BOS token)."""
+    import torch
+
+    lengths = sorted({int(n) for n in lengths})
+    bos = bos_id is not None
+    if not lengths or lengths[0] < 2:
+        raise UsageError(f"lengths: need one or more lengths >= 2 (got {lengths})")
+    if not isinstance(targets, int) or isinstance(targets, bool) or not 1 <= targets <= lengths[0] - (not bos):
+        raise UsageError(f"targets: must be an integer in [1, {lengths[0] - (not bos)}] (the shortest length"
+                         f"{'' if bos else ' - 1'}; got {targets!r})")
+    top = lengths[-1]
+    chosen = [torch.as_tensor(np.asarray(d[:top]), dtype=torch.long) for d in select_documents(docs, top, max_docs)]
+    device = next(model.parameters()).device
+    out = {}
+    bar = _progress(len(lengths) * len(chosen), progress, "windows")
+    with torch.inference_mode():
+        for n in lengths:
+            token_nll = [np.full(top, np.nan) for _ in chosen]
+            windows = []
+            per_batch = max(1, batch_tokens // (n + bos))
+            for k in range(0, len(chosen), per_batch):
+                rows = torch.stack([d[top - n:] for d in chosen[k:k + per_batch]])
+                if bos:
+                    rows = torch.cat([torch.full((len(rows), 1), bos_id, dtype=torch.long), rows], dim=1)
+                nll = scored_nll(model, rows.to(device), targets)
+                for j, row in enumerate(nll):
+                    token_nll[k + j][top - targets:] = row
+                    windows.append((k + j, top - n, top, top - targets, float(row.sum()), targets))
+                bar.update(len(rows))
+            out[n] = PerplexityResult(n, n, bos, token_nll, windows)
+    bar.close()
+    return out
+
+
 def short_context_check(model_before, model_after, docs: Sequence, length: int, **kwargs) -> dict:
     """Perplexity at the original context L before and after extension (paper claim 8).
 
