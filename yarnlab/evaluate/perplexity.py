@@ -343,16 +343,6 @@ def same_target_perplexity(
     return out
 
 
-def short_context_check(model_before, model_after, docs: Sequence, length: int, **kwargs) -> dict:
-    """Perplexity at the original context L before and after extension (paper claim 8).
-
-    Both models see the same documents truncated to ``length``; returns both perplexities and
-    their ratio (after / before; > 1 means extension costs short-context quality)."""
-    before = protocol_perplexity(model_before, docs, [length], **kwargs)[length].perplexity()
-    after = protocol_perplexity(model_after, docs, [length], **kwargs)[length].perplexity()
-    return {"length": length, "ppl_before": before, "ppl_after": after, "ratio": after / before}
-
-
 def _progress(total: int, enabled: bool, unit: str):
     from tqdm.auto import tqdm
 

@@ -162,12 +162,6 @@ def ramp_gamma(r: sp.Expr, alpha: sp.Expr, beta: sp.Expr) -> sp.Expr:
     return sp.Piecewise((0, r < alpha), (1, r > beta), ((r - alpha) / (beta - alpha), True))
 
 
-def by_parts_theta(theta_d: sp.Expr, r: sp.Expr, scale: sp.Expr, alpha: sp.Expr, beta: sp.Expr) -> sp.Expr:
-    """NTK-by-parts frequency (Eq. 20): h(theta_d) = (1 - gamma) theta_d / s + gamma theta_d."""
-    g = ramp_gamma(r, alpha, beta)
-    return (1 - g) * theta_d / scale + g * theta_d
-
-
 def limits() -> list[Derivation]:
     """Limits: every method is plain RoPE at s = 1; YaRN (NTK-by-parts) -> PI as beta -> infinity.
 

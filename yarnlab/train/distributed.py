@@ -89,10 +89,6 @@ def all_sum(value: float, ctx: DistContext) -> float:
     return float(t.item())
 
 
-def all_mean(value: float, ctx: DistContext) -> float:
-    return all_sum(value, ctx) / ctx.world_size
-
-
 def barrier(ctx: DistContext) -> None:
     if ctx.active:
         import torch.distributed as dist
