@@ -36,6 +36,11 @@ def test_each_candidate_is_the_base_config_with_its_overrides_and_the_registered
             assert cfg["base"][k] == v
         untouched = set(base["base"]) - set(cand["overrides"]["base"])
         assert all(cfg["base"][k] == base["base"][k] for k in untouched)
+        # its regime table describes the candidate, not the base config's toy; the text is not part of the
+        # fingerprint that decides whether a run is current, the settings are
+        assert cand["name"] in cfg["toy"]["choice"] and cfg["toy"]["model"] == base["toy"]["model"]
+        assert c.fingerprint(cfg) == c.fingerprint({**cfg, "toy": {"choice": "other words"}})
+        assert c.fingerprint(cfg) != c.fingerprint({**cfg, "base": {**cfg["base"], "steps": 1}})
 
 
 def test_a_malformed_preregistration_is_refused_naming_the_fields(tmp_path):

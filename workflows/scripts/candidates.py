@@ -9,12 +9,13 @@ base config with C's overrides and the registered thresholds as its ``regime`` s
 
 Stopping rule (``stop: first_pass``): candidates run in the registered order and the search stops
 after the first whose every check passes; ``stop: all`` runs every candidate. A finished candidate
-(its regime table exists and its config file is unchanged) is not redone. Each candidate that ran
-leaves a record beside the table (``<out dir>/records/<name>.json``: its config's SHA-256, its regime
-rows and its pretraining cost), committed with it, so a candidate whose run directory is not on this
-machine is not redone either (status ``recorded``). The table (Markdown + CSV) is built from the
-records: every candidate that ran, failures included, with each check's value, the pretraining time
-and tokens/s, and says which candidates did not run and why.
+(its regime table exists and its config is unchanged but for the descriptive ``toy`` text) is not
+redone. Each candidate that ran leaves a record beside the table (``<out dir>/records/<name>.json``:
+its config's fingerprint, its regime rows and its pretraining cost), committed with it, so a
+candidate whose run directory is not on this machine is not redone either (status ``recorded``).
+The table (Markdown + CSV) is built from the records: every candidate that ran, failures included,
+with each check's value, the pretraining time and tokens/s, and says which candidates did not run
+and why.
 
     python workflows/scripts/candidates.py --prereg workflows/preregistration/base_recipe.yaml \\
         --results results --cores 2 --out paper_figs/candidates/candidates
@@ -60,6 +61,12 @@ def candidate_config(doc: dict, cand: dict, results: str) -> dict:
     cfg["regime"] = merge(cfg.get("regime") or {}, doc["thresholds"])
     res = f"{results}/candidates/{cand['name']}"
     cfg.update(results=res, paper_figs=f"{res}/paper_figs")
+    # the text printed under the candidate's regime table: its own recipe, not the base config's toy
+    prereg = doc.get("_path", "the pre-registration")
+    cfg["toy"] = merge(cfg.get("toy") or {}, {
+        "choice": f"pre-registered candidate {cand['name']} ({prereg}), judged by the regime checks alone",
+        "pretraining": "the base config's pretraining with the overrides "
+                       + json.dumps((cand.get("overrides") or {}).get("base", {}))})
     return cfg
 
 
@@ -76,8 +83,9 @@ def config_text(cfg: dict) -> str:
     return yaml.safe_dump(cfg, sort_keys=False)
 
 
-def sha256(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+def fingerprint(cfg: dict) -> str:
+    """SHA-256 of the config without its descriptive ``toy`` text: what decides whether a run is current."""
+    return hashlib.sha256(config_text({k: v for k, v in cfg.items() if k != "toy"}).encode()).hexdigest()
 
 
 def read_record(prefix: str, name: str) -> dict | None:
@@ -90,7 +98,7 @@ def write_record(prefix: str, cand: dict, cfg: dict) -> dict:
     from yarnlab.io import atomic_write_text
 
     res = cfg["results"]
-    rec = {"name": cand["name"], "config_sha256": sha256(config_text(cfg)),
+    rec = {"name": cand["name"], "config_sha256": fingerprint(cfg),
            "regime": read_rows(Path(res, "regime", "regime_checks.csv")), "pretraining": _pretraining(res),
            "source": f"run directory {res}"}
     records_dir(prefix).mkdir(parents=True, exist_ok=True)
@@ -112,10 +120,10 @@ def run(doc: dict, results: str, cores: int, prefix: str) -> list[tuple[dict, st
         table = Path(cfg["results"], "regime", "regime_checks.csv")
         text = config_text(cfg)
         rec = read_record(prefix, cand["name"])
-        if table.exists() and path.exists() and path.read_text() == text:
+        if table.exists() and path.exists() and fingerprint(yaml.safe_load(path.read_text())) == fingerprint(cfg):
             print(f"== {cand['name']}: finished ({table}), not redone", flush=True)
             rec, status = write_record(prefix, cand, cfg), "finished"
-        elif rec is not None and rec["config_sha256"] == sha256(text):
+        elif rec is not None and rec["config_sha256"] == fingerprint(cfg):
             print(f"== {cand['name']}: recorded ({records_dir(prefix)}), not redone", flush=True)
             status = "recorded"
         else:
