@@ -77,6 +77,11 @@ def test_first_pass_stops_after_the_first_passing_candidate_and_the_table_keeps_
     prefix = str(tmp_path / "table" / "out")
     statuses = c.run(doc, str(tmp_path), 1, prefix)
     assert [s for _, s in statuses] == ["finished", "finished", "skipped"]
+    # a note added to a record by hand survives the record being written again
+    rec_path = tmp_path / "table" / "records" / f"{names[0]}.json"
+    rec_path.write_text(json.dumps({**json.loads(rec_path.read_text()), "note": "shared cores"}))
+    c.run(doc, str(tmp_path), 1, prefix)
+    assert json.loads(rec_path.read_text())["note"] == "shared cores"
     c.table(doc, statuses, prefix)
     md = (tmp_path / "table" / "out.md").read_text()
     assert "| all checks | fail | pass |" in md

@@ -101,6 +101,9 @@ def write_record(prefix: str, cand: dict, cfg: dict) -> dict:
     rec = {"name": cand["name"], "config_sha256": fingerprint(cfg),
            "regime": read_rows(Path(res, "regime", "regime_checks.csv")), "pretraining": _pretraining(res),
            "source": f"run directory {res}"}
+    old = read_record(prefix, cand["name"])
+    if old is not None and old.get("note"):  # a note written by hand about the run is kept
+        rec["note"] = old["note"]
     records_dir(prefix).mkdir(parents=True, exist_ok=True)
     atomic_write_text(str(records_dir(prefix) / f"{cand['name']}.json"), json.dumps(rec, indent=1) + "\n")
     return rec
