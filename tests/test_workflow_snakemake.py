@@ -87,6 +87,20 @@ def test_bad_nested_value_names_the_key(tmp_path):
     assert "warp-drive" in out and "methods" in out
 
 
+def test_toy_text_with_quotes_reaches_the_claims_settings(tmp_path):
+    import json
+
+    cfg = yaml.safe_load((ROOT / "workflows/config/smoke.yaml").read_text())
+    cfg["toy"] = {"pretraining": "the base config's recipe with {\"steps\": 6000} and a `tick`"}
+    cfg["results"] = str(tmp_path / "r")
+    path = tmp_path / "quotes.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    r = run(["--cores", "1", "--nolock", f"{tmp_path}/r/claims_settings.json", "--configfile", str(path)])
+    assert r.returncode == 0, r.stdout + r.stderr
+    got = json.loads((tmp_path / "r" / "claims_settings.json").read_text())
+    assert got["toy"]["pretraining"] == cfg["toy"]["pretraining"]
+
+
 def expected_products(paper_figs: Path) -> list[Path]:
     names = ["ppl_vs_context", "dynamic_scaling", "passkey", "alpha_beta_ablation", "training_efficiency",
              "paper_llama2_reference", "positions", "temperature_study_s4"]

@@ -180,11 +180,11 @@ rule claims_settings_file:
     log:
         f"{R}/logs/claims_settings.log",
     params:
-        settings=json.dumps(claims_settings(), sort_keys=True),
+        settings=shlex.quote(json.dumps(claims_settings(), sort_keys=True)),  # any text, quotes included
     conda:
         ENV
     shell:
-        "printf '%s\\n' '{params.settings}' > {output}.tmp && mv {output}.tmp {output} 2> {log}"
+        "printf '%s\\n' {params.settings} > {output}.tmp && mv {output}.tmp {output} 2> {log}"
 
 
 rule claims:
@@ -224,11 +224,11 @@ if config.get("sensitivity"):
             f"{R}/logs/sensitivity.log",
         threads: workflow.cores
         params:
-            config=json.dumps(config, sort_keys=True),
+            config=shlex.quote(json.dumps(config, sort_keys=True)),
             prefix=lambda wildcards, output: os.path.splitext(output.md)[0],
         conda:
             ENV
         shell:
-            "printf '%s\\n' '{params.config}' > {log}.config.json && "
+            "printf '%s\\n' {params.config} > {log}.config.json && "
             "python workflows/scripts/sensitivity.py --config {log}.config.json --cores {threads} "
             "--out {params.prefix} > {log} 2>&1"

@@ -2,6 +2,7 @@
 import json
 import os
 import re
+import shlex
 R = config["results"]
 P = config["paper_figs"]
 SEEDS = config["seeds"]

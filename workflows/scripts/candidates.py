@@ -65,7 +65,7 @@ def candidate_config(doc: dict, cand: dict, results: str) -> dict:
     prereg = doc.get("_path", "the pre-registration")
     cfg["toy"] = merge(cfg.get("toy") or {}, {
         "choice": f"pre-registered candidate {cand['name']} ({prereg}), judged by the regime checks alone",
-        "pretraining": "the base config's pretraining with the overrides "
+        "pretraining": "pretraining of the base config with the overrides "
                        + json.dumps((cand.get("overrides") or {}).get("base", {}))})
     return cfg
 
