@@ -157,21 +157,19 @@ def scored_nll(model, input_ids, n_scored: int, logit_chunk: int = LOGIT_CHUNK):
 
     if logit_chunk < 1:
         raise UsageError(f"logit_chunk: must be >= 1 (got {logit_chunk})")
-    n = input_ids.shape[1]
-    targets = input_ids[:, n - n_scored:]
-    if n_scored + 1 <= logit_chunk or type(model).__name__ not in _PLAIN_HEAD:
-        logits = _forward_scored(model, input_ids, n_scored + 1)[:, :-1]
+    def nll(logits, targets):  # logits at positions p predict targets at p + 1
+        logits = logits if logits.dtype == torch.float64 else logits.to(torch.float32)
         return F.cross_entropy(logits.transpose(1, 2), targets, reduction="none").double().cpu().numpy()
+
+    n = input_ids.shape[1]
+    if n_scored + 1 <= logit_chunk or type(model).__name__ not in _PLAIN_HEAD:
+        # the last logit predicts beyond the window: keep n_scored + 1 and drop it
+        return nll(_forward_scored(model, input_ids, n_scored + 1)[:, :-1], input_ids[:, n - n_scored:])
     hidden = model.base_model(input_ids=input_ids, use_cache=False).last_hidden_state
     head = model.get_output_embeddings()
-    parts = []
-    for a in range(n - n_scored - 1, n - 1, logit_chunk):
-        b = min(a + logit_chunk, n - 1)
-        logits = head(hidden[:, a:b])
-        logits = logits if logits.dtype == torch.float64 else logits.to(torch.float32)
-        parts.append(F.cross_entropy(logits.transpose(1, 2), input_ids[:, a + 1:b + 1], reduction="none")
-                     .double().cpu().numpy())
-    return np.concatenate(parts, axis=1)
+    return np.concatenate([nll(head(hidden[:, a:min(a + logit_chunk, n - 1)]),
+                               input_ids[:, a + 1:min(a + logit_chunk, n - 1) + 1])
+                           for a in range(n - n_scored - 1, n - 1, logit_chunk)], axis=1)
 
 
 def sliding_window_nll(

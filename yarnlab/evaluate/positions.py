@@ -67,7 +67,7 @@ def _check_batch_tokens(batch_tokens: int) -> None:
 
 
 def _token_nll(model, ids, n_keep: int):
-    """(B, n_keep - 1) NLL of ids[:, -(n_keep - 1):] from the last n_keep logits (float64 numpy)."""
+    """(B, n_keep - 1) NLL of ids[:, -(n_keep - 1):] (float64 numpy; :func:`scored_nll`)."""
     from yarnlab.evaluate.perplexity import scored_nll
 
     return scored_nll(model, ids.to(next(model.parameters()).device), n_keep - 1)
