@@ -13,6 +13,7 @@ import dataclasses
 import math
 from typing import Any
 
+from yarnlab.data.synthetic import ALPHABETS
 from yarnlab.errors import UsageError
 
 SCHEDULES = ("constant", "cosine", "linear")
@@ -100,7 +101,7 @@ class TrainConfig:
              "in [0, 0.95] with retrieval_fraction + copy_fraction <= 0.95, and 0 unless data_format is windows")
         need("place_whole", isinstance(self.place_whole, bool), "true or false")
         need("copy_gap_share", is_num(self.copy_gap_share) and 0 <= self.copy_gap_share <= 1, "in [0, 1]")
-        need("copy_alphabet", self.copy_alphabet in ("letters", "printable"), "letters or printable")
+        need("copy_alphabet", self.copy_alphabet in ALPHABETS, " or ".join(ALPHABETS))
         need("warm_steps", is_int(self.warm_steps) and 0 <= self.warm_steps < self.steps
              and (self.warm_steps == 0 or self.data_format == "windows"),
              "an integer in [0, steps), and 0 unless data_format is windows")
