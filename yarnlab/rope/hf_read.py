@@ -432,15 +432,10 @@ def read_rope_entry(config: dict, rope: dict, where: str, layer_types: tuple[str
             elif kind == "yarn" and rope.get("mscale") and rope.get("mscale_all_dim"):
                 temperature = "mscale-ratio"
                 tparams = {k: _number(f"{where}.{k}", rope[k], 0.0, strict=True) for k in ("mscale", "mscale_all_dim")}
-    try:
-        rotary = None if geom.rotary_dim == geom.head_dim else geom.rotary_dim
-        spec = RopeSpec(method, head_dim=geom.head_dim, rotary_dim=rotary, base=base, original_ctx=int(L),
-                        factor=float(factor), params=params, temperature=temperature, temperature_params=tparams)
-    except SpecError as exc:
-        # name the config part the bad value came from: the rope dict when the config has one, else
-        # the geometry fields (a huge head_dim on a config without rope_scaling)
-        owner = where if rope else "config"
-        raise UsageError(f"{owner}: the RoPE setting it gives is invalid: {'; '.join(exc.problems)}") from None
+    # name the config part a bad value came from: the rope dict when the config has one, else the
+    # geometry fields (a huge head_dim on a config without rope_scaling)
+    spec = _make_spec(where if rope else "config", method, geom, base, int(L), float(factor), params=params,
+                      temperature=temperature, temperature_params=tparams)
     softmax = 1.0
     mscale_all_dim = rope.get("mscale_all_dim")
     if geom.mla and kind != "default" and mscale_all_dim:
@@ -458,6 +453,15 @@ def read_rope_entry(config: dict, rope: dict, where: str, layer_types: tuple[str
     return RopeEntry(tuple(layer_types), raw, spec, max_pos, "config", geom.layout, softmax, native, tuple(notes))
 
 
+def _make_spec(owner: str, method: str, geom: _Geometry, base: float, L: int, factor: float, **kw) -> RopeSpec:
+    """The RopeSpec of a setting; its problems become one UsageError naming ``owner``."""
+    try:
+        return RopeSpec(method, head_dim=geom.head_dim, rotary_dim=None if geom.rotary_dim == geom.head_dim
+                        else geom.rotary_dim, base=base, original_ctx=L, factor=factor, **kw)
+    except SpecError as exc:
+        raise UsageError(f"{owner}: the RoPE setting it gives is invalid: {'; '.join(exc.problems)}") from None
+
+
 def _ntk_alpha_entry(config: dict, rope: dict, where: str, layer_types: tuple[str, ...],
                      warnings: list[str]) -> RopeEntry:
     """Hunyuan's ``dynamic`` rope dict with ``alpha``: a FIXED NTK-aware base b' = b alpha^(|D|/(|D|-2))
@@ -471,13 +475,8 @@ def _ntk_alpha_entry(config: dict, rope: dict, where: str, layer_types: tuple[st
     geom = _geometry(config, rope, where)
     bkey, base = ("rope_theta", rope["rope_theta"]) if "rope_theta" in rope else _first(config, "rope_theta")
     base = _number(bkey or "rope_theta", base if bkey else DEFAULT_THETA, 1.0, strict=True)
-    mkey, max_pos = _first(config, "max_position_embeddings")
-    max_pos = _integer("max_position_embeddings", max_pos)
-    try:
-        rotary = None if geom.rotary_dim == geom.head_dim else geom.rotary_dim
-        spec = RopeSpec("ntk", head_dim=geom.head_dim, rotary_dim=rotary, base=base, original_ctx=max_pos, factor=alpha)
-    except SpecError as exc:
-        raise UsageError(f"{where}: the RoPE setting it gives is invalid: {'; '.join(exc.problems)}") from None
+    max_pos = _integer("max_position_embeddings", config.get("max_position_embeddings"))
+    spec = _make_spec(where, "ntk", geom, base, max_pos, alpha)
     from yarnlab.rope.methods import ntk_base
 
     note = (f"NTK-alpha ({mt}): the rope dict says 'dynamic', but a fixed alpha = {alpha:g} makes the base "
