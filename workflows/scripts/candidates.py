@@ -121,17 +121,16 @@ def run(doc: dict, results: str, cores: int, prefix: str) -> list[tuple[dict, st
         cfg = candidate_config(doc, cand, results)
         path = Path(cfg["results"], "config.yaml")
         table = Path(cfg["results"], "regime", "regime_checks.csv")
-        text = config_text(cfg)
-        rec = read_record(prefix, cand["name"])
-        if table.exists() and path.exists() and fingerprint(yaml.safe_load(path.read_text())) == fingerprint(cfg):
+        fp, rec = fingerprint(cfg), read_record(prefix, cand["name"])
+        if table.exists() and path.exists() and fingerprint(yaml.safe_load(path.read_text())) == fp:
             print(f"== {cand['name']}: finished ({table}), not redone", flush=True)
             rec, status = write_record(prefix, cand, cfg), "finished"
-        elif rec is not None and rec["config_sha256"] == fingerprint(cfg):
+        elif rec is not None and rec["config_sha256"] == fp:
             print(f"== {cand['name']}: recorded ({records_dir(prefix)}), not redone", flush=True)
             status = "recorded"
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
+            path.write_text(config_text(cfg))
             print(f"== {cand['name']}: {path}", flush=True)
             rc = subprocess.call(["snakemake", "--cores", str(cores), "--nolock", "--rerun-incomplete",
                                   "regime_checks", "--configfile", str(path)])
@@ -177,7 +176,7 @@ def table(doc: dict, statuses: list[tuple[dict, str]], prefix: str) -> None:
             continue
         rec = read_record(prefix, cand["name"])
         reg = rec["regime"]
-        per[cand["name"]] = {"regime": reg, **rec["pretraining"]}
+        per[cand["name"]] = {"regime": reg, "note": rec.get("note"), **rec["pretraining"]}
         for r in reg:
             if r["check"] not in checks:
                 checks.append(r["check"])
@@ -198,7 +197,7 @@ def table(doc: dict, statuses: list[tuple[dict, str]], prefix: str) -> None:
                  + " |")
     lines.append("| base_model wall time | " + " | ".join(f"{per[n]['wall_s'] / 60:.1f} min" for n in names) + " |")
     lines.append("| held-out bits per byte | " + " | ".join(f"{per[n]['heldout_bpb']:.3f}" for n in names) + " |")
-    notes = [f"- `{n}`: {rec['note']}" for n in names if (rec := read_record(prefix, n)).get("note")]
+    notes = [f"- `{n}`: {per[n]['note']}" for n in names if per[n]["note"]]
     if notes:
         lines += ["", "Notes on the records:", "", *notes]
     lines += ["", "## Candidates", ""]
