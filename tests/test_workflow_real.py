@@ -32,9 +32,16 @@ def test_real_smollm2_gpu_dag(tmp_path):
     assert jobs["passkey_table"] == 3 and "--lengths 4096,8192,16384,32768,65536 --trials 25" in out
 
 
-def test_real_smollm2_cpu_target(tmp_path):
-    out, jobs = dry_run(["--cores", "2", "ppl_and_passkey", "--configfile", "workflows/config/real-smollm2-cpu.yaml"],
-                        tmp_path)
+def test_real_smollm2_cpu_claims_dag(tmp_path):
+    """The pre-registered CPU experiment (workflows/preregistration/real_smollm2_cpu.yaml): no training, the
+    four methods at s = 2 on the same target tokens, the sweep at 2L, dynamic at 2L, the regime rules."""
+    out, jobs = dry_run(["--cores", "2", "claims", "--configfile", "workflows/config/real-smollm2-cpu.yaml"], tmp_path)
     assert "yarnlab model from-gguf --source smollm2-135m" in out and "--tokenizer" in out
-    assert "finetuned_model" not in jobs and "temperature_sweep" not in jobs and "dynamic_table" not in jobs
-    assert jobs["ppl_without_finetuning"] == 1 and jobs["passkey_table"] == 1
+    assert "finetuned_model" not in jobs and "variant_model" not in jobs
+    assert jobs["ppl_without_finetuning"] == 4 and jobs["temperature_sweep"] == 1 and jobs["dynamic_table"] == 1
+    ppl = [line for line in out.splitlines() if "yarnlab eval ppl " in line]
+    assert len(ppl) == 6
+    sliding = [line for line in ppl if "--window" in line]
+    assert len(sliding) == 1 and "--same-targets" not in sliding[0]  # the baseline keeps its own windows
+    assert all("--lengths 8192,16384" in line and "--same-targets 4096" in line for line in ppl if line not in sliding)
+    assert "--ms 0.95:1.15:0.05 --rules none,yarn" in out and "--n-seqs 4" in out

@@ -96,7 +96,8 @@ check_config(config)
 
 FIGS = {
     "context": [f"{P}/ppl_vs_context", f"{P}/short_context"],
-    "pretrain": [f"{P}/pretrain_curve", f"{P}/induction_curve"],
+    # a model loaded from a checkpoint (gguf, hf) was not trained here: no training curves
+    "pretrain": [f"{P}/pretrain_curve", f"{P}/induction_curve"] if config["base"]["source"] == "pretrain" else [],
     "temperature": [f"{P}/temperature_study_s{fmt(config['sweep']['figure_scale'])}", f"{P}/temperature_fit"],
     "dynamic": [f"{P}/dynamic_scaling"],
     "passkey": [f"{P}/passkey"],
@@ -180,8 +181,16 @@ POS = REGIME["positions"]
 
 
 
-def _ppl_common():
-    return f"--docs {DOCS} --lengths {csv(PPL['lengths'])} --threads {THREADS} --no-progress"
+def _ppl_common(reading=True):
+    """`yarnlab eval ppl` options of every perplexity rule; ``reading``: with ppl.same_targets when set (the
+    sliding-window baseline keeps its own windows)."""
+    same = PPL.get("same_targets") if reading else None
+    extra = f" --same-targets {same}" if same else ""
+    return f"--docs {DOCS} --lengths {csv(PPL['lengths'])} --threads {THREADS} --no-progress{extra}"
+
+
+if config.get("nll_cache"):
+    os.environ["YARNLAB_NLL_CACHE"] = os.path.abspath(f"{R}/cache/nll")
 
 
 

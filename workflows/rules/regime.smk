@@ -162,7 +162,7 @@ rule ppl_sliding_baseline:
     threads: THREADS
     params:
         model=lambda wildcards, input: os.path.dirname(input.model),
-        common=_ppl_common(),
+        common=_ppl_common(reading=False),
         stride=max(1, L // 2),
         window=L,
     conda:

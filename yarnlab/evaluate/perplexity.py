@@ -151,12 +151,34 @@ def scored_nll(model, input_ids, n_scored: int, logit_chunk: int = LOGIT_CHUNK):
     the final hidden states of one forward pass, so memory does not grow with ``n_scored x V`` (a
     16k-token window of a 49k-vocabulary model would hold 3.2 GB of logits, twice over in the loss).
     Same numbers as projecting every position at once; models outside ``_PLAIN_HEAD`` (a logit scale,
-    soft-capping) are scored the one-shot way."""
+    soft-capping) are scored the one-shot way.
+
+    With ``YARNLAB_NLL_CACHE`` set (:mod:`yarnlab.evaluate.nll_cache`), a model in eval mode without
+    gradients scores every position of each row once and later calls read the stored row."""
     import torch
-    import torch.nn.functional as F
 
     if logit_chunk < 1:
         raise UsageError(f"logit_chunk: must be >= 1 (got {logit_chunk})")
+    from yarnlab.evaluate import nll_cache
+
+    folder = nll_cache.cache_dir()
+    if folder is not None and not torch.is_grad_enabled() and not model.training:
+        keys = [nll_cache.row_key(model, row) for row in input_ids]
+        if all(k is not None for k in keys):
+            rows = [nll_cache.load(folder, k) for k in keys]
+            if any(r is None for r in rows):  # score every position once, keep the whole row
+                full = _scored_nll_uncached(model, input_ids, input_ids.shape[1] - 1, logit_chunk)
+                for k, r in zip(keys, full):
+                    nll_cache.store(folder, k, r)
+                rows = list(full)
+            return np.stack([r[len(r) - n_scored:] for r in rows])
+    return _scored_nll_uncached(model, input_ids, n_scored, logit_chunk)
+
+
+def _scored_nll_uncached(model, input_ids, n_scored: int, logit_chunk: int):
+    import torch
+    import torch.nn.functional as F
+
     def nll(logits, targets):  # logits at positions p predict targets at p + 1
         logits = logits if logits.dtype == torch.float64 else logits.to(torch.float32)
         return F.cross_entropy(logits.transpose(1, 2), targets, reduction="none").double().cpu().numpy()
