@@ -92,8 +92,9 @@ def load(folder: Path, key: str) -> np.ndarray | None:
 
 
 def store(folder: Path, key: str, nll: np.ndarray) -> None:
+    from yarnlab.io import atomic_path
+
     path = folder / key[:2] / f"{key}.npy"
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}.npy")
-    np.save(tmp, np.asarray(nll, dtype=np.float64))
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.save(fh, np.asarray(nll, dtype=np.float64))
