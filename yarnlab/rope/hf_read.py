@@ -39,6 +39,7 @@ from typing import Any
 from yarnlab.errors import SpecError, UsageError
 from yarnlab.rope.hf_layers import LayerMap, read_layer_map
 from yarnlab.rope.hf_scales import LLAMA4_SCALING_TYPES, LengthScale, read_length_scales
+from yarnlab.rope.hf_values import _integer, _is_number, _number, shown
 from yarnlab.rope.spec import RopeSpec
 
 # rope type -> (yarnlab method, keys transformers 5 requires besides rope_type, keys it also reads)
@@ -152,31 +153,6 @@ def _jsonable(x):
 
 
 # ---- field helpers ------------------------------------------------------------------------------
-
-def _is_number(x) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
-
-
-def _number(where: str, value, minimum: float | None = None, strict: bool = False) -> float:
-    ok = _is_number(value) and (minimum is None or (value > minimum if strict else value >= minimum))
-    if not ok:
-        bound = "" if minimum is None else f" {'>' if strict else '>='} {minimum:g}"
-        raise UsageError(f"{where}: must be a number{bound} (got {shown(value)})")
-    return float(value)
-
-
-def _integer(where: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())) \
-            or value < minimum:
-        raise UsageError(f"{where}: must be an integer >= {minimum} (got {shown(value)})")
-    return int(value)
-
-
-def shown(value, width: int = 60) -> str:
-    """``repr(value)`` cut to ``width`` characters for messages (a long list is not echoed whole)."""
-    text = repr(value)
-    return text if len(text) <= width else f"{text[:width]}... ({type(value).__name__} of {len(text)} characters)"
-
 
 def _first(config: dict, *keys):
     for k in keys:

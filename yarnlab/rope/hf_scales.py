@@ -15,11 +15,10 @@ same factor (not its square, as a cos/sin factor m would be).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from yarnlab.errors import UsageError
+from yarnlab.rope.hf_values import _number
 from yarnlab.rope.temperature import TEMPERATURE_RULES, llama4_q_scale, llama4_scaling_q_scale
 
 # model types whose attention reads llama_4_scaling_beta from the rope parameters
@@ -62,12 +61,8 @@ class LengthScale:
 
 
 def _param(config: dict, key: str, default: float, where: str | None = None) -> float:
-    value = config.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0 \
-            or (key == "floor_scale" and value == 0):
-        raise UsageError(f"{where or key}: must be a finite number {'> 0' if key == 'floor_scale' else '>= 0'} "
-                         f"(got {value!r})")
-    return float(value)
+    """``config[key]`` (``default`` when absent): a finite number >= 0, or > 0 for ``floor_scale``."""
+    return _number(where or key, config.get(key, default), 0.0, strict=key == "floor_scale")
 
 
 def read_length_scales(config: dict, rope: dict, entries, layer_map) -> list[LengthScale]:
