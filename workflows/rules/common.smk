@@ -190,7 +190,7 @@ def _ppl_common(reading=True):
 
 
 if config.get("nll_cache"):
-    os.environ["YARNLAB_NLL_CACHE"] = os.path.abspath(f"{R}/cache/nll")
+    os.environ.update({"YARNLAB_NLL_CACHE": os.path.abspath(f"{R}/cache/nll")})  # read by every eval job
 
 
 
