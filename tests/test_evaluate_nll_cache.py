@@ -67,17 +67,17 @@ def test_sweep_at_m_one_shares_the_forward_of_plain_by_parts(cache, monkeypatch)
 def test_keys_change_with_what_the_forward_depends_on():
     model, other = tiny_llama(0), tiny_llama(1)
     ids = torch.arange(20)
-    base = nll_cache.row_key(model, ids)
-    assert base == nll_cache.row_key(model, ids.clone())
-    assert base != nll_cache.row_key(other, ids)  # weights
-    assert base != nll_cache.row_key(model, torch.arange(1, 21))  # tokens
+    base = nll_cache.row_keys(model, ids[None])
+    assert base == nll_cache.row_keys(model, ids.clone()[None])
+    assert base != nll_cache.row_keys(other, ids[None])  # weights
+    assert base != nll_cache.row_keys(model, torch.arange(1, 21)[None])  # tokens
     spec = model_spec(model).replace(method="yarn", factor=2.0)
     apply_scaling(model, spec)
-    yarn = nll_cache.row_key(model, ids)
+    yarn = nll_cache.row_keys(model, ids[None])
     apply_scaling(model, spec.replace(temperature="fixed", temperature_params={"m": 1.0}))
-    assert len({base, yarn, nll_cache.row_key(model, ids)}) == 3  # frequencies, then m
+    assert len({base[0], yarn[0], nll_cache.row_keys(model, ids[None])[0]}) == 3  # frequencies, then m
     apply_scaling(model, spec.replace(method="dynamic-yarn"))
-    assert nll_cache.row_key(model, ids) is None
+    assert nll_cache.row_keys(model, ids[None]) is None
 
 
 def test_dynamic_methods_and_training_mode_are_not_stored(cache):

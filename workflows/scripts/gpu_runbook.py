@@ -178,7 +178,7 @@ def run(args) -> None:
     start, rows, failed = time.monotonic(), [], set()
     for name in args.only or list(plan["jobs"]):
         for job in plan["jobs"][name]:
-            status, seconds = "skipped", 0.0
+            seconds = 0.0
             if any(p in failed for p in job["input"]):
                 status = "skipped: an input was not made"
             elif time.monotonic() - start > args.budget_s:

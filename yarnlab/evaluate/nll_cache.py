@@ -38,11 +38,13 @@ def weights_digest(model) -> str:
     """SHA-256 over the model's parameters (names, dtypes, shapes, bytes); memoised on the model."""
     digest = getattr(model, _WEIGHTS, None)
     if digest is None:
+        import torch
+
         h = hashlib.sha256()
         for name, p in model.named_parameters():
             t = p.detach().cpu().contiguous()
             h.update(f"{name}|{t.dtype}|{tuple(t.shape)}".encode())
-            h.update(t.view(-1).view(dtype=__import__("torch").uint8).numpy().tobytes())
+            h.update(t.view(-1).view(dtype=torch.uint8).numpy().tobytes())
         digest = h.hexdigest()
         object.__setattr__(model, _WEIGHTS, digest)
     return digest
@@ -73,15 +75,20 @@ def rotary_digest(model) -> str | None:
     return h.hexdigest() if found else None
 
 
-def row_key(model, ids) -> str | None:
-    """The entry name of one row of token ids (1-D) under ``model``, or None when not cacheable."""
+def row_keys(model, input_ids) -> list[str] | None:
+    """Entry names of the rows of ``input_ids`` (B, n) under ``model``, or None when not cacheable."""
     rope = rotary_digest(model)
     if rope is None:
         return None
-    row = np.ascontiguousarray(np.asarray(ids.detach().cpu() if hasattr(ids, "detach") else ids, dtype=np.int64))
-    h = hashlib.sha256(f"{weights_digest(model)}|{rope}|{row.size}|".encode())
-    h.update(row.tobytes())
-    return h.hexdigest()
+    prefix = f"{weights_digest(model)}|{rope}|".encode()
+    ids = np.ascontiguousarray(np.asarray(input_ids.detach().cpu() if hasattr(input_ids, "detach") else input_ids,
+                                          dtype=np.int64).reshape(len(input_ids), -1))
+    out = []
+    for row in ids:
+        h = hashlib.sha256(prefix + f"{row.size}|".encode())
+        h.update(row.tobytes())
+        out.append(h.hexdigest())
+    return out
 
 
 def load(folder: Path, key: str) -> np.ndarray | None:

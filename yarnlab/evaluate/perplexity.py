@@ -163,8 +163,8 @@ def scored_nll(model, input_ids, n_scored: int, logit_chunk: int = LOGIT_CHUNK):
 
     folder = nll_cache.cache_dir()
     if folder is not None and not torch.is_grad_enabled() and not model.training:
-        keys = [nll_cache.row_key(model, row) for row in input_ids]
-        if all(k is not None for k in keys):
+        keys = nll_cache.row_keys(model, input_ids)
+        if keys is not None:
             rows = [nll_cache.load(folder, k) for k in keys]
             if any(r is None for r in rows):  # score every position once, keep the whole row
                 full = _scored_nll_uncached(model, input_ids, input_ids.shape[1] - 1, logit_chunk)

@@ -39,7 +39,10 @@ from typing import Any
 from yarnlab.errors import SpecError, UsageError
 from yarnlab.rope.hf_layers import LayerMap, read_layer_map
 from yarnlab.rope.hf_scales import LLAMA4_SCALING_TYPES, LengthScale, read_length_scales
-from yarnlab.rope.hf_values import _integer, _is_number, _number, shown
+from yarnlab.rope.hf_values import integer as _integer
+from yarnlab.rope.hf_values import is_number as _is_number
+from yarnlab.rope.hf_values import number as _number
+from yarnlab.rope.hf_values import shown
 from yarnlab.rope.spec import RopeSpec
 
 # rope type -> (yarnlab method, keys transformers 5 requires besides rope_type, keys it also reads)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from yarnlab.rope.hf_values import _number
+from yarnlab.rope.hf_values import number
 from yarnlab.rope.temperature import TEMPERATURE_RULES, llama4_q_scale, llama4_scaling_q_scale
 
 # model types whose attention reads llama_4_scaling_beta from the rope parameters
@@ -62,7 +62,7 @@ class LengthScale:
 
 def _param(config: dict, key: str, default: float, where: str | None = None) -> float:
     """``config[key]`` (``default`` when absent): a finite number >= 0, or > 0 for ``floor_scale``."""
-    return _number(where or key, config.get(key, default), 0.0, strict=key == "floor_scale")
+    return number(where or key, config.get(key, default), 0.0, strict=key == "floor_scale")
 
 
 def read_length_scales(config: dict, rope: dict, entries, layer_map) -> list[LengthScale]:

@@ -8,19 +8,19 @@ import math
 from yarnlab.errors import UsageError
 
 
-def _is_number(x) -> bool:
+def is_number(x) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def _number(where: str, value, minimum: float | None = None, strict: bool = False) -> float:
-    ok = _is_number(value) and (minimum is None or (value > minimum if strict else value >= minimum))
+def number(where: str, value, minimum: float | None = None, strict: bool = False) -> float:
+    ok = is_number(value) and (minimum is None or (value > minimum if strict else value >= minimum))
     if not ok:
         bound = "" if minimum is None else f" {'>' if strict else '>='} {minimum:g}"
         raise UsageError(f"{where}: must be a number{bound} (got {shown(value)})")
     return float(value)
 
 
-def _integer(where: str, value, minimum: int = 1) -> int:
+def integer(where: str, value, minimum: int = 1) -> int:
     if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())) \
             or value < minimum:
         raise UsageError(f"{where}: must be an integer >= {minimum} (got {shown(value)})")
