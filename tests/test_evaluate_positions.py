@@ -79,6 +79,25 @@ def test_context_use_matches_brute_force(bos, visible, batch):
         assert rows[0]["nll_full"] != pytest.approx(rows[0]["nll_truncated"], abs=1e-6)
 
 
+@pytest.mark.parametrize("bos,targets", [(None, 5), (256, 2), (None, 16)])
+def test_context_use_targets_are_evenly_spaced_subset(bos, targets):
+    model = model64()
+    docs = random_docs([40, 32])
+    rows = context_use(model, docs, 32, 6, bos_id=bos, batch_tokens=64, targets=targets)
+    # q_j = 16 + round(j * 15 / (targets - 1)), derived here without the function's linspace
+    qs = sorted({16 + int(np.floor(j * 15 / (targets - 1) + 0.5)) for j in range(targets)})
+    pre = [bos] if bos is not None else []
+    for r, doc in zip(rows, docs):
+        x = pre + list(doc[: 32 - len(pre)])
+        assert r["n_tokens"] == len(qs)
+        assert r["nll_full"] == pytest.approx(np.mean([nll_of_last(model, x[:q], x[q]) for q in qs]), abs=1e-9)
+        assert r["nll_truncated"] == pytest.approx(
+            np.mean([nll_of_last(model, pre + x[q - 6:q], x[q]) for q in qs]), abs=1e-9)
+    for bad in (1, 17):
+        with pytest.raises(UsageError, match=r"targets: must be in \[2, 16\]"):
+            context_use(model, docs, 32, 6, targets=bad)
+
+
 def sliding_context(p: int, L: int) -> int:
     """Start of the context of token p under windows of L, stride L/2 (derived independently of
     plan_windows): the first window [0, L) scores tokens 1..L-1; window k >= 1 begins at k L/2 and

@@ -79,10 +79,12 @@ rule context_use:
         common=_eval_common,
         visible=max(1, int(round(REGIME["context_visible_frac"] * L))),
         length=L,
+        targets="" if REGIME["context_targets"] is None else f"--targets {REGIME['context_targets']}",
     conda:
         ENV
     shell:
-        "yarnlab eval context-use {params.common} --length {params.length} --visible {params.visible} --out {output} > {log} 2>&1"
+        "yarnlab eval context-use {params.common} --length {params.length} --visible {params.visible} "
+        "{params.targets} --out {output} > {log} 2>&1"
 
 
 rule induction_base:

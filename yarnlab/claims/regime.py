@@ -39,6 +39,7 @@ DEFAULTS = {
     "position_tolerance": 0.25,  # nats/token: last L/16 positions vs the middle half (the artifact was +7-9)
     "context_use_min_gain": 0.05,  # nats/token lost on [L/2, L) when only the last L/8 tokens are visible
     "context_visible_frac": 0.125,  # L/8
+    "context_targets": None,  # evenly spaced targets of [L/2, L) per document (None: all L/2)
     "retrieval_min_accuracy": 0.5,  # Wilson lower end of the base's passkey ranked accuracy within L
     "premise_min_ratio": 1.5,  # base PPL(2L)/PPL(L), interval lower end
     "induction_min_gain": 1.0,  # nats: t lower end of the induction gain at the least favourable distance

@@ -100,7 +100,8 @@ def _cmd_context_use(args) -> int:
 
     _positive(args, "visible")
     model, spec, docs, record = _load(args)
-    rows = context_use(model, docs, args.length, args.visible, _bos(args, model), args.batch_tokens)
+    rows = context_use(model, docs, args.length, args.visible, _bos(args, model), args.batch_tokens,
+                       args.targets)
     _write_csv(args.out, [{"method": spec.method, "factor": spec.factor, **r} for r in rows], record, args.tag)
     full = sum(r["nll_full"] for r in rows) / len(rows)
     trunc = sum(r["nll_truncated"] for r in rows) / len(rows)
@@ -204,6 +205,8 @@ def register_regime(sub) -> None:
     cu.add_argument("--length", type=int, required=True, help="window length L")
     cu.add_argument("--visible", type=int, required=True, help="tokens visible before each target (1..L/2)")
     cu.add_argument("--bos", action="store_true", help="the model's BOS token before every window")
+    cu.add_argument("--targets", type=int, help="score this many evenly spaced targets of [L/2, L) per "
+                    "document, 2..L/2 (default: all)")
     cu.set_defaults(func=_cmd_context_use)
 
     ls = sub.add_parser("logit-spread", help="spread of the pre-softmax attention logits per layer and head, "

@@ -20,7 +20,9 @@ input sequence.
   over only the ``V = visible`` tokens before the target (a BOS in front when ``bos_id`` is given,
   as in the full window). The truncated pass starts at position 0; for plain RoPE this is the same
   as keeping the original positions, since q.k depends only on the distance i - j. Per document:
-  the means over the ``L - L/2`` targets.
+  the means over the ``L - L/2`` targets, or over ``targets`` of them evenly spaced,
+  ``q_j = L/2 + round(j (L - L/2 - 1) / (targets - 1))``, both NLLs on the same ``q_j`` (each
+  truncated target costs a pass of ``V + 1`` tokens, so all ``L/2`` of them cost ``L/2 (V + 1)``).
 - :func:`sliding_baseline`: plain RoPE scoring every token with at most L tokens of context:
   :func:`~yarnlab.evaluate.perplexity.protocol_perplexity` with windows of ``L`` and stride
   ``L/2`` at every evaluated length (``yarnlab eval ppl --lengths ... --window L --stride L/2``).
@@ -128,13 +130,14 @@ def position_profile(model, docs: Sequence, length: int, bos_id: int | None = No
 
 
 def context_use(model, docs: Sequence, length: int, visible: int, bos_id: int | None = None,
-                batch_tokens: int = 4096) -> list[dict]:
+                batch_tokens: int = 4096, targets: int | None = None) -> list[dict]:
     """Rows ``doc, length, visible, n_tokens, nll_full, nll_truncated`` (module docstring): mean NLL of
     positions [length/2, length) with the full causal context and with only ``visible`` tokens.
 
     ``visible`` must lie in [1, length/2] (without a BOS) or [1, length/2 - 1] (with one), so that
     every target has ``visible`` tokens of its own document before it. The truncated windows, one
-    per target, are batched ``batch_tokens // (visible + 1)`` at a time.
+    per target, are batched ``batch_tokens // (visible + 1)`` at a time. ``targets`` (in
+    [2, length - length/2], default all) scores that many evenly spaced targets.
     """
     import torch
 
@@ -146,20 +149,26 @@ def context_use(model, docs: Sequence, length: int, visible: int, bos_id: int | 
         raise UsageError(f"visible: must be in [1, {half - bos}] for length {length}"
                          f"{' with a BOS token' if bos else ''} (got {visible})")
     _check_batch_tokens(batch_tokens)
+    n_all = length - half
+    if targets is not None and not 2 <= targets <= n_all:
+        raise UsageError(f"targets: must be in [2, {n_all}] for length {length} (got {targets})")
+    pick = (np.arange(n_all) if targets is None
+            else np.unique(np.floor(np.linspace(0, n_all - 1, targets) + 0.5).astype(int)))
     chosen, ids = _long_enough(docs, length - bos)
     x = _windows(chosen, length, bos_id)
-    n_targets = length - half
-    full = np.empty((len(chosen), n_targets))
+    n_targets = len(pick)
+    full = np.empty((len(chosen), n_all))
     trunc = np.empty((len(chosen), n_targets))
     per_full = max(1, batch_tokens // length)
     width = visible + bos + 1  # [BOS] + visible tokens + the target
     per_trunc = max(1, batch_tokens // width)
     with torch.inference_mode():
         for k in range(0, len(chosen), per_full):
-            full[k:k + per_full] = _token_nll(model, x[k:k + per_full], n_targets + 1)
+            full[k:k + per_full] = _token_nll(model, x[k:k + per_full], n_all + 1)
+        full = full[:, pick]
         # row (d, q): x[d, q - visible : q + 1]; flattened over documents and targets, then batched
-        win = x.unfold(1, visible + 1, 1)[:, half - visible:]  # (D, n_targets, visible + 1)
-        win = win.reshape(-1, visible + 1)
+        win = x.unfold(1, visible + 1, 1)[:, half - visible:]  # (D, n_all, visible + 1)
+        win = win[:, torch.as_tensor(pick)].reshape(-1, visible + 1)
         if bos:
             win = torch.cat([torch.full((win.shape[0], 1), int(bos_id), dtype=torch.long), win], dim=1)
         flat = np.empty(win.shape[0])
