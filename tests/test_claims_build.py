@@ -374,6 +374,30 @@ def test_each_regime_check_fails_on_its_own_defect(tmp_path, kwargs, check):
     assert all({"what", "value", "threshold", "passed"} <= set(r) for r in table)
 
 
+def test_premises_follow_one_rule_and_each_has_a_reason(tmp_path):
+    """Issue 20 item 1: a base that does not read distant context (context_use fails alone) makes only
+    claim 10 not testable; claim 6 and Q4 (Eq. 22 was fitted without fine-tuning, and asks nothing of
+    how far back the base looks) are judged; claims 1, 4 and Q2 (positional extrapolation) share one
+    set of premises; CLAIMS.md prints each premise with its reason."""
+    from yarnlab.claims.registry import CLAIMS
+    from yarnlab.claims.render import markdown
+
+    res, figs, st = make_tree(tmp_path, context_gain=0.0)
+    doc = build(res, figs, st, N_BOOT)
+    assert {c for c, r in _regime(doc).items() if not r["passed"]} == {"context_use"}
+    gated = {c["id"] for c in doc["claims"] + doc["open_questions"] if c["verdict"] == G.NOT_TESTABLE}
+    assert gated == {"10"}
+    assert _claim(doc, "6")["verdict"] != G.NOT_TESTABLE and _claim(doc, "Q4")["verdict"] != G.NOT_TESTABLE
+    by_id = {c.id: c for c in CLAIMS}
+    assert by_id["1"].premises == by_id["4"].premises == by_id["Q2"].premises
+    assert "premise" in by_id["6"].needs and "premise" in by_id["7"].needs and "premise" in by_id["Q1"].needs
+    text = markdown(doc)
+    for c in doc["claims"] + doc["open_questions"]:
+        assert c["premises"] and all(p["reason"] for p in c["premises"])
+        assert [p["check"] for p in c["premises"]] == c["needs"]
+    assert f"- context_use: {by_id['10'].premises[-1].reason}" in text
+
+
 def test_regime_settings_override_key_by_key():
     cfg = regime.settings({"position_tolerance": 0.2, "positions": {"bins": 8}})
     assert cfg["position_tolerance"] == 0.2 and cfg["premise_min_ratio"] == regime.DEFAULTS["premise_min_ratio"]

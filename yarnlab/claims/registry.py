@@ -21,46 +21,73 @@ from yarnlab.claims.results import Results
 
 PUBLISHED = Path(__file__).with_name("published.json")
 
-# the checks every perplexity claim needs, and those that extension claims add
-BASE = ("convergence", "flat_positions")
-EXTENSION = BASE + ("context_use", "premise")
+@dataclass(frozen=True)
+class Premise:
+    """A regime check a claim's test depends on, and why that claim needs it."""
+
+    check: str
+    reason: str
+
+
+# The premises, one per regime check, worded for the claims that share them. The rule: every claim
+# reads a trained base (convergence) whose loss has no position artifact within L (flat_positions);
+# a claim adds the premise its comparison itself rests on, and only that one.
+CONVERGED = Premise("convergence", "differences between methods must not be a still-falling base's")
+FLAT = Premise("flat_positions", "a loss that rises near L would be read as a method's failure past L")
+DEGRADES = Premise("premise", "the claim is about fixing plain RoPE past L, so plain RoPE must fail there")
+USES_CONTEXT = Premise("context_use", "perplexity can fall with a longer window only if the base reads "
+                       "context far back")
+RETRIEVES = Premise("retrieval", "retrieval past L can be asked only of a base that retrieves within L")
+BASE = (CONVERGED, FLAT)
+EXTENDS = BASE + (DEGRADES,)  # claims about extending a base past L, fine-tuned or not
 
 
 @dataclass(frozen=True)
 class Claim:
     id: str
     published: tuple[str, str]  # (section, key) in published.json
-    needs: tuple[str, ...]  # regime checks the test depends on
+    premises: tuple[Premise, ...]  # regime checks the test depends on, each with its reason
     compute: Callable[[Results], dict]
 
+    @property
+    def needs(self) -> tuple[str, ...]:
+        return tuple(p.check for p in self.premises)
 
+
+# Claims 1, 4 and Q2 are one phenomenon (positional extrapolation past what was seen) and share BASE
+# (claim 1 is the premise check's own question, so it cannot rest on it). Claims 2, 3 and 5 (fine-tuned)
+# and 6, 7, Q1, Q4 (no fine-tuning; Eq. 22 was fitted on LLaMA without it) compare ways of extending
+# the base past L: EXTENDS. None of them reads how far back the base looks; only claim 10 (perplexity
+# keeps falling with context) rests on context use.
 CLAIMS: tuple[Claim, ...] = (
     Claim("1", ("claims", "1"), BASE, perplexity.claim1),
-    Claim("2", ("claims", "2"), EXTENSION, perplexity.claim2),
-    Claim("3", ("claims", "3"), EXTENSION, perplexity.claim3),
-    Claim("4", ("claims", "4"), EXTENSION, perplexity.claim4),
-    Claim("5", ("claims", "5"), EXTENSION, perplexity.claim5),
-    Claim("6", ("claims", "6"), EXTENSION, temperature.claim6),
-    Claim("7", ("claims", "7"), BASE + ("premise",), noft.claim7),
+    Claim("2", ("claims", "2"), EXTENDS, perplexity.claim2),
+    Claim("3", ("claims", "3"), EXTENDS, perplexity.claim3),
+    Claim("4", ("claims", "4"), BASE, perplexity.claim4),
+    Claim("5", ("claims", "5"), EXTENDS, perplexity.claim5),
+    Claim("6", ("claims", "6"), EXTENDS, temperature.claim6),
+    Claim("7", ("claims", "7"), EXTENDS, noft.claim7),
     Claim("8", ("claims", "8"), BASE, perplexity.claim8),
-    Claim("9", ("claims", "9"), ("convergence", "retrieval"), retrieval.claim9),
-    Claim("10", ("claims", "10"), EXTENSION, perplexity.claim_sliding),
-    Claim("Q1", ("open_questions", "alpha_beta"), BASE + ("premise",), noft.q_alpha_beta),
-    Claim("Q2", ("open_questions", "extrapolation"), EXTENSION, perplexity.q_extrapolation),
+    Claim("9", ("claims", "9"), (CONVERGED, RETRIEVES), retrieval.claim9),
+    Claim("10", ("claims", "10"), BASE + (USES_CONTEXT,), perplexity.claim_sliding),
+    Claim("Q1", ("open_questions", "alpha_beta"), EXTENDS, noft.q_alpha_beta),
+    Claim("Q2", ("open_questions", "extrapolation"), BASE, perplexity.q_extrapolation),
     Claim("Q3", ("open_questions", "ramp"), BASE, perplexity.q_ramp),
-    Claim("Q4", ("open_questions", "temperature_theory"), EXTENSION, None),  # needs claim 6's band
-    Claim("Q5", ("open_questions", "corpus"), EXTENSION, perplexity.q_corpus),
+    Claim("Q4", ("open_questions", "temperature_theory"), EXTENDS, None),  # needs claim 6's band
+    Claim("Q5", ("open_questions", "corpus"), EXTENDS, perplexity.q_corpus),
 )
 
 
-def _gate(section: dict, needs: tuple[str, ...], bad: set[str], regime: list[dict]) -> dict:
+def _gate(section: dict, premises: tuple[Premise, ...], bad: set[str], regime: list[dict]) -> dict:
+    needs = [p.check for p in premises]
     hit = [c for c in needs if c in bad]
     if hit and section["verdict"] != G.NOT_RUN:
         what = {r["check"]: r["what"] for r in regime}
         section["verdict_if_testable"] = section["verdict"]
         section["verdict"] = G.NOT_TESTABLE
         section["not_testable_because"] = [f"{c} ({what[c]})" for c in hit]
-    section["needs"] = list(needs)
+    section["needs"] = needs
+    section["premises"] = [{"check": p.check, "reason": p.reason} for p in premises]
     return section
 
 
@@ -79,7 +106,7 @@ def build(results: str, paper_figs: str, settings: dict, n_boot: int | None = No
         if claim.id == "6":
             c6 = sec
         sec = {"id": claim.id, **pub[claim.published[0]][claim.published[1]], **sec}
-        sections.append(_gate(sec, claim.needs, bad, regime))
+        sections.append(_gate(sec, claim.premises, bad, regime))
     return {
         "published_source": pub["source"],
         "n_boot": res.n_boot,

@@ -60,7 +60,8 @@ def _section(c: dict) -> list[str]:
         ]
     else:
         out += [f"**Verdict: {c['verdict']}.**", ""]
-    out += [f"Criterion: {c['criterion']}.", "", f"Depends on regime checks: {', '.join(c['needs'])}.", ""]
+    out += [f"Criterion: {c['criterion']}.", "", "Premises (the regime checks this test depends on):", ""]
+    out += [f"- {p['check']}: {p['reason']}" for p in c["premises"]] + [""]
     if c.get("parts"):
         out += [f"- {k}: **{v}**" for k, v in c["parts"].items()] + [""]
     if c.get("diagnosis"):
