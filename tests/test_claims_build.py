@@ -123,6 +123,7 @@ def make_tree(
     base_blowup: float = 2.0,
     induction_gain: float = 2.5,
     passkey_trials: int = 40,
+    m_offset: float = 0.0,
 ) -> tuple[str, str, dict]:
     """Write every input of ``input_paths`` (regime inputs and the temperature_fit tables included).
 
@@ -130,7 +131,8 @@ def make_tree(
     last L/16 positions at L; ``base_retrieves``: the base's passkey within L; ``dynamic_blowup``: nats
     added to the dynamic methods past 2L; ``base_blowup``: nats per doubling past L of the base (plain
     RoPE); ``converged``: the base's held-out loss has flattened; ``context_gain``: nats lost on [L/2, L)
-    when only the last L/8 tokens are visible."""
+    when only the last L/8 tokens are visible; ``m_offset``: added to every optimum of the temperature
+    sweeps (0: the optima lie around Eq. 22's 0.1 ln s + 1)."""
     st = settings(corpus)
     res, figs = str(root / "results"), str(root / "paper_figs")
     paths = input_paths(res, figs, st)
@@ -175,7 +177,8 @@ def make_tree(
     sweeps: dict[float, list[dict]] = {}
     rules: dict[float, list[dict]] = {}
     # per-work shifts of the optimum, shared by every s; centred: the sample's pooled optimum is the rule
-    work_shift = _centred({f"w{w}": work_shift_sd * rng.standard_normal() for w in range(N_WORKS)})
+    work_shift = {w: v + m_offset for w, v in
+                  _centred({f"w{w}": work_shift_sd * rng.standard_normal() for w in range(N_WORKS)}).items()}
     for key, p in paths.items():
         kind, _, name = key.partition(":")
         if kind in ("ppl", "variant"):
@@ -396,6 +399,18 @@ def test_premises_follow_one_rule_and_each_has_a_reason(tmp_path):
         assert c["premises"] and all(p["reason"] for p in c["premises"])
         assert [p["check"] for p in c["premises"]] == c["needs"]
     assert f"- context_use: {by_id['10'].premises[-1].reason}" in text
+
+
+def test_eq22_that_misses_does_not_transfer(tmp_path):
+    """Issue 20 item 6: optima 0.1 above 0.1 ln s + 1 at every s reject Eq. 22's fitted constant for
+    this model: claim 6 reads 'does not transfer to this toy' (not 'does not hold'), its joint part
+    still 'does not hold'; the constancy parts are untouched."""
+    res, figs, st = make_tree(tmp_path, m_offset=0.1)
+    c6 = _claim(build(res, figs, st, N_BOOT), "6")
+    assert not any(p["paper_in_band"] for p in c6["per_s"])
+    joint = next(v for k, v in c6["parts"].items() if k.startswith("0.1 ln s + 1"))
+    assert joint == G.FAILS and c6["verdict"] == G.NOT_TRANSFERRED
+    assert G.FAILS not in [v for k, v in c6["parts"].items() if not k.startswith("0.1 ln s + 1")]
 
 
 def test_regime_settings_override_key_by_key():

@@ -110,6 +110,15 @@ def test_combine_refuses_empty_and_unknown_rows():
             G.combine([G.HOLDS, bad])
 
 
+def test_fitted_value_reads_not_transferred_only_when_the_constant_alone_fails():
+    assert G.fitted_value(G.FAILS, [G.HOLDS, G.INCONCLUSIVE]) == G.NOT_TRANSFERRED
+    assert G.fitted_value(G.FAILS, [G.FAILS]) == G.FAILS  # another part fails: the claim does not hold
+    assert G.fitted_value(G.CONSISTENT, [G.HOLDS]) == G.CONSISTENT
+    assert G.fitted_value(G.INCONCLUSIVE, [G.HOLDS]) == G.INCONCLUSIVE
+    with pytest.raises(UsageError, match="unknown"):
+        G.fitted_value(G.FAILS, ["maybe"])
+
+
 def test_statement_names_every_test_and_verdict():
     text = " ".join(G.statement().split())  # line breaks of the docstring do not matter
     assert text and not text.startswith("The verdict grammar")  # the body, not the module title

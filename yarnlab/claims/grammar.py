@@ -14,7 +14,9 @@ as the perplexity ratio exp(A - B). The tests:
   the claimed side, *does not hold* if it is wholly on the other side, else *inconclusive*.
 - **point value** (the paper gives a value, e.g. Eq. 22's 0.1 ln s + 1): *consistent with* if the
   value lies inside the interval (the data do not reject it; this is not evidence that it holds),
-  *does not hold* if outside.
+  *does not hold* if outside. A value the paper *fitted* on its own models (Eq. 22's a = 0.1, b = 1,
+  fitted on LLaMA) that lies outside reads *does not transfer to this toy*: the data reject that
+  constant for this model, which is not a test of it on the model it was fitted on.
 
 Thresholds are applied to intervals, never to point estimates. A claim's verdict combines its
 rows: *does not hold* as soon as one row it needs does not hold; *holds* if all hold; *consistent
@@ -35,8 +37,9 @@ INCONCLUSIVE = "inconclusive"
 CONSISTENT = "consistent with"
 NOT_TESTABLE = "not testable on this toy"
 NOT_RUN = "not run"
+NOT_TRANSFERRED = "does not transfer to this toy"
 ROW_VERDICTS = (HOLDS, FAILS, INCONCLUSIVE, CONSISTENT)
-VERDICTS = ROW_VERDICTS + (NOT_TESTABLE, NOT_RUN)
+VERDICTS = ROW_VERDICTS + (NOT_TRANSFERRED, NOT_TESTABLE, NOT_RUN)
 
 
 def superiority(est) -> str:
@@ -96,6 +99,16 @@ def below(est, threshold: float) -> str:
 def point_value(est, value: float) -> str:
     """The claim: the quantity equals ``value``."""
     return CONSISTENT if est.low <= value <= est.high else FAILS
+
+
+def fitted_value(part: str, others: Sequence[str]) -> str:
+    """A claim's verdict when ``part`` is the point-value test of a constant the paper fitted on its
+    own models and ``others`` its remaining parts: *does not transfer to this toy* when only the
+    fitted constant is rejected, else :func:`combine` of all of them."""
+    if part == FAILS and FAILS not in others:
+        combine([part, *others])  # the same checks of the verdict names
+        return NOT_TRANSFERRED
+    return combine([part, *others])
 
 
 def combine(verdicts: Sequence[str]) -> str:

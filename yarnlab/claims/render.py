@@ -13,7 +13,8 @@ from yarnlab.io import atomic_path
 FOREST_IDS = ("3", "4", "5", "Q2", "Q3", "Q5")
 RUN = "snakemake --cores all paper_figs"
 RUN_FULL = "snakemake --cores all paper_figs --configfile workflows/config/claims-full.yaml"
-COLORS = {G.HOLDS: "tab:green", G.CONSISTENT: "tab:olive", G.FAILS: "tab:red", G.INCONCLUSIVE: "tab:gray"}
+COLORS = {G.HOLDS: "tab:green", G.CONSISTENT: "tab:olive", G.FAILS: "tab:red", G.INCONCLUSIVE: "tab:gray",
+          G.NOT_TRANSFERRED: "tab:orange"}
 
 
 def n(x) -> str:

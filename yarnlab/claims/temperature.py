@@ -211,7 +211,7 @@ def claim6(res: Results) -> dict:
     return {
         "per_s": per_s,
         "parts": parts,
-        "verdict": G.combine(list(parts.values())),
+        "verdict": G.fitted_value(joint, [docs_v, pos_v]),
         "tables": tables,
         "fit": {
             k2: f0[k2]
