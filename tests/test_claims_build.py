@@ -413,6 +413,30 @@ def test_eq22_that_misses_does_not_transfer(tmp_path):
     assert G.FAILS not in [v for k, v in c6["parts"].items() if not k.startswith("0.1 ln s + 1")]
 
 
+def test_rows_that_do_not_vote_never_widen_the_voting_family(tmp_path):
+    """Issue 20 item 6: claim 1's voting rows (lengths >= 4L) carry the simultaneous intervals of a
+    family of those rows alone; the context rows (L < n < 4L) form their own family."""
+    from yarnlab.claims import stats as S
+    from yarnlab.claims.perplexity import claim1
+    from yarnlab.claims.results import Results
+
+    res, figs, st = make_tree(tmp_path)
+    r = Results(res, figs, st, N_BOOT)
+    rows = claim1(r)["measurements"]
+    for votes in (True, False):
+        mine = [x for x in rows if ("role" not in x) == votes]
+        assert mine, votes
+        ests = S.paired_family([(r.nll("base", x["length"]), r.nll("base", L)) for x in mine], N_BOOT)
+        assert [x["nll_diff"] for x in mine] == [e.to_dict() for e in ests]
+        assert all(x["length"] >= 4 * L for x in mine) == votes
+    everything = S.paired_family([(r.nll("base", x["length"]), r.nll("base", L)) for x in rows], N_BOOT)
+    vote = [x for x in rows if "role" not in x]
+    assert len(vote) < len(rows)
+    wide = {x["length"]: e for x, e in zip(rows, everything)}
+    assert all(x["nll_diff"]["high"] - x["nll_diff"]["low"] < wide[x["length"]].high - wide[x["length"]].low
+               for x in vote)
+
+
 def test_regime_settings_override_key_by_key():
     cfg = regime.settings({"position_tolerance": 0.2, "positions": {"bins": 8}})
     assert cfg["position_tolerance"] == 0.2 and cfg["premise_min_ratio"] == regime.DEFAULTS["premise_min_ratio"]

@@ -42,15 +42,13 @@ def claim1(res: Results) -> dict:
         (
             res.nll("base", n),
             res.nll("base", L),
-            {"what": f"base PPL({n}) / PPL({L}), same documents", "length": n, "test": "above", "threshold": LOG2},
+            {"what": f"base PPL({n}) / PPL({L}), same documents", "length": n, "test": "above", "threshold": LOG2}
+            | ({"role": "context"} if n < 4 * L else {}),
         )
         for n in res.lengths("base")
         if n > L
     ]
     rows += res.family(items)
-    for r in rows:
-        if r["length"] < 4 * L:
-            r["role"] = "context"
     if not far:
         raise MissingInputError(f"claim 1: no base-model length >= 4L = {4 * L}")
     return {
@@ -294,10 +292,7 @@ def claim8(res: Results) -> dict:
         for m in ft["methods"]
         for s in ft["scales"]
     ]
-    rows = res.compare(pairs)
-    for r in rows:
-        if not r["a"].startswith("yarn-"):
-            r["role"] = "context"
+    rows = res.compare(pairs, context=lambda a: not a.startswith("yarn-"))
     if not voting(rows):
         raise MissingInputError("claim 8: no YaRN fine-tunes in finetune.methods")
     return {
@@ -326,10 +321,7 @@ def claim_sliding(res: Results) -> dict:
                 for n in res.within(label, s)
                 if n > res.L
             ]
-    rows = res.compare(pairs)
-    for r in rows:
-        if not r["a"].startswith("yarn-"):
-            r["role"] = "context"
+    rows = res.compare(pairs, context=lambda a: not a.startswith("yarn-"))
     if not voting(rows):
         raise MissingInputError("sliding baseline: no YaRN fine-tune scored beyond L")
     return {

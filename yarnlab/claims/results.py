@@ -92,19 +92,31 @@ class Results:
 
         ``items``: (a {doc: nll}, b {doc: nll}, row) with row holding ``what``, ``length``, ``test``
         (superiority | inferiority | noninferiority | equivalence | above | below), optional
-        ``threshold`` (nats; default the margin for the margin tests, 0 otherwise) and ``role``."""
+        ``threshold`` (nats; default the margin for the margin tests, 0 otherwise) and ``role``.
+        The rows that vote (:func:`voting`) form one family and the rest (context, supporting)
+        another, so rows that do not vote never widen the voting rows' intervals."""
         if not items:
             return []
-        ests = S.paired_family([(a, b) for a, b, _ in items], self.n_boot)
-        return [_judged(row, est, self.margin) for (_, _, row), est in zip(items, ests)]
+        out: list[dict | None] = [None] * len(items)
+        for votes in (True, False):
+            idx = [i for i, (_, _, row) in enumerate(items) if _votes(row) == votes]
+            if idx:
+                ests = S.paired_family([items[i][:2] for i in idx], self.n_boot)
+                for i, est in zip(idx, ests):
+                    out[i] = _judged(items[i][2], est, self.margin)
+        return out
 
-    def compare(self, pairs: list[tuple[str, str, int, str, str]], role: str | None = None) -> list[dict]:
-        """A family of model comparisons (a, b, length, test, what) on the same documents."""
+    def compare(self, pairs: list[tuple[str, str, int, str, str]], role: str | None = None,
+                context=None) -> list[dict]:
+        """A family of model comparisons (a, b, length, test, what) on the same documents; ``role``
+        for every row, or ``context(a)`` True marking a row as context."""
         items = []
         for a, b, n, test, what in pairs:
             row = {"what": what, "a": a, "b": b, "length": n, "test": test}
             if role:
                 row["role"] = role
+            elif context is not None and context(a):
+                row["role"] = "context"
             items.append((self.nll(a, n), self.nll(b, n), row))
         return self.family(items)
 
@@ -129,9 +141,13 @@ def _judged(row: dict, est: S.Estimate, margin: float) -> dict:
     return {**row, "ppl_ratio": S.ratio(est).to_dict(), "nll_diff": est.to_dict(), "verdict": v}
 
 
+def _votes(row: dict) -> bool:
+    return row.get("role") in (None, "primary")
+
+
 def voting(rows: list[dict]) -> list[str]:
     """Verdicts of the rows that vote (not supporting, not context)."""
-    return [r["verdict"] for r in rows if r.get("role") in (None, "primary")]
+    return [r["verdict"] for r in rows if _votes(r)]
 
 
 def by_key(rows: list[dict], *keys: str, value: str = "nll") -> dict:
