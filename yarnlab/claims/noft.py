@@ -3,12 +3,9 @@ ablation (Q1)."""
 
 from __future__ import annotations
 
-import math
-
 from yarnlab.claims import grammar as G
+from yarnlab.claims.perplexity import BLOWUP_RATIO, BLOWUP_REASON, LOG2
 from yarnlab.claims.results import MissingInputError, Results, by_key, fmt_ratio, voting
-
-LOG2 = math.log(2.0)
 
 
 def claim7(res: Results) -> dict:
@@ -76,7 +73,8 @@ def claim7(res: Results) -> dict:
         )
     parts = {
         "Dynamic-YaRN < Dynamic-PI past L": G.combine(voting(a)),
-        "dynamic scaling prevents the blow-up (PPL(n)/PPL(L) < 2 for every dynamic method)": G.combine(voting(b)),
+        f"dynamic scaling prevents the blow-up (PPL(n)/PPL(L) < {BLOWUP_RATIO:g} for every dynamic method)":
+            G.combine(voting(b)),
     }
     top = max(lengths)
     return {
@@ -86,8 +84,8 @@ def claim7(res: Results) -> dict:
         "diagnosis": _diagnosis(res, a, diag, top),
         "criterion": "base model, no fine-tuning, one window of N tokens per document (s = N/L for dynamic methods); "
         "superiority of Dynamic-YaRN over Dynamic-PI at each N > L, and the blow-up criterion of claim 1 "
-        "(perplexity at least doubles) applied to every dynamic method: 'prevents' holds only if "
-        "PPL(N)/PPL(L) stays below 2. Context rows: the same method without its temperature",
+        f"(perplexity at least doubles; {BLOWUP_REASON}) applied to every dynamic method: 'prevents' holds only if "
+        f"PPL(N)/PPL(L) stays below {BLOWUP_RATIO:g}. Context rows: the same method without its temperature",
         "headline": next(f"{r['what']} at {r['length']}: {fmt_ratio(r['ppl_ratio'])}" for r in a if r["length"] == top),
         "figures": ["dynamic_scaling.png"],
         "rules": ["dynamic_table", "dynamic_scaling_figure"],
