@@ -437,6 +437,27 @@ def test_rows_that_do_not_vote_never_widen_the_voting_family(tmp_path):
                for x in vote)
 
 
+def test_q1_merges_cells_whose_ramps_coincide(tmp_path):
+    """Issue 20 item 5: beta 64 gives the same per-document NLL as beta 32 and beta 8 as beta 16 (the
+    index ramp clips the same pairs), so Q1 compares (1, 32) = (1, 64) against (1, 8) = (1, 16) once,
+    and (1, 16), 0.03 nats better on every document, makes its answer 'does not hold'."""
+    from yarnlab.claims.noft import q_alpha_beta
+    from yarnlab.claims.results import Results
+
+    res, figs, st = make_tree(tmp_path)
+    rng = np.random.default_rng(1)
+    level = {d: 1.0 + 0.3 * rng.random() for d in DOCS}
+    cell = {8.0: -0.03, 16.0: -0.03, 32.0: 0.0, 64.0: 0.0}
+    write_table(input_paths(res, figs, st)["ablation"],
+                [{"alpha": 1.0, "beta": b, "ramp": "index", "s": 2.0, "doc": d, "nll": level[d] + off}
+                 for b, off in cell.items() for d in DOCS], {})
+    q1 = q_alpha_beta(Results(res, figs, st, N_BOOT))
+    (row,) = q1["measurements"]
+    assert row["what"] == "index ramp: (1, 32) = (1, 64) / (1, 8) = (1, 16)"
+    assert row["same_as"] == [[1.0, 8.0], [1.0, 16.0]] and row["verdict"] == G.FAILS
+    assert q1["verdict"] == G.FAILS and "descriptive" in q1["criterion"]
+
+
 def test_regime_settings_override_key_by_key():
     cfg = regime.settings({"position_tolerance": 0.2, "positions": {"bins": 8}})
     assert cfg["position_tolerance"] == 0.2 and cfg["premise_min_ratio"] == regime.DEFAULTS["premise_min_ratio"]
