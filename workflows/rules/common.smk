@@ -250,12 +250,21 @@ def eval_args(name):
     return f"--tag label={name} --tag method={family} --tag scale={scale:g} --tag finetuned={finetuned}"
 
 
+def _preregistration_record():
+    """Where the regime thresholds were fixed (yarnlab.claims.preregistration.record), or None."""
+    from yarnlab.claims.preregistration import record
+
+    path = config.get("preregistration")
+    return record(path) if path else None
+
+
 def claims_settings():
     """What the generator needs to know about this run (it derives every input path from it)."""
     return {"regime": REGIME, "toy": config.get("toy", {}), "seed": S0, "original_ctx": L, "finetune": {k: FT[k] for k in ("methods", "scales", "steps", "corpus")},
             "ppl": PPL, "sweep": {k: SW[k] for k in ("scales", "figure_scale")}, "dynamic": DYN,
             "passkey": {k: PK[k] for k in ("models", "lengths", "candidates")}, "ablation": {"scale": AB["scale"]},
-            "variants": VAR, "extra_bases": XB, "long_ppl": LONG, "claims": CL, "data_corpus": DATA["corpus"]}
+            "variants": VAR, "extra_bases": XB, "long_ppl": LONG, "claims": CL, "data_corpus": DATA["corpus"],
+            "preregistration": _preregistration_record()}
 
 
 def regime_inputs(wildcards=None):

@@ -117,6 +117,7 @@ def build(results: str, paper_figs: str, settings: dict, n_boot: int | None = No
         "level": S.LEVEL,
         "regime": regime,
         "regime_thresholds": settings["regime"],
+        "preregistration": settings.get("preregistration"),
         "toy": settings.get("toy", {}),
         "claims": [s for s in sections if not s["id"].startswith("Q")],
         "open_questions": [s for s in sections if s["id"].startswith("Q")],

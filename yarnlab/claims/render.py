@@ -87,12 +87,16 @@ def _section(c: dict) -> list[str]:
 
 
 def regime_lines(doc: dict) -> list[str]:
+    from yarnlab.claims.preregistration import lines
+
+    fixed = lines(doc.get("preregistration")) or ["Thresholds from the config (it names no pre-registration).", ""]
     out = [
-        "## Regime checks (base model; thresholds fixed in the config before the run)",
+        "## Regime checks (base model)",
         "",
         "None of these tests a claim of the paper; they ask whether this toy can test them. A claim that depends "
         "on a failed check is reported as **not testable on this toy**.",
         "",
+        *fixed,
         "| check | what | value | threshold | result |",
         "|---|---|---|---|---|",
     ]
