@@ -458,6 +458,17 @@ def test_q1_merges_cells_whose_ramps_coincide(tmp_path):
     assert q1["verdict"] == G.FAILS and "descriptive" in q1["criterion"]
 
 
+def test_q1_with_one_cell_is_not_run(tmp_path):
+    from yarnlab.claims.noft import q_alpha_beta
+    from yarnlab.claims.results import Results
+
+    res, figs, st = make_tree(tmp_path)
+    write_table(input_paths(res, figs, st)["ablation"],
+                [{"alpha": 1.0, "beta": 32.0, "ramp": "index", "s": 2.0, "doc": d, "nll": 1.0} for d in DOCS], {})
+    q1 = q_alpha_beta(Results(res, figs, st, N_BOOT))
+    assert q1["verdict"] == G.NOT_RUN and "no other cell" in q1["criterion"]
+
+
 def test_regime_settings_override_key_by_key():
     cfg = regime.settings({"position_tolerance": 0.2, "positions": {"bins": 8}})
     assert cfg["position_tolerance"] == 0.2 and cfg["premise_min_ratio"] == regime.DEFAULTS["premise_min_ratio"]

@@ -100,6 +100,20 @@ def scales(config: dict) -> list[str]:
 
 
 @check
+def ablation_and_dynamic_units(config: dict) -> list[str]:
+    """The ablation extends (s > 1), and the tables the claims bootstrap over documents have the 3
+    units an interval needs (yarnlab.claims.stats: >= 3 works)."""
+    ab, dyn = config["ablation"], config["dynamic"]
+    out = []
+    if float(ab["scale"]) <= 1:
+        out.append(f"ablation.scale: must be > 1 (got {ab['scale']})")
+    for key, n in (("ablation.n_docs", ab["n_docs"]), ("dynamic.n_docs", dyn.get("n_docs"))):
+        if n is not None and int(n) < 3:
+            out.append(f"{key}: must be >= 3, the fewest documents an interval is drawn from (got {n})")
+    return out
+
+
+@check
 def lengths(config: dict) -> list[str]:
     """Every evaluated length fits in the evaluation documents (data.tokens tokens each), and
     ppl.lengths reaches both sides of L (the short-context and the extended comparisons)."""

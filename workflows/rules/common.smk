@@ -102,7 +102,8 @@ FIGS = {
     "dynamic": [f"{P}/dynamic_scaling"],
     "passkey": [f"{P}/passkey"],
     "ablation": [f"{P}/alpha_beta_ablation"],
-    "efficiency": [f"{P}/training_efficiency"],
+    # the training-efficiency curves exist only when the config fine-tunes
+    "efficiency": [f"{P}/training_efficiency"] if config["finetune"]["methods"] else [],
     "reference": [f"{P}/paper_llama2_reference"],
     "regime": [f"{P}/positions"],
 }

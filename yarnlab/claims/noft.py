@@ -163,6 +163,10 @@ def q_alpha_beta(res: Results) -> dict:
                 for k in cells
             ]
         )
+    if not rows:
+        from yarnlab.claims.perplexity import not_run
+
+        return not_run("the ablation grid holds only (alpha, beta) = (1, 32): there is no other cell to compare")
     # (1, 32) is the best cell unless another is significantly better: no test can confirm optimality,
     # so the verdict is at most "consistent with"
     v = [G.FAILS if r["verdict"] == G.FAILS else G.CONSISTENT for r in rows]
