@@ -259,13 +259,16 @@ def _preregistration_record():
     return record(path) if path else None
 
 
+PREREG = _preregistration_record()  # read once: claims_settings() is called by several input functions
+
+
 def claims_settings():
     """What the generator needs to know about this run (it derives every input path from it)."""
     return {"regime": REGIME, "toy": config.get("toy", {}), "seed": S0, "original_ctx": L, "finetune": {k: FT[k] for k in ("methods", "scales", "steps", "corpus")},
             "ppl": PPL, "sweep": {k: SW[k] for k in ("scales", "figure_scale")}, "dynamic": DYN,
             "passkey": {k: PK[k] for k in ("models", "lengths", "candidates")}, "ablation": {"scale": AB["scale"]},
             "variants": VAR, "extra_bases": XB, "long_ppl": LONG, "claims": CL, "data_corpus": DATA["corpus"],
-            "preregistration": _preregistration_record()}
+            "preregistration": PREREG}
 
 
 def regime_inputs(wildcards=None):

@@ -105,10 +105,8 @@ def fitted_value(part: str, others: Sequence[str]) -> str:
     """A claim's verdict when ``part`` is the point-value test of a constant the paper fitted on its
     own models and ``others`` its remaining parts: *does not transfer to this toy* when only the
     fitted constant is rejected, else :func:`combine` of all of them."""
-    if part == FAILS and FAILS not in others:
-        combine([part, *others])  # the same checks of the verdict names
-        return NOT_TRANSFERRED
-    return combine([part, *others])
+    verdict = combine([part, *others])
+    return NOT_TRANSFERRED if part == FAILS and FAILS not in others else verdict
 
 
 def combine(verdicts: Sequence[str]) -> str:

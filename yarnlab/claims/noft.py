@@ -4,7 +4,7 @@ ablation (Q1)."""
 from __future__ import annotations
 
 from yarnlab.claims import grammar as G
-from yarnlab.claims.perplexity import BLOWUP_RATIO, BLOWUP_REASON, LOG2
+from yarnlab.claims.perplexity import BLOWUP_RATIO, BLOWUP_REASON, LOG2, not_run
 from yarnlab.claims.results import MissingInputError, Results, by_key, fmt_ratio, voting
 
 
@@ -164,8 +164,6 @@ def q_alpha_beta(res: Results) -> dict:
             ]
         )
     if not rows:
-        from yarnlab.claims.perplexity import not_run
-
         return not_run("the ablation grid holds only (alpha, beta) = (1, 32): there is no other cell to compare")
     # (1, 32) is the best cell unless another is significantly better: no test can confirm optimality,
     # so the verdict is at most "consistent with"
