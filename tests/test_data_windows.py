@@ -180,8 +180,51 @@ def test_copy_alphabet_sets_the_symbols_of_copy_documents():
     assert any(ord("0") <= x <= ord("9") for x in got) and any(ord("A") <= x <= ord("Z") for x in got)
     d = copy_documents(30, 128, seed=2, gap_share=0.0, copy_alphabet="printable")
     assert all(np.array_equal(x[: len(x) // 2], x[len(x) // 2:]) for x in d)
-    with pytest.raises(UsageError, match=r"copy_alphabet: must be one of \['letters', 'printable'\]"):
+    with pytest.raises(UsageError, match=r"copy_alphabet: must be one of \['letters', 'printable', 'prose', 'mixed'\]"):
         copy_documents(2, 128, 0, copy_alphabet="digits")
     s = WindowStream(docs(200), 64, seed=0, copy_fraction=0.5, copy_alphabet="printable")
     inserted = np.concatenate([s.stream[a:b] for a, b in zip(s._syn_start, s._syn_end)])
     assert set(inserted.tolist()) - set(range(ord("a"), ord("z") + 1))  # not letters only
+
+
+def _occurs_in(part, text):
+    """Whether ``part`` is a run of consecutive tokens of ``text``."""
+    n = len(part)
+    return any(np.array_equal(text[o:o + n], part) for o in np.flatnonzero(text == part[0]) if o + n <= len(text))
+
+
+def test_prose_copy_documents_repeat_a_slice_of_the_training_text():
+    rng = np.random.default_rng(5)
+    text = rng.integers(97, 123, size=5000)  # a text whose slices cannot be mistaken for each other
+    for x in copy_documents(20, 128, seed=3, gap_share=0.0, copy_alphabet="prose", text=text):
+        half = len(x) // 2
+        assert np.array_equal(x[:half], x[half:]) and _occurs_in(x[:half], text)
+    for x in copy_documents(20, 128, seed=3, gap_share=1.0, copy_alphabet="prose", text=text):
+        assert any(np.array_equal(x[:s], x[len(x) - s:]) for s in range(8, len(x) // 2 + 1))
+        assert _occurs_in(x[:8], text) and len(x) <= 128
+    with pytest.raises(UsageError, match="copy_alphabet: 'prose' cuts spans from the training text"):
+        copy_documents(2, 128, 0, copy_alphabet="prose")
+
+
+def test_mixed_copy_documents_draw_each_source():
+    text = np.frombuffer(b"The Tragedy of Hamlet, Prince of Denmark. " * 40, dtype=np.uint8).astype(np.int64)
+    d = copy_documents(60, 128, seed=1, gap_share=0.0, copy_alphabet="mixed", text=text)
+    assert all(np.array_equal(x[: len(x) // 2], x[len(x) // 2:]) for x in d)
+    lower = set(range(ord("a"), ord("z") + 1))
+    kinds = {"letters": 0, "prose": 0, "printable": 0}
+    for x in d:
+        a = x[: len(x) // 2]
+        kinds["letters" if set(a.tolist()) <= lower and not _occurs_in(a, text)
+              else "prose" if _occurs_in(a, text) else "printable"] += 1
+    assert all(n >= 10 for n in kinds.values()), kinds  # about 20 each of 60
+
+
+def test_a_stream_cuts_prose_copies_from_its_own_training_text():
+    s = WindowStream(docs(200), 64, seed=0, copy_fraction=0.3, copy_alphabet="prose")
+    keep = np.ones(len(s.stream), dtype=bool)
+    for a, b in zip(s._syn_start, s._syn_end):
+        keep[a:b + 1] = False  # the document and its newline
+    text = s.stream[keep]
+    a, b = int(s._syn_start[0]), int(s._syn_end[0])
+    doc = s.stream[a:b]
+    assert _occurs_in(doc[:8], text[text != s.eos_id])

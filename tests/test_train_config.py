@@ -43,6 +43,7 @@ def test_cosine_decays_to_the_floor():
                                        ({"warm_copy_fraction": 0.0}, "warm_copy_fraction"),
                                        ({"copy_gap_share": 1.5}, "copy_gap_share"),
                                        ({"copy_alphabet": "digits"}, "copy_alphabet"),
+                                       ({"warm_copy_alphabet": "digits"}, "warm_copy_alphabet"),
                                        ({"copy_fraction": 0.2}, "copy_fraction")])
 def test_synthetic_and_curriculum_settings_name_the_field(kw, field):
     with pytest.raises(UsageError, match=field):

@@ -150,3 +150,30 @@ def test_induction_diagnostics_are_logged_at_every_evaluation(tmp_path):
         assert r["icl_lo"] <= r["icl"] <= r["icl_hi"]
     with pytest.raises(UsageError, match="induction_eval: needs a diagnostics function"):
         train(build_model(SMALL), stream, None, cfg, tmp_path / "b", progress=False)
+
+
+def test_the_warm_phase_draws_copy_documents_from_its_own_source(tmp_path, monkeypatch):
+    """``warm_copy_alphabet`` reaches the warm stream only; without it the warm stream uses ``copy_alphabet``."""
+    import yarnlab.train.recipes as recipes
+    from yarnlab.train.config import TrainConfig
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(6):
+        (corpus / f"d{i}.txt").write_bytes((f"Line {i} of a small corpus.\n" * 60).encode())
+    seen = []
+    real = recipes.corpus_streams
+
+    def spy(*a, **kw):
+        seen.append((kw.get("copy_fraction"), kw.get("copy_alphabet")))
+        return real(*a, **kw)
+
+    monkeypatch.setattr(recipes, "corpus_streams", spy)
+    for warm_source, expect in (("letters", "letters"), (None, "mixed")):
+        seen.clear()
+        cfg = TrainConfig(steps=2, seq_len=64, batch_size=2, lr=1e-3, data_format="windows", copy_fraction=0.2,
+                          copy_alphabet="mixed", warm_steps=1, warm_copy_fraction=0.9,
+                          warm_copy_alphabet=warm_source, eval_every=0, final_eval_chunks=2,
+                          checkpoint_every=0, heldout_fraction=0.34)
+        recipes.pretrain("micro", str(corpus), tmp_path / f"o-{warm_source}", cfg, progress=False)
+        assert seen == [(0.2, "mixed"), (0.9, expect)]

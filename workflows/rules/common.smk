@@ -149,7 +149,8 @@ SYNTH = {k: config["base"].get(k, 0) for k in ("retrieval_fraction", "copy_fract
 _OPT = {"rope_base": "--rope-base", "lr": "--lr", "warmup": "--warmup", "schedule": "--schedule",
         "weight_decay": "--weight-decay", "copy_gap_share": "--copy-gap-share", "warm_steps": "--warm-steps",
         "decay_start": "--decay-start", "copy_alphabet": "--copy-alphabet",
-        "warm_copy_fraction": "--warm-copy-fraction", "warm_copy_gap_share": "--warm-copy-gap-share"}
+        "warm_copy_fraction": "--warm-copy-fraction", "warm_copy_gap_share": "--warm-copy-gap-share",
+        "warm_copy_alphabet": "--warm-copy-alphabet"}
 BASE_DATA = (f"--heldout-fraction {HELD} --data-format {config['base'].get('data_format', 'chunks')} "
              f"--retrieval-fraction {SYNTH['retrieval_fraction']} --copy-fraction {SYNTH['copy_fraction']}"
              + "".join(f" {flag} {config['base'][k]}" for k, flag in _OPT.items() if config["base"].get(k) is not None))

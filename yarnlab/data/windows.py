@@ -107,11 +107,13 @@ class WindowStream:
 
         mean_len = 0.75 * self.seq_len  # both kinds: length roughly uniform over [L/2, L] on average
         prose = len(stream)
+        prose_text = stream[stream != self.eos_id]  # the training text, for copy documents cut from it
         docs, kinds = [], []
         for share, make, kind in ((retrieval, lambda n: retrieval_documents(n, self.seq_len, self.seed, encode), 0),
                                   (copy, lambda n: copy_documents(n, self.seq_len, self.seed,
                                                                   gap_share=self.copy_gap_share,
-                                                                  copy_alphabet=self.copy_alphabet), 1)):
+                                                                  copy_alphabet=self.copy_alphabet,
+                                                                  text=prose_text), 1)):
             if share > 0:
                 n = max(1, int(round(share * prose / ((1 - retrieval - copy) * mean_len))))
                 made = make(n)

@@ -39,14 +39,18 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="windows: share of tokens in repeated random-letter spans (copy documents, default 0)")
     p.add_argument("--copy-gap-share", type=float, default=None,
                    help="windows: share of copy documents with a random-letter gap between the copies (default 0.5)")
-    p.add_argument("--copy-alphabet", choices=["letters", "printable"], default=None,
-                   help="windows: symbols of the copy documents, a-z or printable ASCII 32..126 (default letters)")
+    p.add_argument("--copy-alphabet", default=None,
+                   help="windows: source of the copy documents: a-z, printable ASCII 32..126, slices of the "
+                        "training prose, or one of the three per document: letters | printable | prose | mixed "
+                        "(default letters)")
     p.add_argument("--warm-steps", type=int, default=None,
                    help="windows curriculum: the first N steps draw from a copy-rich stream (default 0: none)")
     p.add_argument("--warm-copy-fraction", type=float, default=None,
                    help="copy-document share of the warm stream (default 0.9)")
     p.add_argument("--warm-copy-gap-share", type=float, default=None,
                    help="share of the warm stream's copy documents with a gap (default 0: adjacent copies)")
+    p.add_argument("--warm-copy-alphabet", default=None,
+                   help="source of the warm stream's copy documents (default: --copy-alphabet)")
     p.add_argument("--placement", choices=["whole", "random"], default=None,
                    help="windows: synthetic documents whole inside their training window (default) or cut "
                         "by random offsets")
@@ -76,7 +80,7 @@ def _config(args, defaults: dict):
              "copy_fraction": args.copy_fraction, "copy_gap_share": args.copy_gap_share,
              "copy_alphabet": args.copy_alphabet,
              "warm_steps": args.warm_steps, "warm_copy_fraction": args.warm_copy_fraction,
-             "warm_copy_gap_share": args.warm_copy_gap_share,
+             "warm_copy_gap_share": args.warm_copy_gap_share, "warm_copy_alphabet": args.warm_copy_alphabet,
              "place_whole": None if args.placement is None else args.placement == "whole",
              "induction_eval": None if args.induction_eval is None else args.induction_eval == "on"}
     d.update({k: v for k, v in given.items() if v is not None})

@@ -13,7 +13,7 @@ import dataclasses
 import math
 from typing import Any
 
-from yarnlab.data.synthetic import ALPHABETS
+from yarnlab.data.synthetic import COPY_SOURCES
 from yarnlab.errors import UsageError
 
 SCHEDULES = ("constant", "cosine", "linear")
@@ -51,10 +51,11 @@ class TrainConfig:
     copy_fraction: float = 0.0       # windows only: share of stream tokens in repeated random-letter spans
     place_whole: bool = True         # windows only: a window never cuts a synthetic document
     copy_gap_share: float = 0.5      # share of copy documents whose two copies a random-letter gap separates
-    copy_alphabet: str = "letters"   # symbols of the copy documents: letters (a-z) | printable (ASCII 32..126)
+    copy_alphabet: str = "letters"   # copy documents from: letters (a-z) | printable (ASCII 32..126) | prose | mixed
     warm_steps: int = 0              # curriculum: the first N steps draw from a copy-rich stream ...
     warm_copy_fraction: float = 0.9  # ... with this share of copy documents ...
-    warm_copy_gap_share: float = 0.0  # ... of which this share has a gap (0: adjacent copies)
+    warm_copy_gap_share: float = 0.0  # ... of which this share has a gap (0: adjacent copies) ...
+    warm_copy_alphabet: str | None = None  # ... drawn from this source (None: copy_alphabet)
     induction_eval: bool = False     # byte-level: induction gain and in-context-learning score at every evaluation
 
     def __post_init__(self):
@@ -101,7 +102,9 @@ class TrainConfig:
              "in [0, 0.95] with retrieval_fraction + copy_fraction <= 0.95, and 0 unless data_format is windows")
         need("place_whole", isinstance(self.place_whole, bool), "true or false")
         need("copy_gap_share", is_num(self.copy_gap_share) and 0 <= self.copy_gap_share <= 1, "in [0, 1]")
-        need("copy_alphabet", self.copy_alphabet in ALPHABETS, " or ".join(ALPHABETS))
+        need("copy_alphabet", self.copy_alphabet in COPY_SOURCES, f"one of {list(COPY_SOURCES)}")
+        need("warm_copy_alphabet", self.warm_copy_alphabet is None or self.warm_copy_alphabet in COPY_SOURCES,
+             f"null or one of {list(COPY_SOURCES)}")
         need("warm_steps", is_int(self.warm_steps) and 0 <= self.warm_steps < self.steps
              and (self.warm_steps == 0 or self.data_format == "windows"),
              "an integer in [0, steps), and 0 unless data_format is windows")

@@ -86,7 +86,8 @@ def pretrain(preset: str | dict, corpus: str, out: str | os.PathLike, cfg: Train
 
         _, warm, _ = corpus_streams(corpus, cfg.seq_len, cfg.seed, cfg.heldout_fraction, data_format="windows",
                                     copy_fraction=cfg.warm_copy_fraction, place_whole=cfg.place_whole,
-                                    copy_gap_share=cfg.warm_copy_gap_share, copy_alphabet=cfg.copy_alphabet)
+                                    copy_gap_share=cfg.warm_copy_gap_share,
+                                    copy_alphabet=cfg.warm_copy_alphabet or cfg.copy_alphabet)
         train_s = PhasedStream(warm, train_s, cfg.warm_steps)
     out = Path(out)
     model = build_model(mcfg, seed=cfg.seed if model_seed is None else model_seed)
