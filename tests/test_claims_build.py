@@ -685,3 +685,65 @@ def test_cli_temperature_fit_writes_its_tables(clean, tmp_path):
     assert {(r["s"], r["rule"]) for r in rules} == {(float(s), k) for s in scales for k in ("none", "yarn")}
     assert main(["claims", "temperature-fit", "--sweeps", paths["sweep:2"], "--out", str(out),
                  "--n-boot", "10"]) == 2
+
+
+def test_a_base_pretrained_elsewhere_has_no_convergence_check(tmp_path):
+    """A base read from a checkpoint trained by others has no training curve: the check reads n/a, is
+    not a failure, and gates nothing (a base pretrained here that has not converged still fails)."""
+    from yarnlab.claims.render import markdown
+
+    res, figs, st = make_tree(tmp_path, converged=False)
+    assert _regime(build(res, figs, st, N_BOOT))["convergence"]["passed"] is False
+    doc = build(res, figs, {**st, "base_source": "gguf"}, N_BOOT)
+    row = _regime(doc)["convergence"]
+    assert row["passed"] is None and row["value"].startswith("n/a (base pretrained elsewhere, source gguf")
+    assert regime.outcome(row) == "n/a" and "convergence" not in regime.failed(doc["regime"])
+    assert _claim(doc, "1")["verdict"] != G.NOT_TESTABLE
+    assert "| convergence |" in markdown(doc) and "**n/a**" in markdown(doc)
+
+
+def test_a_claim_whose_tables_this_configuration_lacks_is_not_run(tmp_path):
+    from yarnlab.io import read_table
+
+    res, figs, st = make_tree(tmp_path)
+    path = input_paths(res, figs, st)["dynamic"]
+    write_table(path, [r for r in read_table(path) if r["method"] != "dynamic-pi"], {})
+    doc = build(res, figs, st, N_BOOT)
+    c7 = _claim(doc, "7")
+    assert c7["verdict"] == G.NOT_RUN
+    assert c7["criterion"] == "not run in this configuration: claim 7: dynamic table lacks ['dynamic-pi'] " \
+        f"({path})"
+    assert _claim(doc, "6")["verdict"] != G.NOT_RUN  # the others are computed as before
+
+
+def test_no_finetune_table_pairs_each_method_with_itself_at_L(clean):
+    """The descriptive table of CLAIMS.md: PPL per model and length, and PPL(n)/PPL(L) paired per
+    document (per-work means, then their mean), recomputed here from the synthetic NLLs."""
+    from yarnlab.claims.render import markdown
+    from yarnlab.io import read_table
+
+    res, figs, st, doc = clean
+    t = doc["no_finetune"]
+    assert t["columns"][:3] == ["model", "length", "PPL [CI]"]
+    models = {r[0] for r in t["rows"]}
+    assert models == {"base", "yarn-s2"}
+    rows = read_table(input_paths(res, figs, st)["ppl:base"])
+    nll = {(r["doc"], r["length"]): r["nll"] for r in rows}
+    diff = defaultdict(list)
+    for d in DOCS:
+        diff[d.split("@")[0]].append(nll[(d, 2 * L)] - nll[(d, L)])
+    want = math.exp(np.mean([np.mean(v) for v in diff.values()]))
+    (row,) = [r for r in t["rows"] if r[0] == "base" and r[1] == str(2 * L)]
+    assert float(row[3].split(" ")[0]) == pytest.approx(want, rel=1e-3)
+    assert [r[3] for r in t["rows"] if r[0] == "base" and r[1] == str(L)] == ["-"]
+    assert "## Perplexity without fine-tuning" in markdown(doc)
+
+
+def test_claim6_at_one_scale_reads_the_band_against_eq22(tmp_path):
+    from yarnlab.io import read_table
+
+    res, figs, st = make_tree(tmp_path, m_offset=0.2)
+    path = input_paths(res, figs, st)["temperature_fit"]
+    write_table(path, [r for r in read_table(path) if r["s"] == 2.0], {})
+    c6 = _claim(build(res, figs, st, N_BOOT), "6")
+    assert c6["headline"].startswith("m*(2) = ") and "vs Eq. 22's 1.069: outside the band" in c6["headline"]

@@ -269,7 +269,7 @@ def claims_settings():
             "ppl": PPL, "sweep": {k: SW[k] for k in ("scales", "figure_scale")}, "dynamic": DYN,
             "passkey": {k: PK[k] for k in ("models", "lengths", "candidates")}, "ablation": {"scale": AB["scale"]},
             "variants": VAR, "extra_bases": XB, "long_ppl": LONG, "claims": CL, "data_corpus": DATA["corpus"],
-            "preregistration": PREREG}
+            "preregistration": PREREG, "base_source": config["base"].get("source", "pretrain")}
 
 
 def regime_inputs(wildcards=None):

@@ -49,13 +49,15 @@ def runs(config: dict) -> list[tuple[str, int, dict]]:
 def collect(config: dict) -> tuple[list[str], list[dict]]:
     """``(toys, rows)``: one tidy row per toy, seed and regime check or claim, read from each run's
     claims.json. The default toy (no overrides) comes first."""
+    from yarnlab.claims.regime import outcome
+
     toys = sorted(config["sensitivity"]["toys"], key=lambda t: (config["sensitivity"]["toys"][t] is not None, t))
     rows = []
     for toy, seed, cfg in sorted(runs(config), key=lambda r: (toys.index(r[0]), r[1])):
         doc = json.loads(Path(cfg["paper_figs"], "claims.json").read_text())
         for r in doc["regime"]:
             rows.append({"kind": "regime", "id": r["check"], "title": r["what"], "toy": toy, "seed": seed,
-                         "verdict": "pass" if r["passed"] else "fail", "verdict_if_testable": "",
+                         "verdict": outcome(r), "verdict_if_testable": "",
                          "value": r["value"]})
         for c in doc["claims"] + doc["open_questions"]:
             rows.append({"kind": "claim", "id": c["id"], "title": c["title"], "toy": toy, "seed": seed,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from yarnlab.claims import grammar as G
+from yarnlab.claims import stats as S
 from yarnlab.claims.inputs import fmt
 from yarnlab.claims.results import MissingInputError, Results, headline_row, table, voting
 
@@ -36,6 +37,33 @@ def not_run(why: str) -> dict:
         "rules": [],
         "sources": [],
     }
+
+
+def no_finetune_table(res: Results) -> dict | None:
+    """Descriptive, no verdict: perplexity of the base and of every method applied without
+    fine-tuning (``ppl.noft_methods`` x ``ppl.noft_scales``) at each of its lengths, on the same
+    documents (interval over works), and PPL(n) / PPL(L) paired per document. None when the
+    configuration evaluates no method without fine-tuning."""
+    ppl = res.settings["ppl"]
+    scales = ppl.get("noft_scales") or res.settings["finetune"]["scales"]
+    labels = [f"{m}-s{fmt(s)}-noft" for m in ppl["noft_methods"] for s in scales]
+    if not labels:
+        return None
+    rows = []
+    for label in ["base", *labels]:
+        ref = res.nll(label, res.L) if res.L in res.lengths(label) else None
+        for n in res.lengths(label):
+            nll = res.nll(label, n)
+            e = S.mean_ci(nll, res.n_boot)
+            ratio = "-"
+            if ref is not None and n != res.L:
+                r = S.mean_ci({d: nll[d] - ref[d] for d in nll if d in ref}, res.n_boot)
+                ratio = f"{math.exp(r.value):.4g} [{math.exp(r.low):.4g}, {math.exp(r.high):.4g}]"
+            rows.append([label.removesuffix("-noft"), n, f"{math.exp(e.value):.4g} [{math.exp(e.low):.4g}, "
+                         f"{math.exp(e.high):.4g}]", ratio, e.n])
+    return table(f"Perplexity without fine-tuning (descriptive; {S.LEVEL:.0%} intervals over works, "
+                 f"ratios paired per document)", ["model", "length", "PPL [CI]", f"PPL(n) / PPL({res.L}) [CI]",
+                                                  "works"], rows)
 
 
 def _scales(res: Results) -> list[float]:

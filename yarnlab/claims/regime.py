@@ -5,7 +5,9 @@ the workflow config (``regime:``), fixed before the run. A claim whose test depe
 check is reported as "not testable on this toy", naming the check.
 
 - ``convergence``: relative drop of the periodic held-out loss over the last 20% of pretraining,
-  (loss at the last evaluation at or before 0.8 * steps - last loss) / last loss <= threshold.
+  (loss at the last evaluation at or before 0.8 * steps - last loss) / last loss <= threshold. Not
+  applicable (``passed`` None, "n/a") to a base pretrained elsewhere (``base_source`` other than
+  ``pretrain``): there is no training curve to read, and no claim is gated on it.
 - ``flat_positions``: the base's per-position loss at L carries no position artifact: mean NLL of
   the last L/16 positions minus that of the middle half [L/4, 3L/4), per document, interval upper
   end <= tolerance (nats/token). (A model that learned "the text ends at position L-1" scores
@@ -57,13 +59,25 @@ def settings(config: dict | None) -> dict:
     return out
 
 
-def _row(check: str, what: str, value: str, threshold: str, ok: bool, detail: dict) -> dict:
-    return {"check": check, "what": what, "value": value, "threshold": threshold, "passed": bool(ok), **detail}
+def _row(check: str, what: str, value: str, threshold: str, ok: bool | None, detail: dict) -> dict:
+    """One check; ``ok`` None: the check does not apply to this base."""
+    return {"check": check, "what": what, "value": value, "threshold": threshold,
+            "passed": None if ok is None else bool(ok), **detail}
+
+
+def outcome(row: dict) -> str:
+    """``pass``, ``fail`` or ``n/a`` (a check that does not apply) of a regime row."""
+    return "n/a" if row["passed"] is None else "pass" if row["passed"] else "fail"
 
 
 def convergence(res: Results, cfg: dict) -> dict:
-    evals = [r for r in res.jsonl("metrics:base") if "heldout_loss" in r and not r.get("final")]
     thr = float(cfg["convergence_max_rel_drop"])
+    source = res.settings.get("base_source", "pretrain")
+    if source != "pretrain":
+        return _row("convergence", "held-out loss change over the last 20% of pretraining",
+                    f"n/a (base pretrained elsewhere, source {source}: no training curve here)",
+                    f"<= {thr:.1%}", None, {})
+    evals = [r for r in res.jsonl("metrics:base") if "heldout_loss" in r and not r.get("final")]
     if len(evals) < 2:
         return _row(
             "convergence",
@@ -221,4 +235,5 @@ def regime_only(results: str, settings: dict, n_boot: int | None = None) -> list
 
 
 def failed(table: list[dict]) -> set[str]:
-    return {r["check"] for r in table if not r["passed"]}
+    """The checks that failed (not those that do not apply)."""
+    return {r["check"] for r in table if r["passed"] is False}

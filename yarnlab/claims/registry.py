@@ -17,7 +17,7 @@ from yarnlab.claims import grammar as G
 from yarnlab.claims import noft, perplexity, retrieval, temperature
 from yarnlab.claims import stats as S
 from yarnlab.claims.regime import failed, regime_table
-from yarnlab.claims.results import Results
+from yarnlab.claims.results import MissingInputError, Results
 
 PUBLISHED = Path(__file__).with_name("published.json")
 
@@ -92,17 +92,21 @@ def _gate(section: dict, premises: tuple[Premise, ...], bad: set[str], regime: l
 
 
 def build(results: str, paper_figs: str, settings: dict, n_boot: int | None = None) -> dict:
-    """All sections as one JSON-able dict (raises MissingInputError on a missing input)."""
+    """All sections as one JSON-able dict. A missing result file raises MissingInputError (``Results``
+    checks every input first); a claim whose tables this configuration does not make (no fine-tunes, no
+    length >= 4L, ...) reads "not run" with the reason."""
     res = Results(results, paper_figs, settings, n_boot)
     pub = json.loads(PUBLISHED.read_text())
     regime = regime_table(res)
     bad = failed(regime)
     sections, c6 = [], None
     for claim in CLAIMS:
-        if claim.id == "Q4":
-            sec = temperature.q_temperature_theory(res, c6)
-        else:
-            sec = claim.compute(res)
+        try:
+            if claim.id == "Q4" and "per_s" not in c6:
+                raise MissingInputError("claim 6, whose band it reads, was not run")
+            sec = (temperature.q_temperature_theory(res, c6) if claim.id == "Q4" else claim.compute(res))
+        except MissingInputError as exc:  # a table this configuration does not make (every file exists)
+            sec = perplexity.not_run(f"not run in this configuration: {exc}")
         if claim.id == "6":
             c6 = sec
         sec = {"id": claim.id, **pub[claim.published[0]][claim.published[1]], **sec}
@@ -117,6 +121,7 @@ def build(results: str, paper_figs: str, settings: dict, n_boot: int | None = No
         "level": S.LEVEL,
         "regime": regime,
         "regime_thresholds": settings["regime"],
+        "no_finetune": perplexity.no_finetune_table(res),
         "preregistration": settings.get("preregistration"),
         "toy": settings.get("toy", {}),
         "claims": [s for s in sections if not s["id"].startswith("Q")],

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 from yarnlab.claims import grammar as G
+from yarnlab.claims.regime import outcome
 from yarnlab.io import atomic_path
 
 FOREST_IDS = ("3", "4", "5", "Q2", "Q3", "Q5")
@@ -101,7 +102,7 @@ def regime_lines(doc: dict) -> list[str]:
         "|---|---|---|---|---|",
     ]
     out += [
-        f"| {r['check']} | {r['what']} | {r['value']} | {r['threshold']} | **{'pass' if r['passed'] else 'fail'}** |"
+        f"| {r['check']} | {r['what']} | {r['value']} | {r['threshold']} | **{outcome(r)}** |"
         for r in doc["regime"]
     ]
     toy = doc.get("toy") or {}
@@ -123,6 +124,8 @@ def markdown(doc: dict) -> str:
         "",
     ]
     out += regime_lines(doc)
+    if doc.get("no_finetune"):
+        out += ["## Perplexity without fine-tuning", "", *_table(doc["no_finetune"])]
     out += [
         "## How to read a verdict",
         "",

@@ -248,6 +248,10 @@ def claim6(res: Results) -> dict:
             f"joint test: {joint}; descriptive fit a = {f0['fit_a']:.3g} [{f0['fit_a_low']:.3g}, "
             f"{f0['fit_a_high']:.3g}], b = {f0['fit_b']:.3g} [{f0['fit_b_low']:.3g}, "
             f"{f0['fit_b_high']:.3g}], max |residual| {lof:.3g}"
+            if len(per_s) > 1  # one s: no line to fit, the band against Eq. 22's value is the test
+            else f"m*({fmt(f0['s'])}) = {f0['m_opt']:.4g} [{f0['band_low']:.4g}, {f0['band_high']:.4g}] vs Eq. 22's "
+            f"{f0['m_paper']:.4g}: {'inside' if per_s[0]['paper_in_band'] else 'outside'} the band ({joint}); "
+            f"m = 1 {'inside' if f0['band_low'] <= 1 <= f0['band_high'] else 'outside'}"
         ),
         "figures": ["temperature_fit.png", f"temperature_study_s{fs}.png"],
         "rules": ["temperature_sweep", "temperature_fit_table", "temperature_fit_figure"],
