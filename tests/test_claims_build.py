@@ -747,3 +747,18 @@ def test_claim6_at_one_scale_reads_the_band_against_eq22(tmp_path):
     write_table(path, [r for r in read_table(path) if r["s"] == 2.0], {})
     c6 = _claim(build(res, figs, st, N_BOOT), "6")
     assert c6["headline"].startswith("m*(2) = ") and "vs Eq. 22's 1.069: outside the band" in c6["headline"]
+
+
+def test_forest_without_comparisons_says_so(tmp_path, monkeypatch):
+    """A configuration without variant claims gets a figure that names the missing comparisons."""
+    import matplotlib.axes
+
+    from yarnlab.claims.render import forest
+
+    said = []
+    real = matplotlib.axes.Axes.text
+    monkeypatch.setattr(matplotlib.axes.Axes, "text", lambda self, *a, **k: said.append(a[2]) or real(self, *a, **k))
+    doc = {"claims": [{"id": "3", "measurements": []}], "open_questions": []}
+    written = forest(doc, str(tmp_path / "forest"))
+    assert [Path(p).suffix for p in written] == [".png", ".pdf"]
+    assert said == ["no paired comparison of claims 3, 4, 5, Q2, Q3, Q5 was run in this configuration"]

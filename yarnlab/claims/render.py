@@ -186,6 +186,9 @@ def forest(doc: dict, out_prefix: str) -> list[str]:
             color=COLORS.get(v, "k"),
         )
     ax.axvline(1.0, color="k", lw=0.8)
+    if not rows:  # a configuration without variant claims (e.g. no fine-tunes): say so, not a blank plot
+        ax.text(0.5, 0.5, f"no paired comparison of claims {', '.join(FOREST_IDS)} was run in this configuration",
+                transform=ax.transAxes, ha="center", va="center", fontsize=9)
     ax.set_yticks(range(len(rows)), [r[0] for r in rows][::-1], fontsize=6)
     ax.set_xscale("log")
     ax.set_xlabel("perplexity ratio (paired over documents; 95% simultaneous interval per claim)")
