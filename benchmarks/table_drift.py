@@ -6,15 +6,10 @@ Compares yarnlab's tables (float64 angles, cast to float32 at the end) with the 
 computation (float32 positions times float32 theta) for |D| = 128, b = 1e4 at positions near 2^k.
 """
 
-import sys
-
 import numpy as np
 
-sys.path.insert(0, "tests")
-from test_rope_tables import exact_cos_sin  # noqa: E402
-
-from yarnlab.rope import RopeSpec, cos_sin  # noqa: E402
-from yarnlab.rope.tables import float32_naive_cos_sin  # noqa: E402
+from yarnlab.rope import RopeSpec, cos_sin
+from yarnlab.rope.tables import exact_cos_sin, float32_naive_cos_sin
 
 spec = RopeSpec("none", head_dim=128)
 inv = spec.compute().inv_freq

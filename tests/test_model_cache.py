@@ -14,14 +14,13 @@ import copy
 
 import pytest
 import torch
-from test_model_patch import HEAD_DIM, make_model
+from hf_models import HEAD_DIM, L, make_model
 from transformers.cache_utils import DynamicCache
 
 from yarnlab.errors import UsageError
 from yarnlab.model import PreRotationCache, apply_scaling
 from yarnlab.rope.spec import RopeSpec
 
-L = 64
 TOL = 5e-5  # float32 logits of size ~1; failures measured at ~1 (see the contrast test)
 PREFILL, TOTAL = 40, 120  # crosses L = 64 and keeps going to s ~ 2
 

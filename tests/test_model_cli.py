@@ -7,7 +7,7 @@ import math
 
 import pytest
 import torch
-from test_model_patch import make_model
+from hf_models import make_model
 
 from yarnlab.cli import main
 from yarnlab.model import load_model

@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-import mpmath
 import numpy as np
 import pytest
 
 from yarnlab.errors import UsageError
 from yarnlab.rope import RopeSpec, cos_sin, rotate
-from yarnlab.rope.tables import float32_naive_cos_sin
+from yarnlab.rope.tables import exact_cos_sin, float32_naive_cos_sin
 
 POSITIONS = np.array([0, 1, 4095, 4096, 65535, 131071, 500_000, 777_777, (1 << 20) - 1, 1 << 20])
-
-
-def exact_cos_sin(base: float, dim: int, positions, factor: float = 1.0):
-    """50-digit reference for PI frequencies theta_d / s at the given positions."""
-    mpmath.mp.dps = 50
-    cos = np.empty((len(positions), dim // 2))
-    sin = np.empty_like(cos)
-    for j in range(dim // 2):
-        theta = mpmath.power(mpmath.mpf(base), -mpmath.mpf(2 * j) / dim) / mpmath.mpf(factor)
-        for i, p in enumerate(positions):
-            a = mpmath.mpf(int(p)) * theta
-            cos[i, j], sin[i, j] = float(mpmath.cos(a)), float(mpmath.sin(a))
-    return cos, sin
 
 
 @pytest.mark.parametrize("factor", [1.0, 16.0])
@@ -62,3 +48,10 @@ def test_rotation_rotates_each_pair(layout):
         a = 2 * theta
         expect = (x[0, i] * np.cos(a) - x[0, j] * np.sin(a), x[0, i] * np.sin(a) + x[0, j] * np.cos(a))
         np.testing.assert_allclose((y[0, i], y[0, j]), expect)
+
+
+def test_exact_reference_agrees_with_float64_where_float64_is_exact_enough():
+    pos = np.array([0, 1, 7, 100, 4095])
+    cos, sin = exact_cos_sin(1e4, 16, pos, factor=2.0)
+    ang = pos[:, None] * (1e4 ** (-np.arange(0, 16, 2) / 16) / 2.0)
+    assert np.abs(cos - np.cos(ang)).max() < 1e-12 and np.abs(sin - np.sin(ang)).max() < 1e-12

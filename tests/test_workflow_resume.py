@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.snakemake
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = "workflows/config/smoke.yaml"
 RESULTS = Path("results/smoke")

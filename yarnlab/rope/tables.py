@@ -59,6 +59,24 @@ def float32_naive_cos_sin(inv_freq, positions):
     return _expand(np.cos(a), "half"), _expand(np.sin(a), "half")
 
 
+def exact_cos_sin(base: float, dim: int, positions, factor: float = 1.0, digits: int = 50):
+    """Reference tables in ``digits``-digit arithmetic (mpmath), rounded to float64 at the end:
+    cos and sin of p * theta_d / s with theta_d = b^(-2d/|D|) (Eq. 1; PI's theta_d / s, Eq. 9),
+    shape (len(positions), dim // 2). Slow (one mpmath call per entry): for checking tables at a
+    few long positions, not for building them."""
+    import mpmath
+
+    with mpmath.workdps(digits):
+        cos = np.empty((len(positions), dim // 2))
+        sin = np.empty_like(cos)
+        for j in range(dim // 2):
+            theta = mpmath.power(mpmath.mpf(base), -mpmath.mpf(2 * j) / dim) / mpmath.mpf(factor)
+            for i, p in enumerate(positions):
+                a = mpmath.mpf(int(p)) * theta
+                cos[i, j], sin[i, j] = float(mpmath.cos(a)), float(mpmath.sin(a))
+    return cos, sin
+
+
 def rotate(x: np.ndarray, cos: np.ndarray, sin: np.ndarray, layout: str = "half") -> np.ndarray:
     """Apply the rotation to x (..., N, |D|) with tables (N, |D|): x * cos + rot(x) * sin.
 
