@@ -104,3 +104,26 @@ def test_lm_eval_hook_missing_is_a_usage_error():
 
     with pytest.raises(UsageError, match="lm-evaluation-harness"):
         run_lm_eval(None, None)
+
+
+def test_every_scaling_option_without_a_method_is_refused(setup, tmp_path, capsys):
+    """Each parameter of the method and temperature registries (longrope's factor lists, llama4's
+    beta, ...) needs --method; none is silently ignored."""
+    from yarnlab.rope.cli import _rule_params
+    from yarnlab.rope.methods import all_params
+
+    ck, docs = str(setup / "ckpt"), str(setup / "docs")
+    flags = []
+    for name, p in {**all_params(), **_rule_params()}.items():
+        flag = "--" + name.replace("_", "-")
+        if p.kind == "bool":
+            flags.append(["--no-" + flag[2:]] if p.default else [flag])
+        elif p.kind == "choice":
+            flags.append([flag, p.choices[0]])
+        elif p.kind == "factors":
+            flags.append([flag, "1,1"])
+        else:
+            flags.append([flag, "0.5"])
+    for f in flags + [["--temperature", "yarn"], ["--factor", "2"]]:
+        assert main(["eval", "ppl", "--model", ck, "--docs", docs, "--out", str(tmp_path), "--window", "64", *f]) == 2
+        assert f"--method: required with scaling options ({f[0]})" in capsys.readouterr().err, f

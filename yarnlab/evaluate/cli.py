@@ -24,9 +24,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-_SCALING_OPTS = ("factor", "alpha", "beta", "ramp", "variant", "low_freq_factor", "high_freq_factor",
-                 "temperature", "m", "coefficient", "mscale", "mscale_all_dim")
-
 
 def _int_list(text: str) -> list[int]:
     """``2048,4096`` or ``a:b:step`` (inclusive)."""
@@ -100,15 +97,14 @@ def _setup(args):
     except OSError as exc:
         raise UsageError(f"--model: cannot load a checkpoint from {args.model!r} ({exc})") from None
     model = model.to(device=device, dtype=getattr(torch, args.dtype)).eval()
-    given = [o for o in _SCALING_OPTS if getattr(args, o, None) is not None]
-    given += [o for o in ("no_truncate", "grow_only") if getattr(args, o, False)]
+    from yarnlab.rope.cli import given_scaling_options, spec_from_args
+
     if args.method is None:
+        given = given_scaling_options(args)
         if given:
-            opts = ", ".join("--" + g.replace("_", "-") for g in given)
-            raise UsageError(f"--method: required with scaling options ({opts})")
+            raise UsageError(f"--method: required with scaling options ({', '.join(given)})")
         spec = model_spec(model)
     else:
-        from yarnlab.rope.cli import spec_from_args
 
         if args.factor is None:
             args.factor = 1.0

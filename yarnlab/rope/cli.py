@@ -90,6 +90,22 @@ def _collect(args: argparse.Namespace, params: dict[str, Param]) -> dict:
     return out
 
 
+def given_scaling_options(args: argparse.Namespace) -> list[str]:
+    """The flags of :func:`add_spec_arguments` that ``args`` sets, other than ``--method`` (for a
+    command whose ``--method`` and ``--factor`` default to None: options without a method are an
+    error there, not ignored). Read from the method and rule registries, so a new parameter is
+    covered without an edit here."""
+    names = ["factor"] if getattr(args, "factor", None) is not None else []
+    names += ["temperature"] if getattr(args, "temperature", None) is not None else []
+    for params in (all_params(), _rule_params()):
+        for name, p in params.items():
+            if p.kind == "bool" and p.default:
+                names += [f"no_{name}"] if getattr(args, f"no_{name}", False) else []
+            elif name in _collect(args, {name: p}):
+                names.append(name)
+    return ["--" + n.replace("_", "-") for n in dict.fromkeys(names)]
+
+
 def spec_from_args(args: argparse.Namespace, head_dim=None, base=None, original_ctx=None, rotary_dim=None):
     """A validated :class:`~yarnlab.rope.spec.RopeSpec` from :func:`add_spec_arguments` options.
 
