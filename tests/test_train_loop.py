@@ -177,3 +177,29 @@ def test_the_warm_phase_draws_copy_documents_from_its_own_source(tmp_path, monke
                           checkpoint_every=0, heldout_fraction=0.34)
         recipes.pretrain("micro", str(corpus), tmp_path / f"o-{warm_source}", cfg, progress=False)
         assert seen == [(0.2, "mixed"), (0.9, expect)]
+
+
+def test_cli_finetune_takes_every_method_and_rule_parameter(tmp_path, capsys):
+    """`train finetune` shares the scaling options of `yarnlab freqs` and `yarnlab eval`: a llama3
+    extension with its frequency factors and a temperature rule with its coefficient reach the spec."""
+    from yarnlab.cli import main
+
+    build_model(SMALL, seed=0).save_pretrained(tmp_path / "base")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i, t in enumerate(TEXT):
+        (corpus / f"d{i}.txt").write_bytes(t)
+    common = ["train", "finetune", "--base", str(tmp_path / "base"), "--corpus", str(corpus), "--seq-len", "64",
+              "--steps", "2", "--batch-size", "2", "--heldout-fraction", "0.25", "--final-eval-chunks", "2",
+              "--no-progress"]
+    assert main([*common, "--out", str(tmp_path / "ft"), "--method", "llama3", "--factor", "2",
+                 "--low-freq-factor", "2", "--high-freq-factor", "8",
+                 "--temperature", "yarn", "--coefficient", "0.2"]) == 0
+    spec = json.loads((tmp_path / "ft" / "rope_spec.json").read_text())
+    assert spec["method"] == "llama3" and spec["params"] == {"low_freq_factor": 2.0, "high_freq_factor": 8.0}
+    assert spec["temperature"] == "yarn" and spec["temperature_params"] == {"coefficient": 0.2}
+    capsys.readouterr()
+    assert main([*common, "--out", str(tmp_path / "x"), "--factor", "2"]) == 2
+    assert "--method: required for fine-tuning" in capsys.readouterr().err
+    assert main([*common, "--out", str(tmp_path / "y"), "--method", "pi", "--factor", "2", "--alpha", "2"]) == 2
+    assert "alpha" in capsys.readouterr().err  # a parameter of another method is an error, not ignored

@@ -90,6 +90,16 @@ def _collect(args: argparse.Namespace, params: dict[str, Param]) -> dict:
     return out
 
 
+def method_params(args: argparse.Namespace) -> dict:
+    """The method parameters :func:`add_spec_arguments` options set (``RopeSpec.params``)."""
+    return _collect(args, all_params())
+
+
+def rule_params(args: argparse.Namespace) -> dict:
+    """The temperature-rule parameters they set (``RopeSpec.temperature_params``)."""
+    return _collect(args, _rule_params())
+
+
 def given_scaling_options(args: argparse.Namespace) -> list[str]:
     """The flags of :func:`add_spec_arguments` that ``args`` sets, other than ``--method`` (for a
     command whose ``--method`` and ``--factor`` default to None: options without a method are an
@@ -121,9 +131,9 @@ def spec_from_args(args: argparse.Namespace, head_dim=None, base=None, original_
         base=base if base is not None else args.base,
         original_ctx=original_ctx if original_ctx is not None else args.original_ctx,
         factor=args.factor,
-        params=_collect(args, all_params()),
+        params=method_params(args),
         temperature=args.temperature,
-        temperature_params=_collect(args, _rule_params()),
+        temperature_params=rule_params(args),
     )
 
 

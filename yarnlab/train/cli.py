@@ -146,10 +146,15 @@ def _finetune(args) -> int:
     base = TrainConfig(seq_len=args.seq_len, steps=args.steps, lr=lr or 2e-5).to_dict()
     base["eval_every"] = base["checkpoint_every"] = max(1, args.steps // 5)
     cfg = _config(args, {**base, "lr": lr or 2e-5})
-    params = {k: v for k, v in (("alpha", args.alpha), ("beta", args.beta), ("ramp", args.ramp))
-              if v is not None}
+    from yarnlab.errors import UsageError
+    from yarnlab.rope.cli import method_params, rule_params
+
+    for flag in ("method", "factor"):
+        if getattr(args, flag) is None:
+            raise UsageError(f"--{flag}: required for fine-tuning")
     return _report(recipes.finetune(args.base, args.method, args.factor, args.corpus, args.out, cfg,
-                                    params=params, temperature=args.temperature, resume=args.resume,
+                                    params=method_params(args), temperature=args.temperature,
+                                    temperature_params=rule_params(args), resume=args.resume,
                                     progress=not args.no_progress, set_aside_stale=args.set_aside_stale,
                                     diagnostics=_diagnostics(cfg)))
 
@@ -179,15 +184,12 @@ def register(subparsers) -> None:
 
     ft = sub.add_parser("finetune", help="extend a base checkpoint's context and fine-tune it (paper recipe)")
     ft.add_argument("--base", required=True, help="base model checkpoint folder")
-    ft.add_argument("--method", required=True, help="scaling method, e.g. pi, ntk, ntk-by-parts, yarn")
-    ft.add_argument("--factor", type=float, required=True, help="scale s = L'/L")
-    ft.add_argument("--alpha", type=float, default=None, help="ramp lower ratio (paper: 1)")
-    ft.add_argument("--beta", type=float, default=None, help="ramp upper ratio (paper: 32)")
-    ft.add_argument("--ramp", choices=["paper", "index"], default=None, help="ramp over r (paper) or pair index")
-    ft.add_argument("--temperature", default=None, help="temperature rule (default: the method's)")
     ft.add_argument("--seq-len", type=int, required=True, help="fine-tuning chunk length")
     _common(ft)
-    ft.set_defaults(func=_finetune)
+    from yarnlab.rope.cli import add_spec_arguments  # every method's and rule's parameters, from the registries
+
+    add_spec_arguments(ft)
+    ft.set_defaults(func=_finetune, method=None, factor=None)
 
     ex = sub.add_parser("export-hf", help="write PG19 / Proof-pile / GovReport documents as a text-file corpus "
                                           "(needs the [gpu] extra)")

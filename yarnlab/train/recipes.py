@@ -98,19 +98,20 @@ def pretrain(preset: str | dict, corpus: str, out: str | os.PathLike, cfg: Train
 
 
 def finetune_spec(base_config: dict, method: str, factor: float, params: dict | None = None,
-                  temperature: str | None = None):
+                  temperature: str | None = None, temperature_params: dict | None = None):
     """The RopeSpec for extending a base model: its geometry (head size, base, L) with a new
-    method, factor s and method parameters."""
+    method, factor s, method parameters and temperature rule (with its parameters)."""
     from yarnlab.rope.hf import spec_from_hf_config
 
     base = spec_from_hf_config(base_config)
     return base.replace(method=method, factor=float(factor), params=dict(params or {}),
-                        temperature=temperature)
+                        temperature=temperature, temperature_params=dict(temperature_params or {}))
 
 
 def finetune(base: str | os.PathLike, method: str, factor: float, corpus: str, out: str | os.PathLike,
              cfg: TrainConfig, params: dict | None = None, temperature: str | None = None,
-             resume: bool = False, progress: bool = True, set_aside_stale: bool = False, diagnostics=None) -> dict:
+             temperature_params: dict | None = None, resume: bool = False, progress: bool = True,
+             set_aside_stale: bool = False, diagnostics=None) -> dict:
     """Extend a base checkpoint with ``method`` at scale ``factor`` and fine-tune it (paper
     Section 4.1: only the RoPE frequencies change; every weight is trained)."""
     from yarnlab.model import apply_scaling, load_model
@@ -129,7 +130,7 @@ def finetune(base: str | os.PathLike, method: str, factor: float, corpus: str, o
                          f"{str(exc).splitlines()[0] if str(exc) else ''}); its model.safetensors or "
                          "config.json is truncated or corrupt: retrain or re-download the base model "
                          "(in the workflow: remove its train_summary.json and rerun)") from exc
-    spec = finetune_spec(model.config.to_dict(), method, factor, params, temperature)
+    spec = finetune_spec(model.config.to_dict(), method, factor, params, temperature, temperature_params)
     apply_scaling(model, spec)
     tokenizer = None
     if not is_byte_level(model.config):
