@@ -129,3 +129,20 @@ def test_rule_registry_is_frozen_data():
     for rule in TEMPERATURE_RULES.values():
         assert dataclasses.is_dataclass(rule) and set(rule.params) == {p.name for p in rule.parameters}
         assert rule.required == tuple(p.name for p in rule.parameters if p.default is None)
+
+
+def test_length_rule_states_what_compute_does():
+    """A method that says its scale grows with the input computes s = max(1, l/L) at every length;
+    the doctor prints that rule, read from the registry."""
+    from yarnlab.rope.doctor import pair_stats
+    from yarnlab.rope.methods import METHODS
+    from yarnlab.rope.spec import RopeSpec
+
+    growing = [m for m, v in METHODS.items() if v.length_rule]
+    assert set(growing) == {"dynamic-pi", "dynamic-ntk", "dynamic-yarn"}
+    for m in growing:
+        spec = RopeSpec(m, head_dim=64, original_ctx=1024, factor=4.0)
+        for length, s in ((500, 1.0), (1024, 1.0), (3000, 3000 / 1024)):
+            assert spec.compute(length).scale == pytest.approx(s), (m, length)
+        assert pair_stats(spec)["effective_ctx"] == "grows with the input: s = max(1, l/1024)"
+    assert pair_stats(RopeSpec("yarn", head_dim=64, original_ctx=1024, factor=4.0))["effective_ctx"] == 4096

@@ -16,6 +16,7 @@ import numpy as np
 
 from yarnlab.rope.frequencies import base_inv_freq, effective_gamma, ratios, wavelengths
 from yarnlab.rope.hf_read import entry_dict, read_hf_rope
+from yarnlab.rope.methods import METHODS
 
 
 def pair_stats(spec) -> dict[str, Any]:
@@ -31,8 +32,7 @@ def pair_stats(spec) -> dict[str, Any]:
             "still_pairs": int(np.sum(res.inv_freq == 0)),
             "long_pairs": int(np.sum(lam > spec.original_ctx)),
             "wavelength_range": [float(lam.min()), float(lam.max())], "r_range": [float(r.min()), float(r.max())],
-            "effective_ctx": (f"grows with the input: s = max(1, l/{spec.original_ctx})"
-                              if spec.method in ("dynamic-ntk", "dynamic-pi", "dynamic-yarn")
+            "effective_ctx": (rule.format(L=spec.original_ctx) if (rule := METHODS[spec.method].length_rule)
                               else spec.extended_ctx)}
 
 

@@ -291,9 +291,13 @@ class Method(HasParams):
     dynamic: bool = False
     summary: str = ""
     relations: tuple[Callable[[dict], str | None], ...] = ()
+    #: how the scale follows the input length l, for methods whose s grows with it (``{L}``: the
+    #: original context); empty for static methods and for longrope, whose factors switch once at L
+    length_rule: str = ""
 
 
 RAMPS = ("paper", "index")
+GROWS = "grows with the input: s = max(1, l/{L})"
 DYNAMIC_NTK_VARIANTS = ("paper", "transformers")
 
 
@@ -324,19 +328,20 @@ METHODS: dict[str, Method] = {
     for m in [
         Method("none", rope_none, summary="plain RoPE"),
         Method("pi", rope_pi, summary="Position Interpolation: theta/s"),
-        Method("dynamic-pi", rope_dynamic_pi, dynamic=True, summary="PI with s = max(1, l/L)"),
+        Method("dynamic-pi", rope_dynamic_pi, dynamic=True, summary="PI with s = max(1, l/L)",
+               length_rule=GROWS),
         Method("ntk", rope_ntk, summary="NTK-aware base change (Eq. 16)"),
         Method("dynamic-ntk", rope_dynamic_ntk,
                (Param("variant", "choice", "paper", "dynamic-ntk form: paper (s = l/L) or transformers' "
                       "(s = factor l/L - factor + 1)", DYNAMIC_NTK_VARIANTS),),
-               dynamic=True, summary="NTK-aware with s = max(1, l/L), or transformers' form"),
+               dynamic=True, summary="NTK-aware with s = max(1, l/L), or transformers' form", length_rule=GROWS),
         Method("ntk-by-parts", rope_ntk_by_parts, _RAMP, summary="ramp between PI and RoPE (Eq. 17-20)",
                relations=_RAMP_ORDER),
         Method("yarn", rope_yarn, _RAMP, default_temperature="yarn",
                summary="NTK-by-parts + temperature (Def. 3)", relations=_RAMP_ORDER),
         Method("dynamic-yarn", rope_dynamic_yarn,
                (*_RAMP, Param("grow_only", "bool", False, "recompute only when the length grows (reference code)")),
-               default_temperature="yarn", dynamic=True, summary="YaRN with s = max(1, l/L)",
+               default_temperature="yarn", dynamic=True, summary="YaRN with s = max(1, l/L)", length_rule=GROWS,
                relations=_RAMP_ORDER),
         Method("llama3", rope_llama3,
                (Param("low_freq_factor", "positive", 1.0, "llama3: PI for wavelengths > L/low_freq_factor"),
