@@ -69,6 +69,11 @@ def test_every_shipped_config_is_sound(name):
     (lambda c: c["claims"].update(corpus={"corpus": "math", "yarn": "yarn-s4-code", "pi": "pi-s4-code"}),
      "claims.corpus.corpus: 'math' must be listed in extra_bases"),
     (lambda c: c.update(seeds=[0, 0]), "seeds: 0 is listed more than once"),
+    (lambda c: c["finetune"].update(methods=["yarn", "rope-warp"]), "finetune.methods[1]: must be one of ["),
+    (lambda c: c["finetune"].update(methods=["longrope"]), "finetune.methods[0]: must be one of ["),
+    (lambda c: c["ppl"].update(noft_methods=["proportional"]), "ppl.noft_methods[0]"),
+    (lambda c: c["dynamic"].update(methods=["none", "dynamic-yarn:hot"]), "dynamic.methods[1]: temperature rule"),
+    (lambda c: c["variants"]["yarn-s4-from-s2"].update(method="yarm"), "variants.yarn-s4-from-s2.method"),
 ])
 def test_each_problem_names_its_key(edit, needle):
     cfg = _config()
@@ -138,3 +143,11 @@ def test_the_default_config_carries_the_preregistered_thresholds(monkeypatch):
     monkeypatch.chdir(ROOT)
     assert not [p for p in problems(cfg) if p.startswith(("regime.", "preregistration"))]
     assert any("regime.induction_min_gain: must equal the pre-registered value 1.0" in p for p in problems(moved))
+
+
+def test_workflow_methods_come_from_the_registry():
+    """Every registered method that needs only s may be named; a new one needs no schema edit."""
+    from yarnlab.rope.methods import METHODS
+    from yarnlab.workflow_config import workflow_methods
+
+    assert workflow_methods() == [m for m in METHODS if m not in ("longrope", "proportional")]

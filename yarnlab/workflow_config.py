@@ -65,6 +65,37 @@ def _known_text(config: dict) -> str:
             + ", ".join(sorted(known_models(config))))
 
 
+def workflow_methods() -> list[str]:
+    """Methods a workflow config may name: registered (:data:`yarnlab.rope.methods.METHODS`) and
+    needing no parameter beyond s (the config has no place for longrope's factor lists)."""
+    from yarnlab.rope.methods import METHODS
+
+    return [m for m, v in METHODS.items() if not any(p.required for p in v.parameters)]
+
+
+@check
+def methods(config: dict) -> list[str]:
+    """Every method name in the config is one :func:`workflow_methods` allows; a dynamic-table entry
+    ``method:rule`` also names a registered temperature rule."""
+    from yarnlab.rope.temperature import TEMPERATURE_RULES
+
+    ok = workflow_methods()
+    named = [(f"finetune.methods[{i}]", m) for i, m in enumerate(config["finetune"]["methods"])]
+    named += [(f"ppl.noft_methods[{i}]", m) for i, m in enumerate(config["ppl"].get("noft_methods") or [])]
+    named += [(f"regime.positions.methods[{i}]", m)
+              for i, m in enumerate(((config.get("regime") or {}).get("positions") or {}).get("methods") or [])]
+    named += [(f"variants.{k}.method", v["method"]) for k, v in (config.get("variants") or {}).items()]
+    out = []
+    for i, entry in enumerate(config["dynamic"]["methods"]):
+        m, _, rule = str(entry).partition(":")
+        named.append((f"dynamic.methods[{i}]", m))
+        if rule and rule not in TEMPERATURE_RULES:
+            out.append(f"dynamic.methods[{i}]: temperature rule must be one of {list(TEMPERATURE_RULES)} "
+                       f"(got {rule!r})")
+    out += [f"{key}: must be one of {ok} (got {m!r})" for key, m in named if m not in ok]
+    return out
+
+
 @check
 def sweep_grid(config: dict) -> list[str]:
     grid = config["sweep"]["grid"]
