@@ -15,7 +15,7 @@ from yarnlab.claims import summaries
 from yarnlab.errors import UsageError
 from yarnlab.figures import plots
 from yarnlab.figures.cli import main
-from yarnlab.io import read_table, write_table
+from yarnlab.io import read_table, write_table, write_table_with_markdown
 
 FIGURES_DIR = Path(plots.__file__).parent
 
@@ -77,7 +77,7 @@ def test_summarize_writes_csv_and_md_and_rejects_unknown_options(tmp_path):
 
 
 def test_ppl_vs_context_draws_the_summary_with_the_sliding_baseline_in_every_panel(tmp_path, monkeypatch):
-    summaries.write(summaries.ppl_by_model_length(_ppl_rows(), 200), str(tmp_path / "ppl.csv"), {})
+    write_table_with_markdown(summaries.ppl_by_model_length(_ppl_rows(), 200), str(tmp_path / "ppl.csv"), {})
     labels = []
     import matplotlib.axes
 

@@ -260,3 +260,27 @@ def read_table(path: str | os.PathLike) -> list[dict]:
         raise UsageError(f"table: file not found: {path}")
     with open(path, newline="", encoding="utf-8") as fh:
         return [{k: parse_cell(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+
+
+def markdown_table(rows: list[dict], note: str = "") -> str:
+    """The rows as a Markdown table (floats to 4 significant digits), the note in italics above."""
+    keys = list(rows[0])
+
+    def cell(v):
+        return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+    lines = ([f"_{note}_", ""] if note else []) + ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    lines += ["| " + " | ".join(cell(r[k]) for k in keys) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def write_table_with_markdown(rows: list[dict], out_csv: str | os.PathLike, params: dict[str, Any],
+                              note: str = "") -> list[str]:
+    """``out_csv`` (+ provenance, the note among its parameters) and its Markdown twin (same stem,
+    ``.md``); no rows is an error and writes nothing."""
+    if not rows:
+        raise UsageError(f"summary {out_csv}: no rows")
+    write_table(out_csv, rows, {**params, "note": note})
+    md = str(out_csv).rsplit(".", 1)[0] + ".md"
+    atomic_write_text(md, markdown_table(rows, note))
+    return [str(out_csv), md]

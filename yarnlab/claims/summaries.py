@@ -14,6 +14,7 @@ from collections import defaultdict
 
 from yarnlab.claims import stats
 from yarnlab.errors import UsageError
+from yarnlab.io import write_table_with_markdown
 
 N_BOOT = 2000
 
@@ -138,30 +139,6 @@ def temperature_study(rows) -> list[dict]:
     return out
 
 
-def markdown(rows: list[dict], note: str = "") -> str:
-    """The rows as a Markdown table (floats to 4 significant digits), the note in italics above."""
-    keys = list(rows[0])
-
-    def cell(v):
-        return f"{v:.4g}" if isinstance(v, float) else str(v)
-
-    lines = ([f"_{note}_", ""] if note else []) + ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    lines += ["| " + " | ".join(cell(r[k]) for k in keys) + " |" for r in rows]
-    return "\n".join(lines) + "\n"
-
-
-def write(rows: list[dict], out_csv: str, params: dict, note: str = "") -> list[str]:
-    """``out_csv`` (+ provenance) and its Markdown twin (same stem, ``.md``)."""
-    from yarnlab.io import atomic_write_text, write_table
-
-    if not rows:
-        raise UsageError(f"summary {out_csv}: no rows")
-    write_table(out_csv, rows, {**params, "note": note})
-    md = str(out_csv).rsplit(".", 1)[0] + ".md"
-    atomic_write_text(md, markdown(rows, note))
-    return [str(out_csv), md]
-
-
 CI = f"{round(100 * stats.LEVEL)}% {stats.METHOD}"
 # kind -> (allowed options with defaults, note)
 KINDS = {
@@ -193,22 +170,23 @@ def summarize(kind: str, rows: list[dict], out_csv: str, inputs: list[str], opts
     params = {"inputs": [str(p) for p in inputs], "kind": kind, **{k: v for k, v in o.items() if v is not None}}
     n_boot = int(o.get("n_boot") or N_BOOT)
     if kind == "ppl":
-        return write(ppl_by_model_length(rows, n_boot), out_csv, params, note)
+        return write_table_with_markdown(ppl_by_model_length(rows, n_boot), out_csv, params, note)
     if kind == "short_context":
         if o["length"] is None:
             raise UsageError("--set length=L: required for summary short_context")
         n = int(o["length"])
-        return write(short_context(rows, n, n_boot), out_csv, params, note.replace("at L", f"at L = {n}"))
+        return write_table_with_markdown(short_context(rows, n, n_boot), out_csv, params,
+                                         note.replace("at L", f"at L = {n}"))
     if kind == "dynamic":
-        return write(dynamic(rows, n_boot), out_csv, params, note)
+        return write_table_with_markdown(dynamic(rows, n_boot), out_csv, params, note)
     if kind == "ablation":
-        return write(ablation(rows, n_boot), out_csv, params, note)
+        return write_table_with_markdown(ablation(rows, n_boot), out_csv, params, note)
     if kind == "temperature_study":
-        return write(temperature_study(rows), out_csv, params, note)
+        return write_table_with_markdown(temperature_study(rows), out_csv, params, note)
     thr = float(o["threshold"])
     table = passkey(rows)
     stem = str(out_csv).rsplit(".", 1)[0]
-    return write(table, out_csv, params, note) + write(
+    return write_table_with_markdown(table, out_csv, params, note) + write_table_with_markdown(
         passkey_table5(table, thr), f"{stem}_summary.csv", params,
         f"paper Table 5 form, threshold {thr:g} on ranked accuracy",
     )

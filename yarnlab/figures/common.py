@@ -47,9 +47,9 @@ def save(fig, out: str) -> list[str]:
 
 def table(rows: list[dict], out: str, inputs: list[str], note: str = "") -> list[str]:
     """CSV (+ provenance) and a Markdown rendering of the same rows."""
-    from yarnlab.claims.summaries import write
+    from yarnlab.io import write_table_with_markdown
 
-    write(rows, f"{out}.csv", {"inputs": [str(p) for p in inputs]}, note)
+    write_table_with_markdown(rows, f"{out}.csv", {"inputs": [str(p) for p in inputs]}, note)
     return [f"{out}.csv", f"{out}.md"]
 
 
