@@ -1,8 +1,11 @@
-"""Hand-made mutation run of the rope core: apply one realistic mutant at a time to a temporary
-copy of the package, run the torch-free rope tests against it, report killed / survived.
+"""Hand-made mutation runs: apply one realistic mutant at a time to a temporary copy of the
+package, run the suite's torch-free tests against it, report killed / survived. Two suites: the
+rope core (``--suite rope``, the default) and the claims engine (``--suite claims``: statistics,
+verdict grammar, regime checks, gates and families).
 
-    python benchmarks/mutation.py                 # every mutant, hypothesis profile "dev"
+    python benchmarks/mutation.py                 # every rope mutant, hypothesis profile "dev"
     python benchmarks/mutation.py --only clamp-half --profile ci
+    python benchmarks/mutation.py --suite claims
 
 The working tree is never modified: ``yarnlab/`` and the tests are copied into a temporary folder,
 each mutant is a one-place text replacement in that copy (reverted before the next), and pytest
@@ -71,6 +74,72 @@ MUTANTS = [
 ]
 
 
+CLAIMS_TESTS = ["test_claims_grammar.py", "test_claims_stats.py", "test_claims_build.py"]
+
+# (id, file under yarnlab/claims, original text, mutated text, what it models)
+CLAIMS_MUTANTS = [
+    ("se-ddof0", "stats.py", "se = x.std(axis=0, ddof=1) / math.sqrt(n)", "se = x.std(axis=0, ddof=0) / math.sqrt(n)",
+     "standard error with the biased sd"),
+    ("t-one-sided", "stats.py", "t = np.abs(mb - mean) / sb", "t = (mb - mean) / sb",
+     "bootstrap-t quantile of t, not |t| (a one-sided critical value for a two-sided interval)"),
+    ("no-max-t", "stats.py", "tmax = t.max(axis=1)", "tmax = t[:, 0]",
+     "the family's critical value from its first member only (intervals not simultaneous)"),
+    ("quantile-flipped", "stats.py", "c = float(np.quantile(tmax, level))", "c = float(np.quantile(tmax, 1 - level))",
+     "the lower quantile of max |t| as the critical value"),
+    ("two-units", "stats.py", "if n < 3 or not np.all(np.isfinite(x)):", "if n < 2 or not np.all(np.isfinite(x)):",
+     "intervals from 2 units"),
+    ("documents-as-units", "stats.py", "by[work_of(doc)].append(float(v))", "by[str(doc)].append(float(v))",
+     "pieces of one work resampled as independent units"),
+    ("unequal-pieces", "stats.py", "if len(sizes) > 1:", "if len(sizes) > 2:",
+     "works with unequal piece counts accepted"),
+    ("paired-reversed", "stats.py", "{d: a[d] - b[d] for d in docs}", "{d: b[d] - a[d] for d in docs}",
+     "paired difference B - A"),
+    ("wilson-centre", "stats.py", "c = (p + z * z / (2 * n)) / den", "c = (p + z * z / n) / den",
+     "Wilson centre with z^2/n"),
+    ("work-of-offset", "stats.py", 'text.split("@", 1)[0]', 'text.rsplit("@", 1)[-1]',
+     "the offset taken as the work"),
+    ("superiority-low", "grammar.py", "    if est.high < 0:\n        return HOLDS",
+     "    if est.low < 0:\n        return HOLDS",
+     "superiority holds when the interval merely reaches below 0"),
+    ("noninferiority-low", "grammar.py", "    if est.high <= margin:\n        return HOLDS",
+     "    if est.low <= margin:\n        return HOLDS", "non-inferiority read on the lower end"),
+    ("equivalence-one-side", "grammar.py", "if -margin <= est.low and est.high <= margin:", "if est.high <= margin:",
+     "equivalence checks one side only"),
+    ("above-point", "grammar.py", "    if est.low > threshold:\n        return HOLDS",
+     "    if est.value > threshold:\n        return HOLDS", "a threshold applied to the point estimate"),
+    ("point-value-half", "grammar.py", "return CONSISTENT if est.low <= value <= est.high else FAILS",
+     "return CONSISTENT if est.low <= value else FAILS", "point value checked against the lower end only"),
+    ("combine-all-fail", "grammar.py", "    if FAILS in vs:\n        return FAILS",
+     "    if all(v == FAILS for v in vs):\n        return FAILS", "one failing row no longer fails the claim"),
+    ("fitted-always", "grammar.py", "return NOT_TRANSFERRED if part == FAILS and FAILS not in others else verdict",
+     "return NOT_TRANSFERRED if part == FAILS else verdict", "a failing other part hidden behind 'does not transfer'"),
+    ("flat-lower-end", "regime.py", "est.high <= tol,", "est.low <= tol,", "flat positions judged on the lower end"),
+    ("context-point", "regime.py",
+     "        est.low > thr,\n        {\"estimate\": est.to_dict()},\n    )\n\n\ndef retrieval",
+     "        est.value > thr,\n        {\"estimate\": est.to_dict()},\n    )\n\n\ndef retrieval",
+     "context use judged on the point estimate"),
+    ("induction-best", "regime.py", 'worst = min(rows, key=lambda r: r["lo"])',
+     'worst = max(rows, key=lambda r: r["lo"])',
+     "induction judged at the most favourable distance"),
+    ("na-is-failure", "regime.py", 'if r["passed"] is False}', 'if not r["passed"]}',
+     "a check that does not apply counted as failed"),
+    ("convergence-window", "regime.py", 'cut = 0.8 * last["step"]', 'cut = 0.95 * last["step"]',
+     "convergence over the last 5% instead of 20%"),
+    ("gate-first-premise", "registry.py", "hit = [c for c in needs if c in bad]",
+     "hit = [c for c in needs[:1] if c in bad]",
+     "only a claim's first premise gates it"),
+    ("claim10-ungated", "registry.py", "BASE + (USES_CONTEXT,), perplexity.claim_sliding",
+     "BASE, perplexity.claim_sliding",
+     "claim 10 no longer needs context use"),
+    ("one-family", "results.py", "idx = [i for i, (_, _, row) in enumerate(items) if _votes(row) == votes]",
+     "idx = list(range(len(items))) if votes else []", "context rows widen the voting family"),
+    ("context-votes", "results.py", 'return row.get("role") in (None, "primary")',
+     'return row.get("role") in (None, "primary", "context")', "context rows vote"),
+]
+
+SUITES = {"rope": ("rope", TESTS, MUTANTS), "claims": ("claims", CLAIMS_TESTS, CLAIMS_MUTANTS)}
+
+
 def _copy(dst: Path, tests: list[str]) -> None:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(ROOT / "yarnlab", dst / "yarnlab", ignore=ignore)
@@ -101,13 +170,15 @@ def _pytest(work: Path, tests: list[str], profile: str, timeout: float) -> tuple
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--suite", choices=sorted(SUITES), default="rope", help="rope core (default) or claims engine")
     p.add_argument("--profile", default="dev", help="hypothesis profile of tests/conftest.py (dev: 50 examples)")
     p.add_argument("--only", help="comma-separated mutant ids")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds per test run (a timeout kills)")
-    p.add_argument("--tests", default=",".join(TESTS), help="comma-separated test files under tests/")
+    p.add_argument("--tests", default=None, help="comma-separated test files under tests/ (default: the suite's)")
     a = p.parse_args()
-    tests = [t for t in a.tests.split(",") if t]
-    chosen = [m for m in MUTANTS if not a.only or m[0] in a.only.split(",")]
+    package, default_tests, mutants = SUITES[a.suite]
+    tests = [t for t in (a.tests or ",".join(default_tests)).split(",") if t]
+    chosen = [m for m in mutants if not a.only or m[0] in a.only.split(",")]
     with tempfile.TemporaryDirectory(prefix="yarnlab-mutation-") as tmp:
         work = Path(tmp)
         _copy(work, tests)
@@ -120,7 +191,7 @@ def main() -> int:
             raise SystemExit(f"the unmutated tests fail in the copy: {tail}")
         rows = []
         for ident, fname, old, new, what in chosen:
-            path = work / "yarnlab" / "rope" / fname
+            path = work / "yarnlab" / package / fname
             original = path.read_text()
             if original.count(old) != 1:
                 rows.append({"id": ident, "file": fname, "status": "not-applicable", "what": what})
@@ -135,7 +206,7 @@ def main() -> int:
             print(f"{ident:24s} {status:9s} {secs:6.1f} s  {tail}", file=sys.stderr)
     killed = sum(r["status"] == "killed" for r in rows)
     survived = [r["id"] for r in rows if r["status"] == "survived"]
-    result = {"benchmark": "mutation", "profile": a.profile, "tests": tests, "mutants": len(rows),
+    result = {"benchmark": "mutation", "suite": a.suite, "profile": a.profile, "tests": tests, "mutants": len(rows),
               "killed": killed, "survived": survived,
               "not_applicable": [r["id"] for r in rows if r["status"] == "not-applicable"],
               "score": round(killed / max(1, killed + len(survived)), 3), "rows": rows}
