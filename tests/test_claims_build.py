@@ -124,6 +124,7 @@ def make_tree(
     induction_gain: float = 2.5,
     passkey_trials: int = 40,
     m_offset: float = 0.0,
+    offsets: dict | None = None,
 ) -> tuple[str, str, dict]:
     """Write every input of ``input_paths`` (regime inputs and the temperature_fit tables included).
 
@@ -132,7 +133,8 @@ def make_tree(
     added to the dynamic methods past 2L; ``base_blowup``: nats per doubling past L of the base (plain
     RoPE); ``converged``: the base's held-out loss has flattened; ``context_gain``: nats lost on [L/2, L)
     when only the last L/8 tokens are visible; ``m_offset``: added to every optimum of the temperature
-    sweeps (0: the optima lie around Eq. 22's 0.1 ln s + 1)."""
+    sweeps (0: the optima lie around Eq. 22's 0.1 ln s + 1); ``offsets``: nats added to the named models
+    at every length (a variant that is worse than the paper says)."""
     st = settings(corpus)
     res, figs = str(root / "results"), str(root / "paper_figs")
     paths = input_paths(res, figs, st)
@@ -153,6 +155,7 @@ def make_tree(
             eff += yarn_vs_pi
         if label.startswith("ntk") and n <= L:
             eff += 0.1
+        eff += (offsets or {}).get(label, 0.0)
         return doc_base + eff + noise * rng.standard_normal(len(DOCS))
 
     def ppl_rows(name: str, lens) -> list[dict]:
@@ -762,3 +765,15 @@ def test_forest_without_comparisons_says_so(tmp_path, monkeypatch):
     written = forest(doc, str(tmp_path / "forest"))
     assert [Path(p).suffix for p in written] == [".png", ".pdf"]
     assert said == ["no paired comparison of claims 3, 4, 5, Q2, Q3, Q5 was run in this configuration"]
+
+
+@pytest.mark.parametrize("cid, offsets", [
+    ("3", {"yarn-s2-steps4": 0.3}),   # YaRN with fewer steps is clearly worse than PI
+    ("5", {"yarn-s2-from-s1": 0.3}),  # the transferred model is clearly worse than the one it replaces
+    ("8", {"yarn-s2": 0.3}),          # the YaRN fine-tune is clearly worse than the base at L
+])
+def test_claims_3_5_8_say_does_not_hold_when_false(tmp_path, cid, offsets):
+    """Each of these claims can fail: a synthetic tree where it is false reads "does not hold"."""
+    res, figs, st = make_tree(tmp_path, offsets=offsets)
+    c = _claim(build(res, figs, st, N_BOOT), cid)
+    assert c["verdict"] == G.FAILS, (cid, c["verdict"], c.get("parts"))
