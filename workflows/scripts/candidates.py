@@ -206,7 +206,7 @@ def table(doc: dict, statuses: list[tuple[dict, str]], prefix: str) -> None:
     lines += ["", "## Candidates", ""]
     for cand, status in statuses:
         what = {"ran": "ran", "finished": "ran (earlier invocation)",
-                "recorded": "ran (earlier invocation; its record is committed, its run directory is not here)",
+                "recorded": "ran (read from its committed record)",
                 "skipped": "not run: an earlier candidate passed every check (stopping rule)",
                 "pending": "not run yet: next in the registered order (rerun the command to continue)"}[status]
         lines.append(f"- `{cand['name']}` ({what}): {cand.get('why', '').strip()} Overrides: "
