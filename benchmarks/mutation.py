@@ -74,7 +74,7 @@ MUTANTS = [
 ]
 
 
-CLAIMS_TESTS = ["test_claims_grammar.py", "test_claims_stats.py", "test_claims_build.py"]
+CLAIMS_TESTS = ["test_claims_grammar.py", "test_claims_stats.py", "test_claims_regime.py", "test_claims_build.py"]
 
 # (id, file under yarnlab/claims, original text, mutated text, what it models)
 CLAIMS_MUTANTS = [

@@ -142,3 +142,23 @@ def test_estimate_map_and_ppl_ci():
     assert (m.value, m.n) == (1.0, 8) and m.low == pytest.approx(np.exp(-0.1))
     p = S.ppl_ci({f"w{w}@0": 1.0 + 0.1 * w for w in range(5)}, n_boot=200)
     assert p.value == pytest.approx(np.exp(1.2)) and p.low < p.value < p.high
+
+
+def test_bootstrap_t_interval_is_mean_plus_minus_c_times_the_unbiased_se():
+    """An independent recomputation: se = sd(ddof=1)/sqrt(n) and c the level quantile of max |t*| over
+    the same resamples (seeded), for a family of two columns."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(7, 2)) + np.array([0.0, 5.0])
+    n_boot, seed = 500, 11
+    got = S.bootstrap_t(x, n_boot=n_boot, seed=seed)
+    n = len(x)
+    se = x.std(axis=0, ddof=1) / np.sqrt(n)
+    idx = np.random.default_rng(seed).integers(0, n, (n_boot, n))
+    xb = x[idx]
+    t = np.abs(xb.mean(axis=1) - x.mean(axis=0)) / (xb.std(axis=1, ddof=1) / np.sqrt(n))
+    tmax = t.max(axis=1)
+    c = np.quantile(tmax[np.isfinite(tmax)], 0.95)
+    for j, e in enumerate(got):
+        assert e.value == pytest.approx(x[:, j].mean())
+        assert e.high - e.value == pytest.approx(c * se[j], rel=1e-12)
+        assert e.value - e.low == pytest.approx(c * se[j], rel=1e-12)

@@ -100,12 +100,20 @@ def test_a_new_method_gets_its_option_and_its_constraint_without_touching_the_cl
         spec_from_args(parser().parse_args(["--method", "test-method", "--knob", "-1"]))
 
 
-def test_workflow_schema_method_enum_is_the_registry_methods_a_name_and_scale_can_build():
-    """The workflow builds specs from (method, scale) alone, so its enum is every registered method
-    without a required parameter (LongRoPE needs searched factor lists)."""
+def test_workflow_schema_holds_no_method_list_and_the_config_check_reads_the_registry(monkeypatch):
+    """The schema checks only the shape of a method name; which names exist is the registry's: a method
+    registered at run time is accepted by the workflow's config check with no other edit, and one that
+    needs a parameter the config cannot give (LongRoPE's factor lists) is refused, naming the key."""
+    from yarnlab import workflow_config as wc
+
     schema = yaml.safe_load((ROOT / "workflows" / "schemas" / "config.schema.yaml").read_text())
-    enum = schema["$defs"]["method"]["enum"]
-    assert enum == [name for name, m in METHODS.items() if not m.required]
+    assert "enum" not in schema["$defs"]["method"] and "pattern" in schema["$defs"]["method"]
+    config = yaml.safe_load((ROOT / "workflows" / "config" / "smoke.yaml").read_text())
+    config["finetune"]["methods"] = ["test-method", "longrope"]
+    monkeypatch.setitem(METHODS, "test-method", Method("test-method", lambda g, s, l=None: rope_pi(g, s), ()))
+    problems = wc.methods(config)
+    assert [p.split(":")[0] for p in problems] == ["finetune.methods[1]"]
+    assert "'longrope'" in problems[0]
 
 
 def test_hf_mapping_covers_the_registry():
