@@ -203,3 +203,60 @@ def test_cli_finetune_takes_every_method_and_rule_parameter(tmp_path, capsys):
     assert "--method: required for fine-tuning" in capsys.readouterr().err
     assert main([*common, "--out", str(tmp_path / "y"), "--method", "pi", "--factor", "2", "--alpha", "2"]) == 2
     assert "alpha" in capsys.readouterr().err  # a parameter of another method is an error, not ignored
+
+
+def test_bf16_training_runs_its_matrix_products_in_bfloat16_and_keeps_float32_state(tmp_path, monkeypatch):
+    """precision bf16: the forward's matmuls see bfloat16 inputs (autocast), while weights, gradients,
+    optimizer state, the loss and the held-out evaluation stay float32; the run still learns."""
+    from yarnlab.train import loop
+
+    seen = []
+    real_linear = torch.nn.functional.linear
+
+    def spy(x, w, b=None):
+        seen.append((x.dtype, torch.is_autocast_enabled("cpu")))
+        return real_linear(x, w, b)
+
+    monkeypatch.setattr(torch.nn.functional, "linear", spy)
+    model = build_model(SMALL, seed=0)
+    fwd = loop.training_forward(model, _cfg(precision="bf16"))
+    assert fwd(torch.randint(0, 256, (2, 16))).dtype == torch.bfloat16
+    assert seen and all(autocast for _, autocast in seen)
+    seen.clear()
+    loop.training_forward(model, _cfg())(torch.randint(0, 256, (2, 16)))
+    assert seen and not any(autocast for _, autocast in seen)
+    monkeypatch.setattr(torch.nn.functional, "linear", real_linear)
+
+    cfg = _cfg(steps=30, checkpoint_every=10, eval_every=10, precision="bf16")
+    summary = train(model, ChunkStream(TEXT[:6], 32, seed=0), ChunkStream(TEXT[6:], 32, vary_offsets=False), cfg,
+                    tmp_path, progress=False)
+    rows = [r for r in map(json.loads, (tmp_path / "metrics.jsonl").read_text().splitlines()) if "loss" in r]
+    assert rows[0]["loss"] > rows[-1]["loss"] + 0.5 and 0 < summary["heldout_bpb"] < 8.5
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+    state = torch.load(sorted((tmp_path / "checkpoints").iterdir())[-1], weights_only=False)
+    assert all(v["exp_avg"].dtype == torch.float32 for v in state["optimizer"]["state"].values())
+    with pytest.raises(UsageError, match=r"precision: must be one of \('fp32', 'bf16'\) \(got 'fp16'\)"):
+        _cfg(precision="fp16")
+    # precision changes the weights, so a checkpoint written under fp32 is not resumed under bf16
+    with pytest.raises(UsageError, match="precision"):
+        train(build_model(SMALL), ChunkStream(TEXT, 32), None, cfg.replace(precision="fp32"), tmp_path,
+              resume=True, progress=False)
+
+
+@pytest.mark.slow
+def test_compiled_training_forward_gives_the_eager_losses(tmp_path):
+    """compile is a speed setting: the same run compiled and eager logs the same losses (float rounding)
+    and may be switched between a run and its resumption."""
+    pytest.importorskip("torch._inductor")
+    def losses(out):
+        return [r["loss"] for r in map(json.loads, (out / "metrics.jsonl").read_text().splitlines()) if "loss" in r]
+
+    cfg = _cfg(steps=6, log_every=1)
+    train(build_model(SMALL, seed=3), ChunkStream(TEXT, 32, seed=0), None, cfg, tmp_path / "eager", progress=False)
+    # compiled for 3 steps, interrupted, then resumed eager
+    train(build_model(SMALL, seed=3), ChunkStream(TEXT, 32, seed=0), None, cfg.replace(compile=True),
+          tmp_path / "mixed", progress=False, stop_after=3)
+    train(build_model(SMALL), ChunkStream(TEXT, 32, seed=0), None, cfg, tmp_path / "mixed", resume=True,
+          progress=False)
+    assert len(losses(tmp_path / "eager")) == 6
+    assert losses(tmp_path / "mixed") == pytest.approx(losses(tmp_path / "eager"), rel=1e-4)

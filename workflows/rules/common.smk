@@ -150,14 +150,22 @@ _OPT = {"rope_base": "--rope-base", "lr": "--lr", "warmup": "--warmup", "schedul
         "weight_decay": "--weight-decay", "copy_gap_share": "--copy-gap-share", "warm_steps": "--warm-steps",
         "decay_start": "--decay-start", "copy_alphabet": "--copy-alphabet",
         "warm_copy_fraction": "--warm-copy-fraction", "warm_copy_gap_share": "--warm-copy-gap-share",
-        "warm_copy_alphabet": "--warm-copy-alphabet"}
+        "warm_copy_alphabet": "--warm-copy-alphabet", "precision": "--precision", "compile": "--compile"}
+
+
+def _flags(section, keys):
+    """`--flag value` for each key of `keys` the config section sets (a boolean is on | off)."""
+    return "".join(f" {_OPT[k]} {('on' if section[k] else 'off') if isinstance(section[k], bool) else section[k]}"
+                   for k in keys if section.get(k) is not None)
+
+
 BASE_DATA = (f"--heldout-fraction {HELD} --data-format {config['base'].get('data_format', 'chunks')} "
              f"--retrieval-fraction {SYNTH['retrieval_fraction']} --copy-fraction {SYNTH['copy_fraction']}"
-             + "".join(f" {flag} {config['base'][k]}" for k, flag in _OPT.items() if config["base"].get(k) is not None))
-FT_DATA = f"--heldout-fraction {HELD} --data-format {FT.get('data_format', 'chunks')}" + (
+             + _flags(config["base"], _OPT))
+# the speed settings of fine-tuning (training precision, compile) are the finetune section's own
+FT_DATA = f"--heldout-fraction {HELD} --data-format {FT.get('data_format', 'chunks')}" + _flags(FT, ("precision", "compile")) + (
     f" --retrieval-fraction {SYNTH['retrieval_fraction']} --copy-fraction {SYNTH['copy_fraction']}"
-    + "".join(f" {flag} {config['base'][k]}" for k, flag in _OPT.items()
-              if k in ("copy_gap_share", "copy_alphabet") and config["base"].get(k) is not None)
+    + _flags(config["base"], ("copy_gap_share", "copy_alphabet"))
     if FT.get("data_format") == "windows" else "")
 PPL = config["ppl"]
 SW = config["sweep"]

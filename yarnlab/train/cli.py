@@ -57,6 +57,11 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--induction-eval", choices=["on", "off"], default=None,
                    help="byte-level: log the induction gain and in-context-learning score at every evaluation "
                         "(default: on for pretraining, off for fine-tuning)")
+    p.add_argument("--precision", choices=["fp32", "bf16"], default=None,
+                   help="training forward: fp32 (default) or bf16 autocast (bf16 matrix products; weights, "
+                        "gradients, optimizer and loss in fp32; fast on CPUs with AMX or AVX-512 BF16)")
+    p.add_argument("--compile", choices=["on", "off"], default=None,
+                   help="torch.compile the training forward (default off; needs a C++ compiler on CPU)")
     p.add_argument("--strategy", choices=["ddp", "fsdp"], default="ddp", help="multi-process wrapping")
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
     p.add_argument("--set-aside-stale", action="store_true",
@@ -82,7 +87,8 @@ def _config(args, defaults: dict):
              "warm_steps": args.warm_steps, "warm_copy_fraction": args.warm_copy_fraction,
              "warm_copy_gap_share": args.warm_copy_gap_share, "warm_copy_alphabet": args.warm_copy_alphabet,
              "place_whole": None if args.placement is None else args.placement == "whole",
-             "induction_eval": None if args.induction_eval is None else args.induction_eval == "on"}
+             "induction_eval": None if args.induction_eval is None else args.induction_eval == "on",
+             "precision": args.precision, "compile": None if args.compile is None else args.compile == "on"}
     d.update({k: v for k, v in given.items() if v is not None})
     return TrainConfig(**d)
 

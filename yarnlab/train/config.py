@@ -19,6 +19,7 @@ from yarnlab.errors import UsageError
 SCHEDULES = ("constant", "cosine", "linear")
 STRATEGIES = ("ddp", "fsdp")
 DATA_FORMATS = ("chunks", "windows")
+PRECISIONS = ("fp32", "bf16")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +58,9 @@ class TrainConfig:
     warm_copy_gap_share: float = 0.0  # ... of which this share has a gap (0: adjacent copies) ...
     warm_copy_alphabet: str | None = None  # ... drawn from this source (None: copy_alphabet)
     induction_eval: bool = False     # byte-level: induction gain and in-context-learning score at every evaluation
+    precision: str = "fp32"          # training forward: fp32 | bf16 (autocast: bf16 matmuls, fp32 weights,
+                                     # gradients, optimizer and loss); held-out evaluation is always fp32
+    compile: bool = False            # torch.compile the training forward (a speed setting: same math)
 
     def __post_init__(self):
         problems = []
@@ -113,6 +117,8 @@ class TrainConfig:
         need("warm_copy_gap_share", is_num(self.warm_copy_gap_share) and 0 <= self.warm_copy_gap_share <= 1,
              "in [0, 1]")
         need("induction_eval", isinstance(self.induction_eval, bool), "true or false")
+        need("precision", self.precision in PRECISIONS, f"one of {PRECISIONS}")
+        need("compile", isinstance(self.compile, bool), "true or false")
         if problems:
             raise UsageError("invalid TrainConfig:\n" + "\n".join(f"  - {p}" for p in problems))
 

@@ -34,7 +34,7 @@ from yarnlab.train.config import TrainConfig
 
 # settings that may change between a run and its resumption (they do not change the weights)
 _RESUME_FREE = {"threads", "log_every", "eval_every", "eval_batches", "final_eval_chunks",
-                "checkpoint_every", "keep_checkpoints", "induction_eval"}
+                "checkpoint_every", "keep_checkpoints", "induction_eval", "compile"}
 
 
 def next_token_loss(logits: torch.Tensor, labels: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
@@ -77,6 +77,23 @@ def heldout_bits(model, batches, device: str = "cpu", byte_level: bool = True,
         return {"heldout_loss": nats / count, "heldout_bpt": nats / count / math.log(2),
                 "heldout_bpb": float("nan"), "heldout_tokens": count}
     return {"heldout_loss": nats / count, "heldout_bpb": nats / count / math.log(2), "heldout_bytes": count}
+
+
+def training_forward(net, cfg: TrainConfig, device: str = "cpu"):
+    """``ids -> logits`` of the training step: ``net`` compiled (``cfg.compile``) and run under bf16
+    autocast (``cfg.precision == "bf16"``: matrix products in bfloat16; weights, gradients, optimizer
+    state and the loss stay float32). Held-out evaluation never goes through it."""
+    import contextlib
+
+    fn = torch.compile(net) if cfg.compile else net
+    kind = torch.device(device).type
+
+    def forward(ids):
+        with (torch.autocast(kind, dtype=torch.bfloat16) if cfg.precision == "bf16"
+              else contextlib.nullcontext()):
+            return fn(input_ids=ids).logits
+
+    return forward
 
 
 def _optimizer(model, cfg: TrainConfig):
@@ -227,6 +244,7 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
         distributed.barrier(ctx)
         return model_sd
 
+    forward = training_forward(net, cfg, ctx.device)
     bar = None
     if progress and ctx.is_main:
         from tqdm.auto import tqdm
@@ -242,7 +260,7 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
         # token-mean over the GLOBAL batch: each rank's sum over its targets divided by the global
         # count, times world_size because DDP/FSDP average gradients over ranks
         n_global = distributed.all_sum(int((labels[:, 1:] != IGNORE).sum()), ctx)
-        loss_sum = next_token_loss(net(input_ids=ids).logits, labels, reduction="sum")
+        loss_sum = next_token_loss(forward(ids), labels, reduction="sum")
         opt.zero_grad(set_to_none=True)
         (loss_sum * (ctx.world_size / n_global)).backward()
         if cfg.grad_clip > 0:
