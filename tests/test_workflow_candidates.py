@@ -39,8 +39,10 @@ def test_each_candidate_is_the_base_config_with_its_overrides_and_the_registered
         # its regime table describes the candidate, not the base config's toy; the text is not part of the
         # fingerprint that decides whether a run is current, the settings are
         assert cand["name"] in cfg["toy"]["choice"] and cfg["toy"]["model"].startswith(base["toy"]["model"])
-        b = cand["overrides"]["base"].get("rope_base")
-        assert cfg["toy"]["model"].endswith(f"(this candidate: b = {b:g})" if b else base["toy"]["model"])
+        over = cand["overrides"]["base"]
+        own = ([f"preset {over['preset']}"] if "preset" in over else []) + (
+            [f"b = {over['rope_base']:g}"] if "rope_base" in over else [])
+        assert cfg["toy"]["model"].endswith(f"(this candidate: {', '.join(own)})" if own else base["toy"]["model"])
         assert c.fingerprint(cfg) == c.fingerprint({**cfg, "toy": {"choice": "other words"}})
         assert c.fingerprint(cfg) != c.fingerprint({**cfg, "base": {**cfg["base"], "steps": 1}})
 

@@ -67,9 +67,11 @@ def candidate_config(doc: dict, cand: dict, results: str) -> dict:
         "choice": f"pre-registered candidate {cand['name']} ({prereg}), judged by the regime checks alone",
         "pretraining": "pretraining of the base config with the overrides "
                        + json.dumps((cand.get("overrides") or {}).get("base", {}))})
-    rope_base = ((cand.get("overrides") or {}).get("base") or {}).get("rope_base")
-    if rope_base is not None and cfg["toy"].get("model"):  # the base config's model line names its own b
-        cfg["toy"]["model"] = f"{cfg['toy']['model']} (this candidate: b = {rope_base:g})"
+    over = (cand.get("overrides") or {}).get("base") or {}
+    own = ([f"preset {over['preset']}"] if "preset" in over else []) + (
+        [f"b = {over['rope_base']:g}"] if "rope_base" in over else [])
+    if own and cfg["toy"].get("model"):  # the base config's model line names its own preset and b
+        cfg["toy"]["model"] = f"{cfg['toy']['model']} (this candidate: {', '.join(own)})"
     return cfg
 
 
