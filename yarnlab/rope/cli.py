@@ -12,7 +12,8 @@ import argparse
 import json
 import sys
 
-from yarnlab.rope.methods import METHODS, Param, all_params
+from yarnlab.rope.methods import METHODS, all_params
+from yarnlab.rope.params import Param
 from yarnlab.rope.temperature import TEMPERATURE_RULES
 
 METHOD_NAMES = tuple(METHODS)

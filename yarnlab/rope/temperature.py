@@ -20,7 +20,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from yarnlab.rope.methods import HasParams, Param
+from yarnlab.rope.params import HasParams, Param
 
 
 def _g(s: float, coefficient: float) -> float:
@@ -134,7 +134,7 @@ def temperature_llama4_scaling(s: float, *, original_ctx: int, seq_len: int | No
 
 @dataclass(frozen=True)
 class TemperatureRule(HasParams):
-    """A rule with its parameters (:class:`~yarnlab.rope.methods.Param`: default, constraint, help);
+    """A rule with its parameters (:class:`~yarnlab.rope.params.Param`: default, constraint, help);
     a parameter whose default is None is required."""
 
     name: str
