@@ -8,8 +8,11 @@ Shared signature::
 temperature rule sees (the factor for static methods, max(1, l/L) for dynamic ones). The attention
 factor m = sqrt(1/t) is computed from ``s_eff`` by a rule of :mod:`yarnlab.rope.temperature`; the
 spec (:mod:`yarnlab.rope.spec`) joins the two. ``METHODS`` maps each name to a :class:`Method`
-holding the function, its parameters with defaults (:class:`~yarnlab.rope.params.Param`), and its
-default temperature rule.
+holding the function, its parameters with defaults (:class:`~yarnlab.rope.params.Param`), its
+default temperature rule, how its scale follows the input length, and its transformers form
+(:class:`~yarnlab.rope.hf_form.HFType`: rope type, keys, conversion both ways). Every surface that
+lists methods (the CLI options, the spec's validation, the Hugging Face reader and writer, the rope
+doctor, the workflow's config check) reads this registry, so a method is one function and one entry.
 
 Every method keeps RoPE's relative-position property: it only changes theta_d per pair
 (h(theta) in Eq. 12), and q_m . k_n still depends on m - n (Eqs. 6-9).
@@ -17,12 +20,14 @@ Every method keeps RoPE's relative-position property: it only changes theta_d pe
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from yarnlab.rope.frequencies import base_inv_freq, blend, correction_range, ramp_index, ramp_paper, ratios
+from yarnlab.rope.hf_form import HFRead, HFType
 from yarnlab.rope.params import HasParams, Param, is_finite_number
 
 
@@ -185,13 +190,52 @@ def rope_proportional(geom: Geometry, factor: float, seq_len: int | None = None,
     return theta / factor, factor
 
 
+# ---- transformers' forms (:class:`~yarnlab.rope.hf_form.HFType`): rope type, keys, both conversions ----
+# (transformers 5's modeling_rope_utils is the reference; tests/test_rope_parity.py compares both ways)
+
+def _factor_and_original(spec) -> dict:
+    return {"factor": spec.factor, "original_max_position_embeddings": spec.original_ctx}
+
+
+def _write_yarn(spec) -> dict:
+    return {**_factor_and_original(spec), "beta_fast": spec.params["beta"], "beta_slow": spec.params["alpha"],
+            "truncate": spec.params["truncate"]}
+
+
+def _read_yarn(src: HFRead) -> dict:
+    truncate = src.boolean("truncate", True)
+    # transformers reads `beta_fast or 32` and `beta_slow or 1`: zero/None mean the default
+    return {"truncate": truncate, "beta": src.positive("beta_fast", src.rope.get("beta_fast") or 32.0),
+            "alpha": src.positive("beta_slow", src.rope.get("beta_slow") or 1.0), "ramp": "index"}
+
+
+def _index_ramp_only(spec) -> str | None:
+    return None if spec.params["ramp"] == "index" else "transformers' yarn uses the index ramp only"
+
+
+def _read_proportional(src: HFRead) -> dict:
+    if src.fraction == 1.0:
+        src.notes.append("proportional with partial_rotary_factor 1 is linear (PI); transformers warns the same")
+    return {"partial_rotary_factor": src.fraction}
+
+
+_LLAMA3_KEYS = ("low_freq_factor", "high_freq_factor")
+_LONGROPE_KEYS = ("short_factor", "long_factor")
+_YARN_HF = HFType("yarn", ("factor",), ("original_max_position_embeddings", "attention_factor", "beta_fast",
+                                        "beta_slow", "mscale", "mscale_all_dim", "truncate"),
+                  length="original", write=_write_yarn, read=_read_yarn, unsupported=_index_ramp_only,
+                  temperature="yarn", null_factor=True)
+
+
 # ---- the registry: each method with its parameters (:class:`~yarnlab.rope.params.Param`) ---------
 
 @dataclass(frozen=True)
 class Method(HasParams):
     """A registered method: its function, parameters (:class:`Param`), default temperature rule,
-    whether it depends on the current length, and cross-parameter constraints (``relations``:
-    functions of the full parameter dict returning a problem string or None)."""
+    whether it depends on the current length, cross-parameter constraints (``relations``:
+    functions of the full parameter dict returning a problem string or None), how its scale follows
+    the input length, and its transformers form (``hf``; None where transformers has no equivalent,
+    and :func:`~yarnlab.rope.hf_write.spec_to_hf` refuses it)."""
 
     name: str
     fn: Callable
@@ -203,6 +247,7 @@ class Method(HasParams):
     #: how the scale follows the input length l, for methods whose s grows with it (``{L}``: the
     #: original context); empty for static methods and for longrope, whose factors switch once at L
     length_rule: str = ""
+    hf: HFType | None = None
 
 
 RAMPS = ("paper", "index")
@@ -235,19 +280,28 @@ _RAMP_ORDER = (_ordered("alpha", "beta", "0 < alpha <= beta"),)
 METHODS: dict[str, Method] = {
     m.name: m
     for m in [
-        Method("none", rope_none, summary="plain RoPE"),
-        Method("pi", rope_pi, summary="Position Interpolation: theta/s"),
+        Method("none", rope_none, summary="plain RoPE", hf=HFType("default", written_ctx="original")),
+        Method("pi", rope_pi, summary="Position Interpolation: theta/s",
+               hf=HFType("linear", ("factor",), write=lambda spec: {"factor": spec.factor})),
         Method("dynamic-pi", rope_dynamic_pi, dynamic=True, summary="PI with s = max(1, l/L)",
                length_rule=GROWS),
-        Method("ntk", rope_ntk, summary="NTK-aware base change (Eq. 16)"),
+        Method("ntk", rope_ntk, summary="NTK-aware base change (Eq. 16)",
+               # written as plain RoPE with the NTK-aware base b' (Eq. 16), the form Code Llama ships
+               hf=HFType("default", reads=False,
+                         write=lambda spec: {"rope_theta": ntk_base(spec.base, spec.factor, spec.dim)})),
         Method("dynamic-ntk", rope_dynamic_ntk,
                (Param("variant", "choice", "paper", "dynamic-ntk form: paper (s = l/L) or transformers' "
                       "(s = factor l/L - factor + 1)", DYNAMIC_NTK_VARIANTS),),
-               dynamic=True, summary="NTK-aware with s = max(1, l/L), or transformers' form", length_rule=GROWS),
+               dynamic=True, summary="NTK-aware with s = max(1, l/L), or transformers' form", length_rule=GROWS,
+               hf=HFType("dynamic", ("factor",), length="declared", written_ctx="original",
+                         write=lambda spec: {"factor": spec.factor}, read=lambda src: {"variant": "transformers"},
+                         unsupported=lambda spec: None if spec.params["variant"] == "transformers" else
+                         "transformers' dynamic rope is the 'transformers' variant only")),
         Method("ntk-by-parts", rope_ntk_by_parts, _RAMP, summary="ramp between PI and RoPE (Eq. 17-20)",
-               relations=_RAMP_ORDER),
+               # transformers' yarn with m = 1: attention_factor 1 is written for its default rule none
+               relations=_RAMP_ORDER, hf=dataclasses.replace(_YARN_HF, reads=False)),
         Method("yarn", rope_yarn, _RAMP, default_temperature="yarn",
-               summary="NTK-by-parts + temperature (Def. 3)", relations=_RAMP_ORDER),
+               summary="NTK-by-parts + temperature (Def. 3)", relations=_RAMP_ORDER, hf=_YARN_HF),
         Method("dynamic-yarn", rope_dynamic_yarn,
                (*_RAMP, Param("grow_only", "bool", False, "recompute only when the length grows (reference code)")),
                default_temperature="yarn", dynamic=True, summary="YaRN with s = max(1, l/L)", length_rule=GROWS,
@@ -256,18 +310,30 @@ METHODS: dict[str, Method] = {
                (Param("low_freq_factor", "positive", 1.0, "llama3: PI for wavelengths > L/low_freq_factor"),
                 Param("high_freq_factor", "positive", 4.0, "llama3: untouched for wavelengths < L/high_freq_factor")),
                summary="Llama 3.1 low/high frequency factors",
-               relations=(_ordered("low_freq_factor", "high_freq_factor", "0 < low <= high"),)),
+               relations=(_ordered("low_freq_factor", "high_freq_factor", "0 < low <= high"),),
+               hf=HFType("llama3", ("factor", *_LLAMA3_KEYS), ("original_max_position_embeddings",),
+                         length="original", read=lambda src: {k: src.positive(k) for k in _LLAMA3_KEYS},
+                         write=lambda spec: {**_factor_and_original(spec),
+                                             **{k: spec.params[k] for k in _LLAMA3_KEYS}})),
         Method("longrope", rope_longrope,
                (Param("short_factor", "factors", None, "longrope: per-pair rescale factors for l <= L"),
                 Param("long_factor", "factors", None, "longrope: per-pair rescale factors for l > L")),
                default_temperature="longrope", dynamic=True,
-               summary="LongRoPE / Phi-3: searched per-pair factors, short set up to L, long set beyond"),
+               summary="LongRoPE / Phi-3: searched per-pair factors, short set up to L, long set beyond",
+               hf=HFType("longrope", _LONGROPE_KEYS, ("original_max_position_embeddings", "attention_factor", "factor"),
+                         length="original", temperature="longrope", null_factor=True,
+                         read=lambda src: {k: src.factors(k) for k in _LONGROPE_KEYS},
+                         write=lambda spec: {**_factor_and_original(spec),
+                                             **{k: list(spec.params[k]) for k in _LONGROPE_KEYS}})),
         Method("proportional", rope_proportional,
                # required: without f it is plain PI (transformers warns the same), and the workflow, which
                # builds specs from (method, s) alone, has no f to give
                (Param("partial_rotary_factor", "fraction", None, "proportional: share f of the head's pairs "
                       "that rotate (frequencies over the whole head; the rest have theta = 0)"),),
-               summary="Gemma 4: PI with frequencies over the whole head, the slowest pairs at theta = 0"),
+               summary="Gemma 4: PI with frequencies over the whole head, the slowest pairs at theta = 0",
+               hf=HFType("proportional", (), ("factor",), whole_head=True, read=_read_proportional,
+                         write=lambda spec: {"factor": spec.factor,
+                                             "partial_rotary_factor": spec.params["partial_rotary_factor"]})),
     ]
 }
 
