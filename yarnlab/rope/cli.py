@@ -17,9 +17,6 @@ from yarnlab.rope.methods import METHODS, all_params
 from yarnlab.rope.params import Param
 from yarnlab.rope.temperature import TEMPERATURE_RULES
 
-METHOD_NAMES = tuple(METHODS)
-RULE_NAMES = tuple(TEMPERATURE_RULES)
-
 
 def _float_list(text: str) -> list[float]:
     """Comma-separated numbers (``--short-factor 1,1.02,1.05``)."""
