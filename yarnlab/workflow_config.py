@@ -145,6 +145,18 @@ def ablation_and_dynamic_units(config: dict) -> list[str]:
 
 
 @check
+def evaluation_sets(config: dict) -> list[str]:
+    """The smaller evaluation sets are prefixes of the data.n_docs pieces (``--max-docs``): none asks for
+    more pieces than there are."""
+    n = int(config["data"]["n_docs"])
+    sizes = [("sweep.n_docs", config["sweep"].get("n_docs")), ("ablation.n_docs", config["ablation"].get("n_docs")),
+             ("dynamic.n_docs", config["dynamic"].get("n_docs")),
+             ("regime.spread_docs", (config.get("regime") or {}).get("spread_docs"))]
+    return [f"{key}: must be in [1, data.n_docs = {n}] (its set is a prefix of the data.n_docs evaluation pieces; "
+            f"got {v})" for key, v in sizes if v is not None and not 1 <= int(v) <= n]
+
+
+@check
 def lengths(config: dict) -> list[str]:
     """Every evaluated length fits in the evaluation documents (data.tokens tokens each), and
     ppl.lengths reaches both sides of L (the short-context and the extended comparisons)."""

@@ -55,11 +55,12 @@ rule eval_documents_corpus:
         n_docs=DATA["n_docs"],
         tokens=DATA["tokens"],
         held=HELD,
+        pieces=PIECES,
     conda:
         ENV
     shell:
         "yarnlab eval docs --corpus {wildcards.corpus} --heldout-fraction {params.held} --tokens {params.tokens} "
-        "--n-docs {params.n_docs} --out {output} > {log} 2>&1"
+        "--n-docs {params.n_docs} {params.pieces} --out {output} > {log} 2>&1"
 
 
 rule temperature_sweep_corpus:

@@ -142,6 +142,8 @@ def claims_targets():
 # ---- evaluation settings
 DATA = config["data"]
 HELD = DATA.get("heldout_fraction", 0.1)  # works held out of every training run: the evaluation text
+# the order of each work's evaluation pieces (yarnlab.evaluate.docs): every evaluation set is a prefix
+PIECES = f"--pieces {DATA.get('pieces', 'balanced')} --pieces-seed {DATA.get('pieces_seed', 0)}"
 # training data: random windows of one stream (no position artifacts) or the paper's bookended chunks
 # synthetic documents (passkey, copy) keep the base's shares in fine-tuning windows too, so fine-tuned
 # models are judged on the same kind of text (windows only)
