@@ -83,6 +83,14 @@ def test_ppl_both_readings_in_one_table(setup, tmp_path):
     srows = {(r["reading"], r["length"], r["doc"]): r["nll"] for r in read_table(slide)}
     assert srows[("same-targets", 64, 1)] == pytest.approx(by[("same-targets", 64, 1)], abs=1e-6)  # W = n
     assert srows[("same-targets", 128, 1)] != by[("same-targets", 128, 1)]  # at most 64 tokens of context
+    # at the target end (the default: the longest length) the same-target rows reuse the truncation forward
+    reuse, alone = tmp_path / "reuse.csv", tmp_path / "alone.csv"
+    for path, extra in ((reuse, ["--also-truncation"]), (alone, [])):
+        assert main(["eval", "ppl", "--model", ck, "--docs", docs, "--out", str(path), "--lengths", "64,256",
+                     "--same-targets", "32", "--no-progress", *extra]) == 0
+    a = {(r["length"], r["doc"]): r["nll"] for r in read_table(reuse) if r["reading"] == "same-targets"}
+    b = {(r["length"], r["doc"]): r["nll"] for r in read_table(alone)}
+    assert a.keys() == b.keys() and all(a[k] == pytest.approx(b[k], abs=1e-5) for k in a)
 
 
 @pytest.mark.parametrize("extra, needle", [

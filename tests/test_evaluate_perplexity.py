@@ -243,3 +243,21 @@ def test_same_targets_with_a_context_blind_model_and_a_window_stay_flat():
     model, docs = context_blind_llama(), drifting_docs(n=400)
     same = same_target_perplexity(model, docs, [100, 200, 400], targets=64, window=64, stride=32)
     assert [same[n].perplexity() / same[100].perplexity() for n in (200, 400)] == pytest.approx([1, 1], abs=1e-9)
+
+
+@pytest.mark.parametrize("window,stride", [(None, 256), (64, 32)])
+def test_the_same_targets_at_the_target_end_come_from_the_truncation_reading(window, stride):
+    """At n = E the same-target context is the truncated document itself, read by the same windows: its
+    targets' NLL is the truncation reading's on the last T tokens (the command line reuses it)."""
+    from yarnlab.evaluate.perplexity import same_targets_from_truncation
+
+    model, docs = tiny_llama(), random_docs([200, 240, 150], seed=12)
+    E, T = 200, 24
+    trunc = protocol_perplexity(model, docs, [100, E], min_tokens=E, window=window, stride=stride)
+    derived = same_targets_from_truncation(trunc[E], T)
+    direct = same_target_perplexity(model, docs, [100, E], targets=T, end=E, window=window, stride=stride)[E]
+    assert len(derived.token_nll) == len(direct.token_nll) == 2
+    for a, b in zip(derived.token_nll, direct.token_nll):
+        assert np.array_equal(np.isnan(a), np.isnan(b)) and np.allclose(a[E - T:], b[E - T:], atol=1e-9)
+    assert sorted((d, c) for d, *_, c in derived.windows) == sorted((d, c) for d, *_, c in direct.windows)
+    assert derived.mean_nll("window") == pytest.approx(direct.mean_nll("window"), abs=1e-9)

@@ -317,6 +317,7 @@ def _ppl_readings(args, model, docs, bos) -> tuple[dict, list[int]]:
     from yarnlab.evaluate.perplexity import (
         protocol_perplexity,
         same_target_perplexity,
+        same_targets_from_truncation,
         select_documents,
         sliding_window_nll,
     )
@@ -337,12 +338,18 @@ def _ppl_readings(args, model, docs, bos) -> tuple[dict, list[int]]:
                              f"{shortest}, so every target has context; got {args.same_targets})")
         if end < max(args.lengths):
             raise UsageError(f"--target-end: must be >= the longest of --lengths, {max(args.lengths)} (got {end})")
-        out = {"same-targets": same_target_perplexity(model, docs, args.lengths, args.same_targets, None, bos,
-                                                      args.batch_tokens, progress, end=end, window=args.window,
-                                                      stride=args.stride)}
+        trunc = None
         if args.also_truncation:  # the same documents: those of at least `end` tokens
-            out["truncation"] = protocol_perplexity(model, docs, args.lengths, end, None, args.window, args.stride,
-                                                    bos, args.batch_tokens, progress)
+            trunc = protocol_perplexity(model, docs, args.lengths, end, None, args.window, args.stride, bos,
+                                        args.batch_tokens, progress)
+        rest = [n for n in args.lengths if trunc is None or n != end]  # at n = end both read the same windows
+        same = same_target_perplexity(model, docs, rest, args.same_targets, None, bos, args.batch_tokens, progress,
+                                      end=end, window=args.window, stride=args.stride) if rest else {}
+        if trunc is not None and end in trunc:
+            same[end] = same_targets_from_truncation(trunc[end], args.same_targets)
+        out = {"same-targets": dict(sorted(same.items()))}
+        if trunc is not None:
+            out["truncation"] = trunc
         return out, long_enough(docs, end)
     if args.lengths:
         return ({"truncation": protocol_perplexity(model, docs, args.lengths, args.min_tokens, None, args.window,

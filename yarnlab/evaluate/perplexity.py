@@ -367,6 +367,26 @@ def same_target_perplexity(
     return out
 
 
+def same_targets_from_truncation(res: PerplexityResult, targets: int) -> PerplexityResult:
+    """The same-target reading at n = E from the truncation reading at E on the same documents.
+
+    At n = E the same-target context ``x_0 .. x_{E-1}`` is the truncated document itself, read by the same
+    windows (one window, or the same sliding plan from token 0), so the targets' NLL is the truncation
+    reading's on its last ``targets`` tokens: no second forward. Windows keep only their targets."""
+    token_nll, windows = [], []
+    for a in res.token_nll:
+        full = np.full(len(a), np.nan)
+        full[len(a) - targets:] = a[len(a) - targets:]
+        token_nll.append(full)
+    for d, b, e, tb, _, _ in res.windows:
+        top = len(token_nll[d])
+        vals = token_nll[d][max(tb, top - targets):e]
+        vals = vals[~np.isnan(vals)]
+        if len(vals):
+            windows.append((d, b, e, max(tb, top - targets), float(vals.sum()), len(vals)))
+    return PerplexityResult(res.window, res.stride, res.bos, token_nll, windows)
+
+
 def _same_targets_window(model, chosen, n, top, targets, bos_id, batch_tokens, progress) -> PerplexityResult:
     """One window ``x_{top-n} .. x_{top-1}`` per document, its last ``targets`` tokens scored."""
     import torch
