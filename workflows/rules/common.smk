@@ -165,10 +165,11 @@ BASE_DATA = (f"--heldout-fraction {HELD} --data-format {config['base'].get('data
              f"--retrieval-fraction {SYNTH['retrieval_fraction']} --copy-fraction {SYNTH['copy_fraction']}"
              + _flags(config["base"], _OPT))
 # the speed settings of fine-tuning (training precision, compile) are the finetune section's own
-FT_DATA = f"--heldout-fraction {HELD} --data-format {FT.get('data_format', 'chunks')}" + _flags(FT, ("precision", "compile")) + (
-    f" --retrieval-fraction {SYNTH['retrieval_fraction']} --copy-fraction {SYNTH['copy_fraction']}"
-    + _flags(config["base"], ("copy_gap_share", "copy_alphabet"))
-    if FT.get("data_format") == "windows" else "")
+_FT_SYNTH = (f" --retrieval-fraction {SYNTH['retrieval_fraction']} --copy-fraction {SYNTH['copy_fraction']}"
+             f"{_flags(config['base'], ('copy_gap_share', 'copy_alphabet'))}"
+             if FT.get("data_format") == "windows" else "")
+FT_DATA = (f"--heldout-fraction {HELD} --data-format {FT.get('data_format', 'chunks')}"
+           f"{_flags(FT, ('precision', 'compile'))}{_FT_SYNTH}")
 PPL = config["ppl"]
 SW = config["sweep"]
 DYN = config["dynamic"]
