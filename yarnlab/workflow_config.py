@@ -180,6 +180,23 @@ def lengths(config: dict) -> list[str]:
 
 
 @check
+def same_targets(config: dict) -> list[str]:
+    """ppl.same_targets T is below every length the perplexity rules evaluate (ppl.lengths, long_ppl.lengths):
+    at length n each target is read after n - T tokens, so n = T would leave the first one with none."""
+    ppl = config["ppl"]
+    t = ppl.get("same_targets")
+    out = [f"ppl.{k}: must be true or false (got {ppl[k]!r})" for k in ("truncation_reading", "sliding_same_targets")
+           if k in ppl and not isinstance(ppl[k], bool)]
+    if t is None:
+        return out
+    shortest = min(list(ppl["lengths"]) + list(config["long_ppl"]["lengths"] or []))
+    if not isinstance(t, int) or isinstance(t, bool) or not 1 <= t <= shortest - 1:
+        out.append(f"ppl.same_targets: must be an integer in [1, {shortest - 1}], below the shortest length of "
+                   f"ppl.lengths and long_ppl.lengths ({shortest}), so every target has context (got {t!r})")
+    return out
+
+
+@check
 def variants(config: dict) -> list[str]:
     out = []
     var = config.get("variants") or {}
