@@ -54,7 +54,7 @@ def test_short_context_ratio_is_paired_against_the_base():
         summaries.short_context(_ppl_rows(), 128)
 
 
-def test_ppl_summaries_read_one_reading_and_refuse_a_mix():
+def test_ppl_summaries_read_one_reading_and_refuse_a_mix(tmp_path):
     """Tables of two readings (yarnlab eval ppl --also-truncation): a summary takes the one named; without a
     name it refuses to average them; rows without a reading column count as the named one."""
     rows = [{**r, "reading": rd, "nll": r["nll"] + (0.5 if rd == "truncation" else 0.0)}
@@ -70,6 +70,14 @@ def test_ppl_summaries_read_one_reading_and_refuse_a_mix():
     with pytest.raises(UsageError, match="reading: no rows of the 'sliding' reading"):
         summaries.ppl_by_model_length(rows, n_boot=300, reading="sliding")
     assert "reading" not in summaries.ppl_by_model_length(_ppl_rows(), n_boot=300, reading=None)[0]
+    # as the workflow calls it: yarnlab claims summarize ppl|short_context --set reading=...
+    summaries.summarize("ppl", rows, str(tmp_path / "p.csv"), [], {"reading": "same-targets", "n_boot": "300"})
+    assert {r["reading"] for r in read_table(tmp_path / "p.csv")} == {"same-targets"}
+    summaries.summarize("short_context", rows, str(tmp_path / "s.csv"), [], {"reading": "truncation", "length": "256",
+                                                                               "n_boot": "300"})
+    assert "truncation reading" in (tmp_path / "s.md").read_text()
+    with pytest.raises(UsageError, match="reading: the tables hold the readings"):
+        summaries.summarize("short_context", rows, str(tmp_path / "s.csv"), [], {"length": "256"})
 
 
 def test_passkey_summary_has_wilson_intervals_and_the_table5_form():

@@ -209,6 +209,16 @@ def ppl_reading(lengths, sliding=False):
     return f" --same-targets {same}{target_end}{truncation}"
 
 
+def _voting_reading():
+    from yarnlab.claims.results import primary_reading
+
+    return primary_reading({"ppl": PPL})
+
+
+# the reading the claims vote on, and the perplexity figure and short-context table draw
+PPL_READING = _voting_reading()
+
+
 def _ppl_common(sliding=False):
     """`yarnlab eval ppl` options of the perplexity of the main documents at ppl.lengths."""
     return f"--docs {DOCS} --lengths {csv(PPL['lengths'])} --threads {THREADS} --no-progress" \
