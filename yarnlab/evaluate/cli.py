@@ -11,7 +11,10 @@ with ``--split test|train|all`` (the training split rule: document groups, held-
 split seed 0) or from ``--docs FILE|DIR``; they are tokenized with the checkpoint's tokenizer
 when it has one, else as bytes (the tiny models' byte tokenizer). A ``doc`` column indexes the
 ``data_manifest.documents`` list of the provenance sidecar, or holds the document's stable id
-(``<work>@<offset>``) for an .npz of ``yarnlab eval docs``.
+(``<work>@<offset>``) for an .npz of ``yarnlab eval docs``. Every ``ppl`` row names its ``reading``:
+``truncation`` (``--lengths``: the first n tokens of each document), ``same-targets`` (``--same-targets``:
+the same last T tokens at every length; ``--also-truncation`` adds the truncation rows on the same
+documents) or ``sliding`` (``--window`` alone).
 
 ``--out`` is a directory (every table of the command) or, for ``ppl``, ``sweep`` and ``passkey``, a
 ``.csv`` file: the per-document (per-trial) table alone, the one the workflow's figures and claims
