@@ -7,7 +7,9 @@
 - claim 7: dynamic methods better than no scaling that still blow up -> "prevents the blow-up" does
   not hold (issue 11 item 2);
 - claim 6: the bootstrap of m*(s) draws the same works for every s (issue 11 item 1);
-- a missing input names the file; the CLIs write their products.
+- a missing input names the file; the CLIs write their products;
+- issue 20 item 2: a base whose per-token loss ignores context reads ratio 1 at every length on the same
+  target tokens (claim 1, the premise check) and not under truncation, shown beside as the second reading.
 
 Documents are pieces of works, ``<work>@<offset>`` (8 works x 4 pieces), with a per-work effect.
 """
@@ -777,3 +779,89 @@ def test_claims_3_5_8_say_does_not_hold_when_false(tmp_path, cid, offsets):
     res, figs, st = make_tree(tmp_path, offsets=offsets)
     c = _claim(build(res, figs, st, N_BOOT), cid)
     assert c["verdict"] == G.FAILS, (cid, c["verdict"], c.get("parts"))
+
+
+def _context_blind_checkpoint(path: Path) -> None:
+    """A micro Llama whose attention outputs are zero: a token's loss depends on that token alone, never on
+    how much context precedes it (sharp logits, so the loss differs a lot from token to token)."""
+    import torch
+
+    from yarnlab.model.tiny import build_model
+
+    model = build_model("micro")
+    with torch.no_grad():
+        for layer in model.model.layers:
+            layer.self_attn.o_proj.weight.zero_()
+        model.lm_head.weight.mul_(30.0)
+    model.save_pretrained(path)
+
+
+def _drifting_pieces(n: int = 64) -> list[np.ndarray]:
+    """One piece per id of DOCS whose token ids rise along the piece: its first tokens are unlike its last."""
+    rng = np.random.default_rng(11)
+    return [np.clip(np.arange(n) * 250 // n + rng.integers(0, 9, size=n), 0, 258).astype(np.int64) for _ in DOCS]
+
+
+def test_a_context_blind_base_reads_ratio_one_on_the_same_targets_and_not_under_truncation(tmp_path):
+    """Issue 20 item 2, at the claims level: the base's table comes from ``yarnlab eval ppl --same-targets 4
+    --also-truncation`` on a model whose per-token loss ignores context, on pieces whose content drifts. On the
+    same targets every length ratio of claim 1 and the premise check is 1 (claim 1 does not hold, the premise
+    fails); the truncation reading, shown beside and never voting, moves with the content alone."""
+    pytest.importorskip("torch")
+    from yarnlab.claims.render import markdown
+    from yarnlab.claims.results import Results, voting
+    from yarnlab.cli import main
+    from yarnlab.evaluate.docs import write_eval_docs
+
+    res, figs, st = make_tree(tmp_path)
+    st["ppl"].update(same_targets=4, truncation_reading=True)
+    paths = input_paths(res, figs, st)
+    _context_blind_checkpoint(tmp_path / "blind")
+    write_eval_docs(tmp_path / "docs.npz", _drifting_pieces(), DOCS, {}, {})
+    assert main(["eval", "ppl", "--model", str(tmp_path / "blind"), "--docs", str(tmp_path / "docs.npz"),
+                 "--lengths", ",".join(map(str, st["ppl"]["lengths"])), "--same-targets", "4", "--target-end", "64",
+                 "--also-truncation", "--dtype", "float64", "--tag", "label=base", "--no-progress",
+                 "--out", paths["ppl:base"]]) == 0
+    r = Results(res, figs, st, N_BOOT)
+    assert r.reading == "same-targets" and r.with_reading("truncation").lengths("base") == st["ppl"]["lengths"]
+    doc = build(res, figs, st, N_BOOT)
+    c1 = _claim(doc, "1")
+    assert c1["reading"]["name"] == "same-targets" and len(c1["measurements"]) == 2  # 32 and 64 vs L = 16
+    assert all(x["ppl_ratio"]["value"] == pytest.approx(1.0, abs=1e-9) for x in c1["measurements"])
+    assert c1["verdict"] == G.FAILS == G.combine(voting(c1["measurements"]))
+    second = c1["second_reading"]
+    assert second["name"] == "truncation" and len(second["measurements"]) == 2
+    moved = [abs(x["ppl_ratio"]["value"] - 1) for x in second["measurements"]]  # content alone moves them
+    assert min(moved) > 0.01 and max(moved) > 0.2, moved
+    premise = _regime(doc)["premise"]
+    assert premise["estimate"]["value"] == pytest.approx(1.0, abs=1e-9) and premise["passed"] is False
+    assert abs(premise["second_reading"]["estimate"]["value"] - 1) > 0.05
+    assert "truncation reading (not judged)" in premise["value"]
+    text = markdown(doc)
+    assert "Reading (the rows that vote): same targets: at every length n the last 4 tokens of each piece" in text
+    assert "Second reading, for context (does not vote): truncation, the paper's protocol" in text
+    # the other models' tables hold one reading (no reading column): the second reading of their claims is missing
+    assert "missing" in _claim(doc, "2")["second_reading"] and _claim(doc, "6").get("second_reading") is None
+
+
+def test_tables_of_two_readings_are_read_one_reading_at_a_time(tmp_path):
+    """A table with a reading column: each Results view sees its own rows; a reading the table lacks is an
+    error naming it, not an empty comparison."""
+    from yarnlab.claims.results import Results
+
+    res, figs, st = make_tree(tmp_path)
+    st["ppl"].update(same_targets=4, truncation_reading=True)
+    p = input_paths(res, figs, st)["ppl:base"]
+    write_table(p, [{"label": "base", "length": n, "reading": rd, "doc": d, "nll": 1.0 + (rd == "truncation") * n / 64}
+                    for rd in ("same-targets", "truncation") for n in (8, 16, 32, 64) for d in DOCS], {})
+    r = Results(res, figs, st, N_BOOT)
+    assert set(r.nll("base", 64).values()) == {1.0}
+    assert set(r.with_reading("truncation").nll("base", 64).values()) == {2.0}
+    write_table(p, [{"label": "base", "length": n, "reading": "truncation", "doc": d, "nll": 1.0}
+                    for n in (8, 16) for d in DOCS], {})
+    with pytest.raises(MissingInputError, match="base: no rows of the same-targets reading"):
+        Results(res, figs, st, N_BOOT).nll("base", 8)
+    from yarnlab.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"reading: must be one of \['same-targets', 'truncation'\]"):
+        r.with_reading("sliding")

@@ -3,7 +3,9 @@ the workflow's former scripts as commands. Nothing is downloaded: ``fetch`` runs
 ``snapshot_download``; ``from-gguf`` on a tiny GGUF file is tested in test_model_gguf.py.
 
 The evaluation documents are checked against an independent expectation: every piece is the byte
-slice of its work's first held-out document at the id's offset, taken round-robin over the sorted works."""
+slice of its work's first held-out document at the id's offset, taken round-robin over the sorted works
+(``--pieces sequential``: the order before balancing, written out here; the balanced order is tested in
+test_evaluate_pieces.py)."""
 
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ from yarnlab.errors import UsageError
 from yarnlab.evaluate.docs import evaluation_pieces
 
 ROOT = Path(__file__).resolve().parents[1]
-PARAMS = ("corpus", "hf_dataset", "hf_split", "tokenizer", "heldout_fraction", "tokens", "n_docs", "out")
+PARAMS = ("corpus", "hf_dataset", "hf_split", "tokenizer", "heldout_fraction", "tokens", "n_docs", "pieces",
+          "pieces_seed", "out")
 
 
 def _subparsers(parser: argparse.ArgumentParser):
@@ -71,12 +74,20 @@ def expected(heldout: dict[str, bytes], tokens: int, n_docs: int) -> list[str]:
     return ids[:n_docs]
 
 
-@pytest.mark.parametrize("tokens,n_docs", [(64, 10), (40_000, 10)])
-def test_prose_pieces_are_heldout_slices(tmp_path, heldout, tokens, n_docs):
+@pytest.mark.parametrize("tokens,n_docs,order", [(64, 10, "sequential"), (40_000, 10, "sequential"),
+                                                 (40_000, 10, "balanced")])
+def test_prose_pieces_are_heldout_slices(tmp_path, heldout, tokens, n_docs, order):
     out = tmp_path / "docs.npz"
-    assert run(eval_docs(out, tokens=tokens, n_docs=n_docs)) == 0
+    assert run(eval_docs(out, "--pieces", order, tokens=tokens, n_docs=n_docs)) == 0
     ids, pieces = load(out)
-    assert ids == expected(heldout, tokens, n_docs)
+    if order == "sequential":
+        assert ids == expected(heldout, tokens, n_docs)
+    else:  # every piece of the 4 works (2 or 3 slots each): an opening only in its work's last round
+        slots = {w: len(b) // tokens for w, b in heldout.items()}
+        assert sorted(ids) == sorted(expected(heldout, tokens, n_docs)) and n_docs == sum(slots.values())
+        first = [i for i in ids if i.endswith("@0")]
+        assert [ids.index(i) // len(heldout) for i in first] == [slots[i.rsplit("@", 1)[0]] - 1 for i in first]
+        assert not any(i.endswith("@0") for i in ids[:len(heldout)])
     for i, piece in zip(ids, pieces):
         work, offset = i.rsplit("@", 1)
         data = heldout[work][int(offset):int(offset) + tokens]
@@ -85,6 +96,7 @@ def test_prose_pieces_are_heldout_slices(tmp_path, heldout, tokens, n_docs):
     rec = json.loads(Path(str(out) + ".provenance.json").read_text())
     assert list(rec["parameters"]) == list(PARAMS) and rec["parameters"]["out"] == str(out)
     assert rec["n_docs"] == n_docs and rec["source"]["works"] == sorted(heldout)
+    assert rec["parameters"]["pieces"] == order and rec["parameters"]["pieces_seed"] == 0
     assert rec["source"]["corpus"] == "prose" and rec["source"]["tokenizer"] == "bytes"
     assert sorted(f.name for f in tmp_path.iterdir()) == ["docs.npz", "docs.npz.provenance.json"]
 
@@ -93,7 +105,7 @@ def test_40k_pieces_exhaust_short_works(heldout):
     """With 40,000-token pieces the shorter works run out first: later rounds skip them."""
     streams = [(w, np.frombuffer(heldout[w], dtype=np.uint8).astype(np.int64)) for w in sorted(heldout)]
     have = sum(len(s) // 40_000 for _, s in streams)
-    _, ids = evaluation_pieces(streams, 40_000, have)
+    _, ids = evaluation_pieces(streams, 40_000, have, "sequential")
     rounds = [int(i.rsplit("@", 1)[1]) // 40_000 for i in ids]
     assert rounds == sorted(rounds) and len(set(ids)) == have
     assert len({i.rsplit("@", 1)[0] for i in ids if i.endswith(f"@{max(rounds) * 40_000}")}) < len(streams)
@@ -104,9 +116,10 @@ def test_40k_pieces_exhaust_short_works(heldout):
     ("--n-docs", "0", "--n-docs: must be an integer >= 1 (got 0)"),
     ("--heldout-fraction", "1.0", "--heldout-fraction: must be in (0, 1) (got 1.0)"),
     ("--heldout-fraction", "0", "--heldout-fraction: must be in (0, 1) (got 0.0)"),
+    ("--pieces-seed", "-1", "--pieces-seed: must be an integer >= 0 (got -1)"),
 ])
 def test_bad_input_names_option(tmp_path, option, value, needle):
-    argv = eval_docs(tmp_path / "docs.npz")
+    argv = eval_docs(tmp_path / "docs.npz", "--pieces-seed", "0")
     argv[argv.index(option) + 1] = value
     with pytest.raises(UsageError) as err:
         run(argv)
@@ -156,7 +169,7 @@ def test_hf_dataset_pieces(tmp_path, monkeypatch):
     monkeypatch.setattr(docs, "_hf_tokenizer", lambda path: Tok())
     out = tmp_path / "hf.npz"
     assert run(["eval", "docs", "--hf-dataset", "pg19", "--hf-split", "validation", "--tokenizer", "tok",
-                "--tokens", "10", "--n-docs", "4", "--out", str(out)]) == 0
+                "--tokens", "10", "--n-docs", "4", "--pieces", "sequential", "--out", str(out)]) == 0
     ids, pieces = load(out)
     assert ids == ["pg190@0", "pg191@0", "pg190@10", "pg191@10"]
     assert [chr(p[0]) for p in pieces] == ["a", "c", "a", "c"]
@@ -173,8 +186,14 @@ def test_library_errors():
         evaluation_pieces(streams, 5, 0)
     with pytest.raises(UsageError, match=r"n_docs: must be in \[1, 2\]"):
         evaluation_pieces(streams, 5, 3)
-    pieces, ids = evaluation_pieces(streams, 5, 2)
+    pieces, ids = evaluation_pieces(streams, 5, 2, "sequential")
     assert ids == ["w@0", "w@5"] and [p.tolist() for p in pieces] == [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]
+    pieces, ids = evaluation_pieces(streams, 5, 2)  # balanced: the opening slot last
+    assert ids == ["w@5", "w@0"] and [p.tolist() for p in pieces] == [[5, 6, 7, 8, 9], [0, 1, 2, 3, 4]]
+    with pytest.raises(UsageError, match=r"order: must be one of \['balanced', 'sequential'\] \(got 'random'\)"):
+        evaluation_pieces(streams, 5, 2, "random")
+    with pytest.raises(UsageError, match=r"seed: must be an integer >= 0 \(got -3\)"):
+        evaluation_pieces(streams, 5, 2, "balanced", -3)
 
 
 @pytest.mark.parametrize("command,options", [("fetch", ["--repo", "--out"]), ("from-gguf", ["--source", "--out"])])

@@ -57,10 +57,57 @@ def test_ppl_same_targets_reading(setup, tmp_path):
     rows = read(tmp_path / "ppl.csv")
     assert [(r["length"], r["reading"], r["tokens"]) for r in rows] == [("64", "same-targets", "96"),
                                                                         ("256", "same-targets", "96")]
-    assert main(["eval", "ppl", "--model", ck, "--docs", docs, "--out", str(tmp_path / "x"), "--lengths", "64",
-                 "--same-targets", "64", "--no-progress"]) == 2
     assert main(["eval", "ppl", "--model", ck, "--docs", docs, "--out", str(tmp_path / "x"), "--window", "64",
                  "--same-targets", "8", "--no-progress"]) == 2
+
+
+def test_ppl_both_readings_in_one_table(setup, tmp_path):
+    """--same-targets T --also-truncation --target-end E: per-document rows of both readings, each named,
+    on the same documents; the sliding form (--window) of both too."""
+    from yarnlab.io import read_table
+
+    ck, docs = str(setup / "ckpt"), str(setup / "docs")
+    out = tmp_path / "both.csv"
+    assert main(["eval", "ppl", "--model", ck, "--docs", docs, "--out", str(out), "--lengths", "64,128",
+                 "--same-targets", "32", "--target-end", "256", "--also-truncation", "--no-progress"]) == 0
+    rows = read_table(out)
+    assert [(r["reading"], r["length"]) for r in rows[::3]] == [("same-targets", 64), ("same-targets", 128),
+                                                               ("truncation", 64), ("truncation", 128)]
+    assert {r["doc"] for r in rows} == {0, 1, 2} and len(rows) == 12
+    by = {(r["reading"], r["length"], r["doc"]): r["nll"] for r in rows}
+    assert by[("same-targets", 64, 0)] != by[("truncation", 64, 0)]
+    slide = tmp_path / "slide.csv"
+    assert main(["eval", "ppl", "--model", ck, "--docs", docs, "--out", str(slide), "--lengths", "64,128",
+                 "--same-targets", "32", "--target-end", "256", "--also-truncation", "--window", "64",
+                 "--stride", "32", "--no-progress"]) == 0
+    srows = {(r["reading"], r["length"], r["doc"]): r["nll"] for r in read_table(slide)}
+    assert srows[("same-targets", 64, 1)] == pytest.approx(by[("same-targets", 64, 1)], abs=1e-6)  # W = n
+    assert srows[("same-targets", 128, 1)] != by[("same-targets", 128, 1)]  # at most 64 tokens of context
+    # at the target end (the default: the longest length) the same-target rows reuse the truncation forward
+    reuse, alone = tmp_path / "reuse.csv", tmp_path / "alone.csv"
+    for path, extra in ((reuse, ["--also-truncation"]), (alone, [])):
+        assert main(["eval", "ppl", "--model", ck, "--docs", docs, "--out", str(path), "--lengths", "64,256",
+                     "--same-targets", "32", "--no-progress", *extra]) == 0
+    a = {(r["length"], r["doc"]): r["nll"] for r in read_table(reuse) if r["reading"] == "same-targets"}
+    b = {(r["length"], r["doc"]): r["nll"] for r in read_table(alone)}
+    assert a.keys() == b.keys() and all(a[k] == pytest.approx(b[k], abs=1e-5) for k in a)
+
+
+@pytest.mark.parametrize("extra, needle", [
+    (["--lengths", "64", "--same-targets", "64"], "--same-targets: must be an integer in [1, 63]"),
+    (["--lengths", "64,128", "--same-targets", "0"], "--same-targets: must be an integer in [1, 63]"),
+    (["--lengths", "64,128", "--same-targets", "8", "--target-end", "100"],
+     "--target-end: must be >= the longest of --lengths, 128 (got 100)"),
+    (["--lengths", "64,128", "--also-truncation"], "--also-truncation: only with --same-targets"),
+    (["--lengths", "64,128", "--target-end", "256"], "--target-end: only with --same-targets"),
+    (["--lengths", "64,128", "--same-targets", "8", "--min-tokens", "256"], "--same-targets: needs --lengths, and"),
+])
+def test_ppl_reading_options_refused_with_the_option_named(setup, tmp_path, capsys, extra, needle):
+    argv = ["eval", "ppl", "--model", str(setup / "ckpt"), "--docs", str(setup / "docs"), "--out",
+            str(tmp_path / "x.csv"), "--no-progress", *extra]
+    assert main(argv) == 2
+    assert needle in capsys.readouterr().err
+    assert not (tmp_path / "x.csv").exists()
 
 
 def test_sweep_passkey_entropy(setup, tmp_path):

@@ -201,3 +201,63 @@ def test_same_targets_use_the_context_a_real_model_sees():
         same_target_perplexity(model, docs, [64, 300], targets=64)
     with pytest.raises(UsageError, match="min_tokens: no document has >= 301"):
         same_target_perplexity(model, docs, [301], targets=8)
+
+
+def test_same_targets_end_at_target_end_and_every_length_reads_back_from_it():
+    """``end`` E: the targets are x_{E-T} .. x_{E-1} at every length, read with the n tokens ending at E."""
+    model, docs = tiny_llama(), random_docs([300, 260, 300], seed=9)
+    same = same_target_perplexity(model, docs, [64, 128], targets=16, end=280)
+    assert len(same[64].token_nll) == 2  # the 260-token document is shorter than E = 280
+    for n, res in same.items():
+        assert all(np.flatnonzero(~np.isnan(a)).tolist() == list(range(264, 280)) for a in res.token_nll)
+        with torch.no_grad():
+            d = torch.as_tensor(docs[2][280 - n:280])[None]
+            logp = torch.log_softmax(model(input_ids=d).logits.double(), -1)[0]
+            ref = -logp[n - 17:n - 1].gather(-1, d[0, n - 16:, None])[:, 0].numpy()
+        assert np.allclose(res.token_nll[1][264:], ref, atol=1e-9), n
+    with pytest.raises(UsageError, match=r"end: must be >= the longest length 128 \(got 100\)"):
+        same_target_perplexity(model, docs, [64, 128], targets=16, end=100)
+
+
+@pytest.mark.parametrize("n,window,stride", [(300, 64, 32), (300, 64, 64), (200, 100, 30), (120, 64, 16)])
+def test_same_targets_with_a_window_equal_the_whole_sliding_walk_on_the_targets(n, window, stride):
+    """With ``window`` W < n only the windows that score a target run; the targets' NLL equals that of the
+    whole sliding walk over the same n context tokens (the sliding baseline on the same targets)."""
+    model, docs = tiny_llama(), random_docs([320, 330], seed=10)
+    T, E = 40, 320
+    same = same_target_perplexity(model, docs, [n], targets=T, end=E, window=window, stride=stride)[n]
+    whole = sliding_window_nll(model, [d[E - n:E] for d in docs], window, stride)
+    for a, b in zip(same.token_nll, whole.token_nll):
+        assert np.flatnonzero(~np.isnan(a)).tolist() == list(range(E - T, E))
+        assert np.allclose(a[E - T:], b[n - T:], atol=1e-9)
+    assert (same.window, same.stride) == (window, stride)
+    assert sum(c for *_, c in same.windows) == len(docs) * T  # windows count only their targets
+    assert same.mean_nll() == pytest.approx(np.mean([a[E - T:] for a in same.token_nll]), abs=1e-12)
+    plan = plan_windows(n, window, stride)
+    k = sum(1 for _, e, _ in plan if e > n - T)
+    assert len(same.windows) == len(docs) * k and k < len(plan)  # the windows before the targets are not run
+
+
+def test_same_targets_with_a_context_blind_model_and_a_window_stay_flat():
+    """The sliding baseline on the same targets: a loss that ignores context gives ratio 1 at every length."""
+    model, docs = context_blind_llama(), drifting_docs(n=400)
+    same = same_target_perplexity(model, docs, [100, 200, 400], targets=64, window=64, stride=32)
+    assert [same[n].perplexity() / same[100].perplexity() for n in (200, 400)] == pytest.approx([1, 1], abs=1e-9)
+
+
+@pytest.mark.parametrize("window,stride", [(None, 256), (64, 32)])
+def test_the_same_targets_at_the_target_end_come_from_the_truncation_reading(window, stride):
+    """At n = E the same-target context is the truncated document itself, read by the same windows: its
+    targets' NLL is the truncation reading's on the last T tokens (the command line reuses it)."""
+    from yarnlab.evaluate.perplexity import same_targets_from_truncation
+
+    model, docs = tiny_llama(), random_docs([200, 240, 150], seed=12)
+    E, T = 200, 24
+    trunc = protocol_perplexity(model, docs, [100, E], min_tokens=E, window=window, stride=stride)
+    derived = same_targets_from_truncation(trunc[E], T)
+    direct = same_target_perplexity(model, docs, [100, E], targets=T, end=E, window=window, stride=stride)[E]
+    assert len(derived.token_nll) == len(direct.token_nll) == 2
+    for a, b in zip(derived.token_nll, direct.token_nll):
+        assert np.array_equal(np.isnan(a), np.isnan(b)) and np.allclose(a[E - T:], b[E - T:], atol=1e-9)
+    assert sorted((d, c) for d, *_, c in derived.windows) == sorted((d, c) for d, *_, c in direct.windows)
+    assert derived.mean_nll("window") == pytest.approx(direct.mean_nll("window"), abs=1e-9)

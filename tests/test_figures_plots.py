@@ -54,6 +54,32 @@ def test_short_context_ratio_is_paired_against_the_base():
         summaries.short_context(_ppl_rows(), 128)
 
 
+def test_ppl_summaries_read_one_reading_and_refuse_a_mix(tmp_path):
+    """Tables of two readings (yarnlab eval ppl --also-truncation): a summary takes the one named; without a
+    name it refuses to average them; rows without a reading column count as the named one."""
+    rows = [{**r, "reading": rd, "nll": r["nll"] + (0.5 if rd == "truncation" else 0.0)}
+            for r in _ppl_rows() for rd in ("same-targets", "truncation")]
+    same = summaries.ppl_by_model_length(rows, n_boot=300, reading="same-targets")
+    assert {r["reading"] for r in same} == {"same-targets"} and len(same) == 6
+    ref = {(r["label"], r["length"]): r["ppl"] for r in summaries.ppl_by_model_length(_ppl_rows(), n_boot=300)}
+    assert all(r["ppl"] == pytest.approx(ref[(r["label"], r["length"])]) for r in same)
+    trunc = summaries.short_context(rows, 256, n_boot=300, reading="truncation")
+    assert {r["label"]: r["ppl"] for r in trunc}["yarn-s2"] == pytest.approx(ref[("yarn-s2", 256)] * math.exp(0.5))
+    with pytest.raises(UsageError, match=r"reading: the tables hold the readings \['same-targets', 'truncation'\]"):
+        summaries.ppl_by_model_length(rows, n_boot=300)
+    with pytest.raises(UsageError, match="reading: no rows of the 'sliding' reading"):
+        summaries.ppl_by_model_length(rows, n_boot=300, reading="sliding")
+    assert "reading" not in summaries.ppl_by_model_length(_ppl_rows(), n_boot=300, reading=None)[0]
+    # as the workflow calls it: yarnlab claims summarize ppl|short_context --set reading=...
+    summaries.summarize("ppl", rows, str(tmp_path / "p.csv"), [], {"reading": "same-targets", "n_boot": "300"})
+    assert {r["reading"] for r in read_table(tmp_path / "p.csv")} == {"same-targets"}
+    summaries.summarize("short_context", rows, str(tmp_path / "s.csv"), [], {"reading": "truncation", "length": "256",
+                                                                               "n_boot": "300"})
+    assert "truncation reading" in (tmp_path / "s.md").read_text()
+    with pytest.raises(UsageError, match="reading: the tables hold the readings"):
+        summaries.summarize("short_context", rows, str(tmp_path / "s.csv"), [], {"length": "256"})
+
+
 def test_passkey_summary_has_wilson_intervals_and_the_table5_form():
     rows = [{"label": "m", "length": n, "exact": int(t < k), "ranked": int(t < k)}
             for n, k in ((256, 10), (512, 3)) for t in range(10)]

@@ -74,6 +74,14 @@ def test_every_shipped_config_is_sound(name):
     (lambda c: c["ppl"].update(noft_methods=["proportional"]), "ppl.noft_methods[0]"),
     (lambda c: c["dynamic"].update(methods=["none", "dynamic-yarn:hot"]), "dynamic.methods[1]: temperature rule"),
     (lambda c: c["variants"]["yarn-s4-from-s2"].update(method="yarm"), "variants.yarn-s4-from-s2.method"),
+    (lambda c: c["ppl"].update(same_targets=256),
+     "ppl.same_targets: must be an integer in [1, 255], below the shortest length of ppl.lengths and "
+     "long_ppl.lengths (256), so every target has context (got 256)"),
+    (lambda c: c["long_ppl"].update(lengths=[1024, 48]), "ppl.same_targets: must be an integer in [1, 47]"),
+    (lambda c: c["ppl"].update(same_targets=0), "ppl.same_targets: must be an integer in [1, 255]"),
+    (lambda c: c["ppl"].update(truncation_reading="yes"), "ppl.truncation_reading: must be true or false"),
+    (lambda c: c["sweep"].update(n_docs=64), "sweep.n_docs: must be in [1, data.n_docs = 4]"),
+    (lambda c: c["regime"].update(spread_docs=9), "regime.spread_docs: must be in [1, data.n_docs = 4]"),
 ])
 def test_each_problem_names_its_key(edit, needle):
     cfg = _config()
@@ -83,6 +91,38 @@ def test_each_problem_names_its_key(edit, needle):
     with pytest.raises(SpecError) as err:
         check_config(cfg)
     assert isinstance(err.value, UsageError) and needle in str(err.value)
+
+
+def test_the_reading_and_piece_keys_of_every_shipped_config():
+    """Issue 20 items 2 and 3: the default, smoke and claims-full configs score the same targets (T below every
+    length) with the truncation reading beside and balanced pieces; real-smollm2-cpu keeps the piece order,
+    the single reading and the baseline windows its committed results were computed with."""
+    for name in ("default", "smoke", "claims-full", "gpu-medium"):
+        cfg = _config(name)
+        ppl = cfg["ppl"]
+        assert 1 <= ppl["same_targets"] < min(ppl["lengths"] + cfg["long_ppl"]["lengths"]), name
+        assert ppl["truncation_reading"] and ppl["sliding_same_targets"], name
+        assert cfg["data"]["pieces"] == "balanced", name
+    real = _config("real-smollm2-cpu")
+    assert real["data"]["pieces"] == "sequential" and real["ppl"]["same_targets"] == 4096
+    assert real["ppl"]["truncation_reading"] is False and real["ppl"]["sliding_same_targets"] is False
+
+
+def test_the_schema_accepts_the_new_keys_and_refuses_bad_values():
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = yaml.safe_load((ROOT / "workflows/schemas/config.schema.yaml").read_text())
+    jsonschema.validate(_config("default"), schema)
+    for section, key, bad in (("data", "pieces", "random"), ("data", "pieces_seed", -1), ("ppl", "same_targets", 0),
+                              ("ppl", "truncation_reading", "yes"), ("ppl", "sliding_same_targets", 1)):
+        cfg = _config("default")
+        cfg[section][key] = bad
+        with pytest.raises(jsonschema.ValidationError) as err:
+            jsonschema.validate(cfg, schema)
+        assert list(err.value.absolute_path) == [section, key], (key, err.value.absolute_path)
+    cfg = _config("default")
+    cfg["data"].update(pieces="sequential", pieces_seed=3)
+    cfg["ppl"].update(same_targets=None, truncation_reading=False, sliding_same_targets=False)
+    jsonschema.validate(cfg, schema)
 
 
 def test_all_problems_at_once():

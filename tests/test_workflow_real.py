@@ -48,4 +48,7 @@ def test_real_smollm2_cpu_claims_dag(tmp_path):
     sliding = [line for line in ppl if "--window" in line]
     assert len(sliding) == 1 and "--same-targets" not in sliding[0]  # the baseline keeps its own windows
     assert all("--lengths 8192,16384" in line and "--same-targets 4096" in line for line in ppl if line not in sliding)
+    # as its committed results: one reading (no truncation beside), the targets at the piece end, sequential pieces
+    assert not any("--also-truncation" in line or "--target-end" in line for line in ppl)
+    assert re.search(r"yarnlab eval docs .* --pieces sequential ", out)
     assert "--ms 0.95:1.15:0.05 --rules none,yarn" in out and "--n-seqs 4" in out

@@ -54,6 +54,31 @@ def test_every_config_merged_over_the_default_validates():
         jsonschema.validate(merged, schema)
 
 
+@pytest.mark.parametrize("config", ["default", "smoke"])
+def test_perplexity_rules_read_the_same_targets_and_pieces_are_balanced(config, tmp_path):
+    """Every perplexity rule (main, variants, long_ppl, the sliding baseline) scores the last ppl.same_targets
+    tokens of each piece (--target-end data.tokens where that is not the longest length) with the truncation
+    reading beside; the evaluation documents are balanced."""
+    import re
+
+    cfg = yaml.safe_load((ROOT / f"workflows/config/{config}.yaml").read_text())
+    default = yaml.safe_load((ROOT / "workflows/config/default.yaml").read_text())
+    tokens = cfg["data"]["tokens"]
+    r = run(["-n", "-p", "--nolock", "paper_figs", "--configfile", f"workflows/config/{config}.yaml", "--config",
+             f"results={tmp_path}/r", f"paper_figs={tmp_path}/p"])
+    assert r.returncode == 0, r.stdout + r.stderr
+    ppl = [ln for ln in r.stdout.splitlines() if "yarnlab eval ppl " in ln]
+    assert len(ppl) >= 10
+    for line in ppl:
+        lengths = [int(x) for x in re.search(r"--lengths (\S+)", line).group(1).split(",")]
+        assert f"--same-targets {cfg['ppl'].get('same_targets', default['ppl']['same_targets'])} " in line, line
+        assert ("--target-end" in line) == (max(lengths) != tokens), line
+        assert "--also-truncation" in line, line
+    assert sum("--window" in ln for ln in ppl) == 1  # the sliding baseline, on the same targets too
+    docs = [ln for ln in r.stdout.splitlines() if "yarnlab eval docs " in ln]
+    assert docs and all("--pieces balanced --pieces-seed 0" in ln for ln in docs)
+
+
 def test_dry_run_gpu_profile(tmp_path):
     r = run(["-n", "--nolock", "--profile", "workflows/profiles/gpu", "paper_figs", "--configfile",
              "workflows/config/gpu-medium.yaml", "--config", f"results={tmp_path}/r", f"paper_figs={tmp_path}/p"])

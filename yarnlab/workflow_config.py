@@ -145,6 +145,18 @@ def ablation_and_dynamic_units(config: dict) -> list[str]:
 
 
 @check
+def evaluation_sets(config: dict) -> list[str]:
+    """The smaller evaluation sets are prefixes of the data.n_docs pieces (``--max-docs``): none asks for
+    more pieces than there are."""
+    n = int(config["data"]["n_docs"])
+    sizes = [("sweep.n_docs", config["sweep"].get("n_docs")), ("ablation.n_docs", config["ablation"].get("n_docs")),
+             ("dynamic.n_docs", config["dynamic"].get("n_docs")),
+             ("regime.spread_docs", (config.get("regime") or {}).get("spread_docs"))]
+    return [f"{key}: must be in [1, data.n_docs = {n}] (its set is a prefix of the data.n_docs evaluation pieces; "
+            f"got {v})" for key, v in sizes if v is not None and not 1 <= int(v) <= n]
+
+
+@check
 def lengths(config: dict) -> list[str]:
     """Every evaluated length fits in the evaluation documents (data.tokens tokens each), and
     ppl.lengths reaches both sides of L (the short-context and the extended comparisons)."""
@@ -164,6 +176,23 @@ def lengths(config: dict) -> list[str]:
     ppl = config["ppl"]["lengths"]
     if not any(n <= L for n in ppl) or not any(n > L for n in ppl):
         out.append(f"ppl.lengths: needs lengths both <= L and > L = base.original_ctx = {L} (got {ppl})")
+    return out
+
+
+@check
+def same_targets(config: dict) -> list[str]:
+    """ppl.same_targets T is below every length the perplexity rules evaluate (ppl.lengths, long_ppl.lengths):
+    at length n each target is read after n - T tokens, so n = T would leave the first one with none."""
+    ppl = config["ppl"]
+    t = ppl.get("same_targets")
+    out = [f"ppl.{k}: must be true or false (got {ppl[k]!r})" for k in ("truncation_reading", "sliding_same_targets")
+           if k in ppl and not isinstance(ppl[k], bool)]
+    if t is None:
+        return out
+    shortest = min(list(ppl["lengths"]) + list(config["long_ppl"]["lengths"] or []))
+    if not isinstance(t, int) or isinstance(t, bool) or not 1 <= t <= shortest - 1:
+        out.append(f"ppl.same_targets: must be an integer in [1, {shortest - 1}], below the shortest length of "
+                   f"ppl.lengths and long_ppl.lengths ({shortest}), so every target has context (got {t!r})")
     return out
 
 

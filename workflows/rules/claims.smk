@@ -55,11 +55,12 @@ rule eval_documents_corpus:
         n_docs=DATA["n_docs"],
         tokens=DATA["tokens"],
         held=HELD,
+        pieces=PIECES,
     conda:
         ENV
     shell:
         "yarnlab eval docs --corpus {wildcards.corpus} --heldout-fraction {params.held} --tokens {params.tokens} "
-        "--n-docs {params.n_docs} --out {output} > {log} 2>&1"
+        "--n-docs {params.n_docs} {params.pieces} --out {output} > {log} 2>&1"
 
 
 rule temperature_sweep_corpus:
@@ -143,16 +144,18 @@ rule ppl_variant:
     params:
         model=lambda wildcards, input: os.path.dirname(input.model),
         lengths=csv(PPL["lengths"]),
+        reading=ppl_reading(PPL["lengths"]),
         meta=lambda wildcards: eval_args(wildcards.name),
     conda:
         ENV
     shell:
-        "yarnlab eval ppl --model {params.model} --docs {input.docs} --lengths {params.lengths} "
+        "yarnlab eval ppl --model {params.model} --docs {input.docs} --lengths {params.lengths}{params.reading} "
         "--threads {threads} --no-progress {params.meta} --out {output} > {log} 2>&1"
 
 
 rule ppl_long:
-    """Extrapolation beyond the trained s: the same documents at long_ppl.lengths."""
+    """Extrapolation beyond the trained s: the same documents at long_ppl.lengths (the same targets as
+    ppl.lengths when ppl.same_targets: both end at the piece's end)."""
     input:
         model=lambda wildcards: f"{model_path(wildcards.name, wildcards.seed)}/train_summary.json",
         docs=lambda wildcards: docs_for(model_meta(wildcards.name)[2]),
@@ -166,11 +169,12 @@ rule ppl_long:
     params:
         model=lambda wildcards, input: os.path.dirname(input.model),
         lengths=csv(LONG["lengths"]),
+        reading=ppl_reading(LONG["lengths"]) if LONG["lengths"] else "",
         meta=lambda wildcards: eval_args(wildcards.name),
     conda:
         ENV
     shell:
-        "yarnlab eval ppl --model {params.model} --docs {input.docs} --lengths {params.lengths} "
+        "yarnlab eval ppl --model {params.model} --docs {input.docs} --lengths {params.lengths}{params.reading} "
         "--threads {threads} --no-progress {params.meta} --out {output} > {log} 2>&1"
 
 

@@ -142,6 +142,8 @@ def claims_targets():
 # ---- evaluation settings
 DATA = config["data"]
 HELD = DATA.get("heldout_fraction", 0.1)  # works held out of every training run: the evaluation text
+# the order of each work's evaluation pieces (yarnlab.evaluate.docs): every evaluation set is a prefix
+PIECES = f"--pieces {DATA.get('pieces', 'balanced')} --pieces-seed {DATA.get('pieces_seed', 0)}"
 # training data: random windows of one stream (no position artifacts) or the paper's bookended chunks
 # synthetic documents (passkey, copy) keep the base's shares in fine-tuning windows too, so fine-tuned
 # models are judged on the same kind of text (windows only)
@@ -192,12 +194,35 @@ POS = REGIME["positions"]
 
 
 
-def _ppl_common(reading=True):
-    """`yarnlab eval ppl` options of every perplexity rule; ``reading``: with ppl.same_targets when set (the
-    sliding-window baseline keeps its own windows)."""
-    same = PPL.get("same_targets") if reading else None
-    extra = f" --same-targets {same}" if same else ""
-    return f"--docs {DOCS} --lengths {csv(PPL['lengths'])} --threads {THREADS} --no-progress{extra}"
+def ppl_reading(lengths, sliding=False):
+    """`yarnlab eval ppl` reading options for the perplexity of `lengths`. With ppl.same_targets T, the
+    same last T tokens of each piece at every length (--target-end data.tokens, the piece's end, written
+    out only where it differs from max(lengths), the command's default), plus the paper's truncation reading
+    when ppl.truncation_reading. ``sliding``: the sliding-window baseline, on the same targets when
+    ppl.sliding_same_targets, else on its own windows over the first n tokens."""
+    same = PPL.get("same_targets")
+    if not same or (sliding and not PPL.get("sliding_same_targets", True)):
+        return ""
+    end = int(DATA["tokens"])
+    target_end = f" --target-end {end}" if end != max(lengths) else ""
+    truncation = " --also-truncation" if PPL.get("truncation_reading", True) else ""
+    return f" --same-targets {same}{target_end}{truncation}"
+
+
+def _voting_reading():
+    from yarnlab.claims.results import primary_reading
+
+    return primary_reading({"ppl": PPL})
+
+
+# the reading the claims vote on, and the perplexity figure and short-context table draw
+PPL_READING = _voting_reading()
+
+
+def _ppl_common(sliding=False):
+    """`yarnlab eval ppl` options of the perplexity of the main documents at ppl.lengths."""
+    return f"--docs {DOCS} --lengths {csv(PPL['lengths'])} --threads {THREADS} --no-progress" \
+        f"{ppl_reading(PPL['lengths'], sliding)}"
 
 
 if config.get("nll_cache"):

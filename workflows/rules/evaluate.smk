@@ -15,6 +15,7 @@ rule eval_documents:
         n_docs=DATA["n_docs"],
         tokens=DATA["tokens"],
         held=HELD,
+        pieces=PIECES,
         src=(
             f"--hf-dataset {DATA['hf_dataset']} --tokenizer {R}/models/base-seed{SEEDS[0]}"
             if DATA.get("hf_dataset")
@@ -31,7 +32,7 @@ rule eval_documents:
         ENV
     shell:
         "yarnlab eval docs {params.src} --heldout-fraction {params.held} --tokens {params.tokens} "
-        "--n-docs {params.n_docs} --out {output} > {log} 2>&1"
+        "--n-docs {params.n_docs} {params.pieces} --out {output} > {log} 2>&1"
 
 
 rule ppl_base:

@@ -16,10 +16,11 @@ rule ppl_vs_context_figure:
     params:
         labels=LABELS,
         prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
+        reading=PPL_READING,
     conda:
         ENV
     shell:
-        "(yarnlab claims summarize ppl --inputs {input} --out {params.prefix}.csv && "
+        "(yarnlab claims summarize ppl --inputs {input} --out {params.prefix}.csv --set reading={params.reading} && "
         "python -m yarnlab.figures ppl_vs_context --inputs {params.prefix}.csv --out {params.prefix} "
         "--set {params.labels}) > {log} 2>&1"
 
@@ -34,11 +35,12 @@ rule short_context_table:
     params:
         prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
         length=L,
+        reading=PPL_READING,
     conda:
         ENV
     shell:
         "yarnlab claims summarize short_context --inputs {input} --out {params.prefix}.csv "
-        "--set length={params.length} > {log} 2>&1"
+        "--set length={params.length} reading={params.reading} > {log} 2>&1"
 
 
 rule pretrain_curve_figure:

@@ -153,7 +153,8 @@ rule logit_spread:
 
 
 rule ppl_sliding_baseline:
-    """Plain RoPE with windows of L and stride L/2 at every evaluated length (the paper's Fig. 1 reading)."""
+    """Plain RoPE with windows of L and stride L/2 at every evaluated length (the paper's Fig. 1 reading),
+    on the same target tokens as the other perplexity rules when ppl.sliding_same_targets."""
     input:
         model=f"{R}/models/base-seed{{seed}}/train_summary.json",
         docs=DOCS,
@@ -164,7 +165,7 @@ rule ppl_sliding_baseline:
     threads: THREADS
     params:
         model=lambda wildcards, input: os.path.dirname(input.model),
-        common=_ppl_common(reading=False),
+        common=_ppl_common(sliding=True),
         stride=max(1, L // 2),
         window=L,
     conda:

@@ -134,7 +134,7 @@ def register(subparsers) -> None:
     m.add_argument("kind", help="ppl | short_context | dynamic | passkey | ablation")
     m.add_argument("--inputs", nargs="+", required=True, help="per-document result CSVs (yarnlab eval)")
     m.add_argument("--out", required=True, help="CSV output (a .md twin is written beside it)")
-    m.add_argument("--set", nargs="*", help="options as key=value (n_boot, length, threshold)")
+    m.add_argument("--set", nargs="*", help="options as key=value (n_boot, length, threshold, reading)")
     m.set_defaults(func=_summarize)
     g = sub.add_parser("regime", help="the regime checks alone, from the base model's evaluations")
     g.add_argument("--results", required=True, help="the run's results directory")

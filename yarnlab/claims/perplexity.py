@@ -62,8 +62,8 @@ def no_finetune_table(res: Results) -> dict | None:
             rows.append([label.removesuffix("-noft"), n, f"{math.exp(e.value):.4g} [{math.exp(e.low):.4g}, "
                          f"{math.exp(e.high):.4g}]", ratio, e.n])
     return table(f"Perplexity without fine-tuning (descriptive; {S.LEVEL:.0%} intervals over works, "
-                 f"ratios paired per document)", ["model", "length", "PPL [CI]", f"PPL(n) / PPL({res.L}) [CI]",
-                                                  "works"], rows)
+                 f"ratios paired per document; {res.reading} reading)",
+                 ["model", "length", "PPL [CI]", f"PPL(n) / PPL({res.L}) [CI]", "works"], rows)
 
 
 def _scales(res: Results) -> list[float]:

@@ -17,7 +17,8 @@ check is reported as "not testable on this toy", naming the check.
 - ``retrieval``: passkey ranked accuracy of the base pooled over lengths <= L, Wilson lower end
   > threshold: the base can retrieve within L, so keeping retrieval past L is a question.
 - ``premise``: plain RoPE degrades past L: base PPL(2L) / PPL(L) on the same documents, interval
-  lower end > threshold.
+  lower end > threshold; judged on the primary perplexity reading (the same target tokens at L and 2L
+  when the run sets ``ppl.same_targets``), the truncation reading, when scored too, shown beside it.
 - ``induction``: the base copies in context (:mod:`yarnlab.evaluate.induction`): the induction gain
   (NLL of the first copy of a random-letter span minus that of its second copy) at every distance up
   to L - span, t-interval lower end > threshold at the *least* favourable distance.
@@ -29,7 +30,7 @@ import math
 from collections import defaultdict
 
 from yarnlab.claims import stats as S
-from yarnlab.claims.results import Results
+from yarnlab.claims.results import MissingInputError, Results, second_reading
 
 CHECKS = ("convergence", "flat_positions", "context_use", "retrieval", "premise", "induction")
 
@@ -192,13 +193,23 @@ def premise(res: Results, cfg: dict) -> dict:
         )
     est = S.paired(res.nll("base", 2 * L), res.nll("base", L), res.n_boot)
     r = S.ratio(est)
+    value, detail = f"{r.value:.3g} [{r.low:.3g}, {r.high:.3g}]", {"estimate": r.to_dict(), "reading": res.reading}
+    other = second_reading(res.settings)
+    if other:  # the second reading, on the same files: shown, never judged
+        alt = res.with_reading(other)
+        try:
+            o = S.ratio(S.paired(alt.nll("base", 2 * L), alt.nll("base", L), res.n_boot))
+            value += f"; {other} reading (not judged): {o.value:.3g} [{o.low:.3g}, {o.high:.3g}]"
+            detail["second_reading"] = {"name": other, "estimate": o.to_dict()}
+        except MissingInputError as exc:
+            value += f"; {other} reading: missing ({exc})"
     return _row(
         "premise",
-        f"base PPL({2 * L}) / PPL({L}), same documents",
-        f"{r.value:.3g} [{r.low:.3g}, {r.high:.3g}]",
+        f"base PPL({2 * L}) / PPL({L}), same documents, {res.reading} reading",
+        value,
         f"lower end > {thr}",
         est.low > math.log(thr),
-        {"estimate": r.to_dict()},
+        detail,
     )
 
 

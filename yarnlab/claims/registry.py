@@ -4,6 +4,12 @@ depends on, and the function computing its section from the run's results.
 
 :func:`build` runs the regime checks first; a claim that depends on a failed check is computed
 (its numbers stay visible) but its verdict is "not testable on this toy", naming the checks.
+
+A claim read from perplexity tables (``ppl``) votes on the primary reading
+(:func:`~yarnlab.claims.results.primary_reading`: the same target tokens at every length when the run
+sets ``ppl.same_targets``); when the run also scored the paper's truncation protocol, the claim is
+computed a second time on it and that section's rows and would-be verdict are attached as
+``second_reading``: shown in CLAIMS.md beside the voting rows, never voting.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from yarnlab.claims import grammar as G
 from yarnlab.claims import noft, perplexity, retrieval, temperature
 from yarnlab.claims import stats as S
 from yarnlab.claims.regime import failed, regime_table
-from yarnlab.claims.results import MissingInputError, Results
+from yarnlab.claims.results import MissingInputError, Results, second_reading
 
 PUBLISHED = Path(__file__).with_name("published.json")
 
@@ -48,6 +54,7 @@ class Claim:
     published: tuple[str, str]  # (section, key) in published.json
     premises: tuple[Premise, ...]  # regime checks the test depends on, each with its reason
     compute: Callable[[Results], dict]
+    ppl: bool = False  # read from perplexity tables: voted on the primary reading, the second shown beside
 
     @property
     def needs(self) -> tuple[str, ...]:
@@ -60,22 +67,42 @@ class Claim:
 # the base past L: EXTENDS. None of them reads how far back the base looks; only claim 10 (perplexity
 # keeps falling with context) rests on context use.
 CLAIMS: tuple[Claim, ...] = (
-    Claim("1", ("claims", "1"), BASE, perplexity.claim1),
-    Claim("2", ("claims", "2"), EXTENDS, perplexity.claim2),
-    Claim("3", ("claims", "3"), EXTENDS, perplexity.claim3),
-    Claim("4", ("claims", "4"), BASE, perplexity.claim4),
-    Claim("5", ("claims", "5"), EXTENDS, perplexity.claim5),
+    Claim("1", ("claims", "1"), BASE, perplexity.claim1, ppl=True),
+    Claim("2", ("claims", "2"), EXTENDS, perplexity.claim2, ppl=True),
+    Claim("3", ("claims", "3"), EXTENDS, perplexity.claim3, ppl=True),
+    Claim("4", ("claims", "4"), BASE, perplexity.claim4, ppl=True),
+    Claim("5", ("claims", "5"), EXTENDS, perplexity.claim5, ppl=True),
     Claim("6", ("claims", "6"), EXTENDS, temperature.claim6),
     Claim("7", ("claims", "7"), EXTENDS, noft.claim7),
-    Claim("8", ("claims", "8"), BASE, perplexity.claim8),
+    Claim("8", ("claims", "8"), BASE, perplexity.claim8, ppl=True),
     Claim("9", ("claims", "9"), (CONVERGED, RETRIEVES), retrieval.claim9),
-    Claim("10", ("claims", "10"), BASE + (USES_CONTEXT,), perplexity.claim_sliding),
+    Claim("10", ("claims", "10"), BASE + (USES_CONTEXT,), perplexity.claim_sliding, ppl=True),
     Claim("Q1", ("open_questions", "alpha_beta"), EXTENDS, noft.q_alpha_beta),
-    Claim("Q2", ("open_questions", "extrapolation"), BASE, perplexity.q_extrapolation),
-    Claim("Q3", ("open_questions", "ramp"), BASE, perplexity.q_ramp),
+    Claim("Q2", ("open_questions", "extrapolation"), BASE, perplexity.q_extrapolation, ppl=True),
+    Claim("Q3", ("open_questions", "ramp"), BASE, perplexity.q_ramp, ppl=True),
     Claim("Q4", ("open_questions", "temperature_theory"), EXTENDS, None),  # needs claim 6's band
-    Claim("Q5", ("open_questions", "corpus"), EXTENDS, perplexity.q_corpus),
+    Claim("Q5", ("open_questions", "corpus"), EXTENDS, perplexity.q_corpus, ppl=True),
 )
+
+
+def _readings(sec: dict, claim: Claim, res: Results, second: str | None) -> dict:
+    """Name the reading a perplexity claim voted on and attach the second reading (rows, would-be
+    verdict, headline), computed on the same files; it never votes and no gate touches it."""
+    if not claim.ppl or sec["verdict"] == G.NOT_RUN:
+        return sec
+    sec["reading"] = {"name": res.reading, "text": res.reading_text()}
+    if second is None:
+        return sec
+    alt = res.with_reading(second)
+    try:
+        other = claim.compute(alt)
+    except MissingInputError as exc:
+        sec["second_reading"] = {"name": second, "text": alt.reading_text(), "missing": str(exc)}
+        return sec
+    sec["second_reading"] = {"name": second, "text": alt.reading_text(), "verdict": other["verdict"],
+                             "headline": other.get("headline", ""),
+                             "measurements": [r for r in other.get("measurements", []) if "ppl_ratio" in r]}
+    return sec
 
 
 def _gate(section: dict, premises: tuple[Premise, ...], bad: set[str], regime: list[dict]) -> dict:
@@ -96,6 +123,7 @@ def build(results: str, paper_figs: str, settings: dict, n_boot: int | None = No
     checks every input first); a claim whose tables this configuration does not make (no fine-tunes, no
     length >= 4L, ...) reads "not run" with the reason."""
     res = Results(results, paper_figs, settings, n_boot)
+    second = second_reading(settings)
     pub = json.loads(PUBLISHED.read_text())
     regime = regime_table(res)
     bad = failed(regime)
@@ -109,6 +137,7 @@ def build(results: str, paper_figs: str, settings: dict, n_boot: int | None = No
             sec = perplexity.not_run(f"not run in this configuration: {exc}")
         if claim.id == "6":
             c6 = sec
+        sec = _readings(sec, claim, res, second)
         sec = {"id": claim.id, **pub[claim.published[0]][claim.published[1]], **sec}
         sections.append(_gate(sec, claim.premises, bad, regime))
     return {
@@ -117,6 +146,9 @@ def build(results: str, paper_figs: str, settings: dict, n_boot: int | None = No
         "margin_nats": res.margin,
         "L": res.L,
         "seed": settings["seed"],
+        "reading": res.reading,
+        "reading_text": res.reading_text(),
+        "second_reading": second,
         "interval_method": S.METHOD,
         "level": S.LEVEL,
         "regime": regime,

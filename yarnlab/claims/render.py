@@ -49,6 +49,18 @@ def _table(t: dict) -> list[str]:
     return out + ["| " + " | ".join(str(c) for c in row) + " |" for row in t["rows"]] + [""]
 
 
+def _second_reading(sec: dict | None) -> list[str]:
+    """The same claim computed on the second perplexity reading: context, not voting."""
+    if not sec:
+        return []
+    head = f"Second reading, for context (does not vote): {sec['text']}."
+    if sec.get("missing"):
+        return [head + f" Not available: {sec['missing']}.", ""]
+    out = [head + f" On it the claim would read: {sec['verdict']}" + (f" ({sec['headline']})" if sec.get("headline")
+                                                                     else "") + ".", ""]
+    return out + (_rows_table(sec["measurements"]) + [""] if sec["measurements"] else [])
+
+
 def _section(c: dict) -> list[str]:
     title = f"Claim {c['id']}" if not c["id"].startswith("Q") else f"Open question {c['id']}"
     out = [f"## {title}: {c['title']}", "", f"**Paper (published):** {c['paper']}", ""]
@@ -69,8 +81,11 @@ def _section(c: dict) -> list[str]:
     if c.get("diagnosis"):
         out += [f"Diagnosis: {c['diagnosis']}.", ""]
     rows = [r for r in c.get("measurements", []) if "ppl_ratio" in r]
+    if c.get("reading"):
+        out += [f"Reading (the rows that vote): {c['reading']['text']}.", ""]
     if rows:
         out += _rows_table(rows) + [""]
+    out += _second_reading(c.get("second_reading"))
     for t in c.get("tables", []):
         out += _table(t)
     figs = ", ".join(f"[{f}]({f})" for f in c["figures"])
@@ -133,7 +148,9 @@ def markdown(doc: dict) -> str:
         "one claim's rows hold simultaneously (max-t). Differences between models are paired over the same "
         "documents and shown as perplexity ratios exp(mean NLL difference). Non-inferiority and equivalence "
         f"margin: {doc['margin_nats']} nats/token (~{100 * (math.exp(doc['margin_nats']) - 1):.0f}% perplexity). "
-        f"L = {doc['L']}, seed {doc['seed']}. The grammar:",
+        f"L = {doc['L']}, seed {doc['seed']}. Perplexity claims vote on one reading, {doc.get('reading_text', 'n/a')}"
+        + (f"; each also shows the {doc['second_reading']} reading beside it, for context (it never votes)"
+           if doc.get("second_reading") else "") + ". The grammar:",
         "",
         G.statement(),
         "",

@@ -2,10 +2,24 @@
 
 Every number of CLAIMS.md comes from a file listed by :func:`yarnlab.claims.inputs.input_paths`;
 a missing file stops the report with all missing paths named.
+
+Perplexity tables hold one row per (reading, length, document). Two readings (``yarnlab eval ppl``):
+
+- ``same-targets`` (``ppl.same_targets: T``): at every length n the same T target tokens, the last T of
+  each piece, read with the n - T tokens before them, so a length ratio PPL(n) / PPL(n') measures what
+  the extra context is worth and nothing else;
+- ``truncation`` (the paper's protocol, Section 4.3): the first n tokens of each piece, so the scored
+  tokens change with n and a length ratio also moves with the content of the later tokens.
+
+A :class:`Results` reads one of them (``reading``; default :func:`primary_reading`: same-targets when
+the run sets ``ppl.same_targets``); :meth:`Results.with_reading` gives the other on the same files.
+Rows without a ``reading`` column (tables written before it existed hold a single reading, the one
+their configuration asked for) count as the primary reading.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from collections import defaultdict
@@ -21,11 +35,36 @@ class MissingInputError(UsageError):
     """A result file the claims need does not exist, or lacks the rows they need."""
 
 
+READINGS = ("same-targets", "truncation")
+
+
+def primary_reading(settings: dict) -> str:
+    """The reading every perplexity claim votes on: same-targets when ``ppl.same_targets`` is set."""
+    return "same-targets" if (settings.get("ppl") or {}).get("same_targets") else "truncation"
+
+
+def second_reading(settings: dict) -> str | None:
+    """The reading shown beside the primary one (never voting): truncation when the run scored it too
+    (``ppl.truncation_reading`` with ``ppl.same_targets``), else None."""
+    ppl = settings.get("ppl") or {}
+    return "truncation" if ppl.get("same_targets") and ppl.get("truncation_reading") else None
+
+
+def reading_text(settings: dict, reading: str) -> str:
+    """One line saying which tokens a reading scores."""
+    if reading == "same-targets":
+        t = settings["ppl"]["same_targets"]
+        return (f"same targets: at every length n the last {t} tokens of each piece, read with the n - {t} tokens "
+                "before them (only the context differs between lengths)")
+    return ("truncation, the paper's protocol: the first n tokens of each piece at length n (the scored tokens "
+            "differ between lengths, so content moves length ratios too)")
+
+
 class Results:
     """The result tables of one run, read lazily by role (see ``input_paths``)."""
 
     def __init__(self, results: str, paper_figs: str, settings: dict, n_boot: int | None = None,
-                 only: set[str] | None = None):
+                 only: set[str] | None = None, reading: str | None = None):
         self.results, self.paper_figs, self.settings = results, paper_figs, settings
         self.paths = input_paths(results, paper_figs, settings)
         if only is not None:  # a subset of roles (the regime checks alone)
@@ -36,7 +75,22 @@ class Results:
         self.n_boot = int(n_boot or settings["claims"]["n_boot"])
         self.margin = float(settings["claims"]["margin"])
         self.L = int(settings["original_ctx"])
+        self.primary = primary_reading(settings)
+        self.reading = reading or self.primary
+        if self.reading not in READINGS:
+            raise UsageError(f"reading: must be one of {list(READINGS)} (got {self.reading!r})")
         self._cache: dict[str, list[dict]] = {}
+
+    def with_reading(self, reading: str) -> Results:
+        """The same files (and cache), perplexity rows of ``reading``."""
+        if reading not in READINGS:
+            raise UsageError(f"reading: must be one of {list(READINGS)} (got {reading!r})")
+        other = copy.copy(self)
+        other.reading = reading
+        return other
+
+    def reading_text(self) -> str:
+        return reading_text(self.settings, self.reading)
 
     # ---------------------------------------------------------------- raw tables
     def table(self, key: str) -> list[dict]:
@@ -70,17 +124,28 @@ class Results:
             raise MissingInputError(f"{label}: no perplexity table in this configuration")
         return keys
 
+    def ppl_rows(self, key: str) -> list[dict]:
+        """The rows of perplexity table ``key`` in this reading (rows without a reading: the primary)."""
+        return [r for r in self.table(key) if r.get("reading", self.primary) == self.reading]
+
     def nll(self, label: str, length: int) -> dict:
-        """{doc id: mean NLL per token} of a model at one length (main + long + variant tables)."""
+        """{doc id: mean NLL per token} of a model at one length (main + long + variant tables), in
+        this reading."""
         out = {}
         for k in self.ppl_keys(label):
-            out.update({r["doc"]: r["nll"] for r in self.table(k) if r["length"] == length})
+            out.update({r["doc"]: r["nll"] for r in self.ppl_rows(k) if r["length"] == length})
         if not out:
-            raise MissingInputError(f"{label}: no rows at length {length} in {self.src(*self.ppl_keys(label))}")
+            raise MissingInputError(f"{label}: no rows of the {self.reading} reading at length {length} in "
+                                    f"{self.src(*self.ppl_keys(label))}")
         return out
 
     def lengths(self, label: str) -> list[int]:
-        return sorted({r["length"] for k in self.ppl_keys(label) for r in self.table(k)})
+        """The lengths of ``label``'s perplexity rows in this reading (none at all: MissingInputError)."""
+        out = sorted({r["length"] for k in self.ppl_keys(label) for r in self.ppl_rows(k)})
+        if not out:
+            raise MissingInputError(f"{label}: no rows of the {self.reading} reading in "
+                                    f"{self.src(*self.ppl_keys(label))}")
+        return out
 
     def within(self, label: str, s: float, low: float = 0.5) -> list[int]:
         """Lengths of ``label`` in [low * L, s * L]."""

@@ -41,15 +41,35 @@ def _ppl(rows, n_boot: int) -> dict:
             "n_works": e.n}
 
 
-def ppl_by_model_length(rows, n_boot: int = N_BOOT) -> list[dict]:
-    """Perplexity per model (label, method, scale, finetuned) and evaluation length."""
+def one_reading(rows, reading: str | None = None) -> tuple[list[dict], str | None]:
+    """``(rows, reading)``: the perplexity rows of one reading (``yarnlab eval ppl``'s ``reading`` column:
+    same-targets, truncation, sliding). Rows without the column count as ``reading``; with ``reading``
+    None the rows must hold a single reading (several: an error naming them)."""
+    found = sorted({str(r["reading"]) for r in rows if r.get("reading") not in (None, "")})
+    if reading is None:
+        if len(found) > 1:
+            raise UsageError(f"reading: the tables hold the readings {found}; choose one (--set reading=NAME)")
+        return list(rows), (found[0] if found else None)
+    out = [r for r in rows if r.get("reading") in (None, "", reading)]
+    if not out:
+        raise UsageError(f"reading: no rows of the {reading!r} reading (the tables hold {found})")
+    return out, reading
+
+
+def ppl_by_model_length(rows, n_boot: int = N_BOOT, reading: str | None = None) -> list[dict]:
+    """Perplexity per model (label, method, scale, finetuned) and evaluation length, in one reading
+    (:func:`one_reading`; the output names it when the tables do)."""
+    rows, reading = one_reading(rows, reading)
     keys = ["label", "method", "scale", "finetuned", "length"]
-    return [{**dict(zip(keys, k)), **_ppl(g, n_boot)} for k, g in _group(rows, keys).items()]
+    named = {"reading": reading} if reading else {}
+    return [{**dict(zip(keys, k)), **named, **_ppl(g, n_boot)} for k, g in _group(rows, keys).items()]
 
 
-def short_context(rows, length: int, n_boot: int = N_BOOT) -> list[dict]:
+def short_context(rows, length: int, n_boot: int = N_BOOT, reading: str | None = None) -> list[dict]:
     """Perplexity at the original context ``length`` of every model and its paired per-document
-    perplexity ratio to the base model (method ``none``, fine-tuned/plain RoPE) on the same documents."""
+    perplexity ratio to the base model (method ``none``, fine-tuned/plain RoPE) on the same documents,
+    in one reading (:func:`one_reading`)."""
+    rows, _ = one_reading(rows, reading)
     rows = [r for r in rows if int(r["length"]) == int(length)]
     if not rows:
         raise UsageError(f"length: no rows at length {length}")
@@ -142,9 +162,9 @@ def temperature_study(rows) -> list[dict]:
 CI = f"{round(100 * stats.LEVEL)}% {stats.METHOD}"
 # kind -> (allowed options with defaults, note)
 KINDS = {
-    "ppl": ({"n_boot": N_BOOT}, f"exp(mean per-document NLL), {CI}"),
+    "ppl": ({"n_boot": N_BOOT, "reading": None}, f"exp(mean per-document NLL), {CI}"),
     "short_context": (
-        {"length": None, "n_boot": N_BOOT},
+        {"length": None, "n_boot": N_BOOT, "reading": None},
         f"perplexity at L; ratio = paired per-document perplexity ratio vs the base model; {CI}",
     ),
     "dynamic": ({"n_boot": N_BOOT}, f"base model, no fine-tuning; one window of N tokens per document; {CI}"),
@@ -170,13 +190,15 @@ def summarize(kind: str, rows: list[dict], out_csv: str, inputs: list[str], opts
     params = {"inputs": [str(p) for p in inputs], "kind": kind, **{k: v for k, v in o.items() if v is not None}}
     n_boot = int(o.get("n_boot") or N_BOOT)
     if kind == "ppl":
-        return write_table_with_markdown(ppl_by_model_length(rows, n_boot), out_csv, params, note)
+        return write_table_with_markdown(ppl_by_model_length(rows, n_boot, o["reading"]), out_csv, params,
+                                         note + (f"; {o['reading']} reading" if o["reading"] else ""))
     if kind == "short_context":
         if o["length"] is None:
             raise UsageError("--set length=L: required for summary short_context")
         n = int(o["length"])
-        return write_table_with_markdown(short_context(rows, n, n_boot), out_csv, params,
-                                         note.replace("at L", f"at L = {n}"))
+        return write_table_with_markdown(short_context(rows, n, n_boot, o["reading"]), out_csv, params,
+                                         note.replace("at L", f"at L = {n}")
+                                         + (f"; {o['reading']} reading" if o["reading"] else ""))
     if kind == "dynamic":
         return write_table_with_markdown(dynamic(rows, n_boot), out_csv, params, note)
     if kind == "ablation":

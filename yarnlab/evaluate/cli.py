@@ -11,7 +11,10 @@ with ``--split test|train|all`` (the training split rule: document groups, held-
 split seed 0) or from ``--docs FILE|DIR``; they are tokenized with the checkpoint's tokenizer
 when it has one, else as bytes (the tiny models' byte tokenizer). A ``doc`` column indexes the
 ``data_manifest.documents`` list of the provenance sidecar, or holds the document's stable id
-(``<work>@<offset>``) for an .npz of ``yarnlab eval docs``.
+(``<work>@<offset>``) for an .npz of ``yarnlab eval docs``. Every ``ppl`` row names its ``reading``:
+``truncation`` (``--lengths``: the first n tokens of each document), ``same-targets`` (``--same-targets``:
+the same last T tokens at every length; ``--also-truncation`` adds the truncation rows on the same
+documents) or ``sliding`` (``--window`` alone).
 
 ``--out`` is a directory (every table of the command) or, for ``ppl``, ``sweep`` and ``passkey``, a
 ``.csv`` file: the per-document (per-trial) table alone, the one the workflow's figures and claims
@@ -268,12 +271,6 @@ def _cmd_ppl(args) -> int:
     import numpy as np
 
     from yarnlab.errors import UsageError
-    from yarnlab.evaluate.perplexity import (
-        protocol_perplexity,
-        same_target_perplexity,
-        select_documents,
-        sliding_window_nll,
-    )
 
     model, spec, encode, record = _setup(args)
     docs, manifest = _documents(args, encode)
@@ -283,44 +280,26 @@ def _cmd_ppl(args) -> int:
         bos = getattr(model.config, "bos_token_id", None)
         if bos is None:
             raise UsageError("--bos: the model config has no bos_token_id")
-    reading = "sliding"
-    if args.same_targets is not None:
-        if not args.lengths or args.window is not None or args.min_tokens is not None:
-            raise UsageError("--same-targets: needs --lengths, and takes no --window or --min-tokens (one window "
-                             "per length, ending where the longest ends)")
-        results = same_target_perplexity(model, docs, args.lengths, args.same_targets, None, bos, args.batch_tokens,
-                                         not args.no_progress)
-        ids = long_enough(docs, max(args.lengths))
-        reading = "same-targets"
-    elif args.lengths:
-        results = protocol_perplexity(model, docs, args.lengths, args.min_tokens, None, args.window, args.stride,
-                                      bos, args.batch_tokens, not args.no_progress)
-        ids = long_enough(docs, args.min_tokens or max(args.lengths))
-        reading = "truncation"
-    else:
-        if args.window is None:
-            raise UsageError("--window: required without --lengths (window of the sliding evaluation)")
-        chosen = select_documents(docs, args.min_tokens or 2)
-        ids = long_enough(docs, args.min_tokens or 2)
-        results = {0: sliding_window_nll(model, chosen, args.window, min(args.stride, args.window), bos,
-                                         args.batch_tokens, not args.no_progress)}
+    readings, ids = _ppl_readings(args, model, docs, bos)
     segment = args.segment or spec.original_ctx
     summary, per_doc, per_seg = [], [], []
-    for length, res in results.items():
-        n_tok = sum(int((~np.isnan(a)).sum()) for a in res.token_nll)
-        summary.append({"length": length, "reading": reading, "window": res.window, "stride": res.stride,
-                        "docs": len(res.token_nll),
-                        "windows": len(res.windows), "tokens": n_tok, "nll_token": res.mean_nll("token"),
-                        "ppl_token": res.perplexity("token"), "nll_window": res.mean_nll("window"),
-                        "ppl_window": res.perplexity("window")})
-        for d, nll in enumerate(res.doc_nll()):
-            per_doc.append({"length": length, "doc": ids[d], "tokens": len(res.token_nll[d]), "nll": float(nll)})
-        seg_nll, counts = res.segment_nll(segment)
-        for d in range(seg_nll.shape[0]):
-            for g in range(seg_nll.shape[1]):
-                per_seg.append({"length": length, "doc": ids[d], "segment": g, "seg_lo": g * segment,
-                                "seg_hi": (g + 1) * segment, "tokens": int(counts[d, g]),
-                                "nll": float(seg_nll[d, g])})
+    for reading, results in readings.items():
+        for length, res in results.items():
+            n_tok = sum(int((~np.isnan(a)).sum()) for a in res.token_nll)
+            summary.append({"length": length, "reading": reading, "window": res.window, "stride": res.stride,
+                            "docs": len(res.token_nll),
+                            "windows": len(res.windows), "tokens": n_tok, "nll_token": res.mean_nll("token"),
+                            "ppl_token": res.perplexity("token"), "nll_window": res.mean_nll("window"),
+                            "ppl_window": res.perplexity("window")})
+            for d, nll in enumerate(res.doc_nll()):
+                per_doc.append({"length": length, "reading": reading, "doc": ids[d],
+                                "tokens": len(res.token_nll[d]), "nll": float(nll)})
+            seg_nll, counts = res.segment_nll(segment)
+            for d in range(seg_nll.shape[0]):
+                for g in range(seg_nll.shape[1]):
+                    per_seg.append({"length": length, "reading": reading, "doc": ids[d], "segment": g,
+                                    "seg_lo": g * segment, "seg_hi": (g + 1) * segment, "tokens": int(counts[d, g]),
+                                    "nll": float(seg_nll[d, g])})
     if _to_file(args):
         _say(_write(args.out, None, per_doc, record, args.tag))
     else:
@@ -328,9 +307,63 @@ def _cmd_ppl(args) -> int:
              _write(args.out, "ppl_docs.csv", per_doc, record, args.tag),
              _write(args.out, "ppl_segments.csv", per_seg, record, args.tag))
     for row in summary:
-        print(f"length {row['length']}: ppl {row['ppl_token']:.4f} (token-weighted), "
+        print(f"length {row['length']} ({row['reading']}): ppl {row['ppl_token']:.4f} (token-weighted), "
               f"{row['ppl_window']:.4f} (window-weighted), {row['docs']} docs, {row['tokens']} tokens")
     return 0
+
+
+def _ppl_readings(args, model, docs, bos) -> tuple[dict, list[int]]:
+    """``({reading: {length: PerplexityResult}}, document indices)`` of ``yarnlab eval ppl``: the
+    same-target reading (``--same-targets``) and, with ``--also-truncation``, the paper's truncation on
+    the same documents; the truncation alone (``--lengths``); or one sliding evaluation."""
+    from yarnlab.errors import UsageError
+    from yarnlab.evaluate.perplexity import (
+        protocol_perplexity,
+        same_target_perplexity,
+        same_targets_from_truncation,
+        select_documents,
+        sliding_window_nll,
+    )
+
+    progress = not args.no_progress
+    if args.same_targets is None:
+        given = [o for o, v in (("--target-end", args.target_end), ("--also-truncation", args.also_truncation)) if v]
+        if given:
+            raise UsageError(f"{', '.join(given)}: only with --same-targets (the same-target reading)")
+    if args.same_targets is not None:
+        if not args.lengths or args.min_tokens is not None:
+            raise UsageError("--same-targets: needs --lengths, and takes no --min-tokens (the documents are those "
+                             "of at least --target-end tokens)")
+        shortest, end = min(args.lengths), args.target_end or max(args.lengths)
+        low = shortest - (bos is None)
+        if not 1 <= args.same_targets <= low:
+            raise UsageError(f"--same-targets: must be an integer in [1, {low}] (below the shortest of --lengths, "
+                             f"{shortest}, so every target has context; got {args.same_targets})")
+        if end < max(args.lengths):
+            raise UsageError(f"--target-end: must be >= the longest of --lengths, {max(args.lengths)} (got {end})")
+        trunc = None
+        if args.also_truncation:  # the same documents: those of at least `end` tokens
+            trunc = protocol_perplexity(model, docs, args.lengths, end, None, args.window, args.stride, bos,
+                                        args.batch_tokens, progress)
+        rest = [n for n in args.lengths if trunc is None or n != end]  # at n = end both read the same windows
+        same = same_target_perplexity(model, docs, rest, args.same_targets, None, bos, args.batch_tokens, progress,
+                                      end=end, window=args.window, stride=args.stride) if rest else {}
+        if trunc is not None and end in trunc:
+            same[end] = same_targets_from_truncation(trunc[end], args.same_targets)
+        out = {"same-targets": dict(sorted(same.items()))}
+        if trunc is not None:
+            out["truncation"] = trunc
+        return out, long_enough(docs, end)
+    if args.lengths:
+        return ({"truncation": protocol_perplexity(model, docs, args.lengths, args.min_tokens, None, args.window,
+                                                   args.stride, bos, args.batch_tokens, progress)},
+                long_enough(docs, args.min_tokens or max(args.lengths)))
+    if args.window is None:
+        raise UsageError("--window: required without --lengths (window of the sliding evaluation)")
+    chosen = select_documents(docs, args.min_tokens or 2)
+    return ({"sliding": {0: sliding_window_nll(model, chosen, args.window, min(args.stride, args.window), bos,
+                                               args.batch_tokens, progress)}},
+            long_enough(docs, args.min_tokens or 2))
 
 
 def _cmd_sweep(args) -> int:
@@ -442,9 +475,16 @@ def register(subparsers) -> None:
     ppl.add_argument("--segment", type=int, help="position-segment size for ppl_segments.csv (default: L)")
     ppl.add_argument("--bos", action="store_true", help="prepend the model's BOS token to every window")
     ppl.add_argument("--same-targets", type=int, metavar="T",
-                     help="with --lengths: score the same last T tokens of each document's first max(lengths) "
-                          "at every length, so only the context differs (default: the paper's truncation, "
-                          "the first n tokens)")
+                     help="with --lengths: score the same last T tokens of each document's first --target-end "
+                          "tokens at every length n, read with the n - T tokens before them, so only the context "
+                          "differs (T in [1, min(lengths) - 1]; with --window: a sliding walk of that window over "
+                          "the n tokens; default: the paper's truncation, the first n tokens)")
+    ppl.add_argument("--target-end", type=int, metavar="E",
+                     help="with --same-targets: the targets end at token E of each document, documents shorter "
+                          "are dropped (>= max of --lengths; default max of --lengths)")
+    ppl.add_argument("--also-truncation", action="store_true",
+                     help="with --same-targets: also the paper's truncation reading on the same documents; "
+                          "every row names its reading (column reading)")
     ppl.set_defaults(func=_cmd_ppl)
 
     sw = sub.add_parser("sweep", help="perplexity at length sL over a grid of attention factors m = sqrt(1/t)")

@@ -10,17 +10,30 @@ least N tokens, scored at the evaluation length), built from held-out text only:
 - a Hugging Face data set (``pg19``, ``proof-pile``, ``govreport``; :func:`hf_streams`) keeps its
   documents of at least ``tokens`` UTF-8 bytes, tokenized with the given tokenizer.
 
-:func:`evaluation_pieces` takes whole pieces round-robin over the works, one piece per work per
-round, so that every held-out work contributes equally; a piece's id ``<work>@<token offset>``
-is stable whatever ``n_docs`` and names its work, the resampling unit of the claims' bootstrap
-(:mod:`yarnlab.claims.stats`). :func:`write_eval_docs` writes the ``.npz`` (arrays ``ids``,
-``doc0``, ``doc1``, ...) atomically and its ``<file>.provenance.json`` sidecar; ``yarnlab eval
-docs`` (:mod:`yarnlab.evaluate.cli_docs`) is the command line. numpy only at module level.
+:func:`evaluation_pieces` cuts each work into whole aligned slots ``[k * tokens, (k + 1) * tokens)``
+and takes them round-robin over the works, one slot per work per round, so that every held-out
+work contributes equally. The order of a work's slots (``order``):
+
+- ``balanced`` (the default): a seeded random permutation of slots ``1 .. K_w - 1`` followed by
+  slot 0, the work's opening (title, cast list), which therefore enters a set only in the round
+  that takes the work's last slot. With W works, every prefix of r * W pieces with r <= min_w K_w
+  (the evaluation sets are prefixes, ``--max-docs``) then holds r pieces from each work, and an
+  opening piece only of a work it takes whole (r = K_w). The permutation of work ``w`` is drawn from
+  ``numpy.random.default_rng([seed, crc32(w)])``: it depends on the seed and the work's name only;
+- ``sequential`` (the order before balancing): slot k in round k, so the first W pieces are every
+  work's opening.
+
+A piece's id ``<work>@<token offset>`` is stable whatever ``n_docs`` and names its work, the
+resampling unit of the claims' bootstrap (:mod:`yarnlab.claims.stats`). :func:`write_eval_docs`
+writes the ``.npz`` (arrays ``ids``, ``doc0``, ``doc1``, ...) atomically and its
+``<file>.provenance.json`` sidecar; ``yarnlab eval docs`` (:mod:`yarnlab.evaluate.cli_docs`) is the
+command line. numpy only at module level.
 """
 
 from __future__ import annotations
 
 import os
+import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +44,9 @@ from yarnlab.errors import UsageError
 
 Stream = tuple[str, np.ndarray]
 """``(work, token ids)``: one held-out document per work."""
+
+PIECE_ORDERS = ("balanced", "sequential")
+"""Orders of a work's slots in :func:`evaluation_pieces` (module docstring)."""
 
 
 def _hf_tokenizer(path: str):
@@ -90,28 +106,47 @@ def available_pieces(streams: Sequence[Stream], tokens: int) -> int:
     return sum(len(s) // tokens for _, s in streams)
 
 
-def evaluation_pieces(streams: Sequence[Stream], tokens: int, n_docs: int) -> tuple[list[np.ndarray], list[str]]:
+def slot_order(work: str, n_slots: int, order: str = "balanced", seed: int = 0) -> list[int]:
+    """The order in which :func:`evaluation_pieces` takes the ``n_slots`` slots of ``work``:
+    ``sequential`` 0, 1, ..., K - 1; ``balanced`` a permutation of 1 .. K - 1 drawn from
+    ``default_rng([seed, crc32(work)])``, then 0 (the opening slot last)."""
+    if order not in PIECE_ORDERS:
+        raise UsageError(f"order: must be one of {list(PIECE_ORDERS)} (got {order!r})")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise UsageError(f"seed: must be an integer >= 0 (got {seed!r})")
+    if order == "sequential" or n_slots < 2:
+        return list(range(n_slots))
+    rng = np.random.default_rng([seed, zlib.crc32(work.encode("utf-8"))])
+    return [int(k) + 1 for k in rng.permutation(n_slots - 1)] + [0]
+
+
+def evaluation_pieces(streams: Sequence[Stream], tokens: int, n_docs: int, order: str = "balanced",
+                      seed: int = 0) -> tuple[list[np.ndarray], list[str]]:
     """``(pieces, ids)``: ``n_docs`` pieces of exactly ``tokens`` tokens, round-robin over ``streams``.
 
-    Round k takes tokens ``[k * tokens, (k + 1) * tokens)`` of every work long enough for that
-    whole piece, in stream order, until ``n_docs`` pieces; piece ids are ``<work>@<k * tokens>``.
-    Raises :class:`~yarnlab.errors.UsageError` unless ``1 <= n_docs <=``
-    :func:`available_pieces`."""
+    Work w has ``K_w = len(w) // tokens`` whole slots, slot k being tokens ``[k * tokens, (k + 1) *
+    tokens)``, taken in the order :func:`slot_order` gives (``order``, ``seed``). Round r takes the
+    r-th slot of every work with more than r slots, in stream order, until ``n_docs`` pieces; piece
+    ids are ``<work>@<k * tokens>``. With ``balanced`` every prefix of r * W pieces (r below every
+    ``K_w``) has r pieces per work and no slot 0. Raises :class:`~yarnlab.errors.UsageError` unless
+    ``1 <= n_docs <=`` :func:`available_pieces`."""
     if n_docs < 1:
         raise UsageError(f"n_docs: must be >= 1 (got {n_docs})")
     have = available_pieces(streams, tokens)
     if n_docs > have:
         raise UsageError(f"n_docs: must be in [1, {have}]: only {have} pieces of {tokens} tokens are "
                          f"available (got {n_docs})")
+    orders = [slot_order(work, len(s) // tokens, order, seed) for work, s in streams]
     pieces: list[np.ndarray] = []
     ids: list[str] = []
-    k = 0
+    r = 0
     while len(pieces) < n_docs:
-        for work, s in streams:
-            if (k + 1) * tokens <= len(s) and len(pieces) < n_docs:
+        for (work, s), slots in zip(streams, orders):
+            if r < len(slots) and len(pieces) < n_docs:
+                k = slots[r]
                 pieces.append(s[k * tokens:(k + 1) * tokens])
                 ids.append(f"{work}@{k * tokens}")
-        k += 1
+        r += 1
     return pieces, ids
 
 

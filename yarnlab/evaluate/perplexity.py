@@ -319,17 +319,29 @@ def same_target_perplexity(
     bos_id: int | None = None,
     batch_tokens: int = 4096,
     progress: bool = False,
+    end: int | None = None,
+    window: int | None = None,
+    stride: int = 256,
 ) -> dict[int, PerplexityResult]:
     """Perplexity at each context length on the *same* target tokens, so only the context differs.
 
-    Each document of at least ``N = max(lengths)`` tokens is cut to its first N tokens; its targets
-    are the last ``targets`` of them, ``x_{N-T} .. x_{N-1}``. At length n the model reads the one
-    window ``x_{N-n} .. x_{N-1}`` (``bos_id`` prepended when given) and those T tokens are scored, so
-    PPL(n) / PPL(n') measures what the extra context is worth and nothing else. Under the paper's
-    truncation protocol (:func:`protocol_perplexity`, the first n tokens) the scored tokens change with
-    n, and the ratio also moves with what the later tokens are: a model whose loss ignores context
-    gives ratio 1 here at every length, and generally not there. Needs ``T < min(lengths)`` (every
-    target has a token of context; ``T <= min(lengths)`` with a BOS token)."""
+    Each document of at least ``E = end`` tokens (default ``max(lengths)``; ``E >= max(lengths)``) is
+    cut to its first E tokens; its targets are the last ``T = targets`` of them, ``x_{E-T} .. x_{E-1}``.
+    At length n the model reads the context ``x_{E-n} .. x_{E-1}`` and those T tokens are scored:
+
+    - ``window`` None (or >= n): one window of n tokens (``bos_id`` prepended when given), target
+      ``x_p`` predicted from ``x_{E-n} .. x_{p-1}``, i.e. from ``n - T`` to ``n - 1`` tokens;
+    - ``window`` W < n: the sliding walk of :func:`sliding_window_nll` over the n context tokens (windows
+      of W, stride ``min(stride, W)``), of which only the windows that score a target are run; each
+      target sees at most W tokens (the sliding-window baseline on the same targets).
+
+    So PPL(n) / PPL(n') on the same T tokens measures what the extra context is worth and nothing else.
+    Under the paper's truncation protocol (:func:`protocol_perplexity`, the first n tokens) the scored
+    tokens change with n, and the ratio also moves with what the later tokens are: a model whose loss
+    ignores context gives ratio 1 here at every length, and generally not there. Needs
+    ``T < min(lengths)`` (every target has a token of context; ``T <= min(lengths)`` with a BOS token).
+    ``token_nll[d]`` has E entries, NaN outside ``[E - T, E)``; ``windows`` rows are in document
+    coordinates, each counting only its targets."""
     import torch
 
     lengths = sorted({int(n) for n in lengths})
@@ -339,28 +351,93 @@ def same_target_perplexity(
     if not isinstance(targets, int) or isinstance(targets, bool) or not 1 <= targets <= lengths[0] - (not bos):
         raise UsageError(f"targets: must be an integer in [1, {lengths[0] - (not bos)}] (the shortest length"
                          f"{'' if bos else ' - 1'}; got {targets!r})")
-    top = lengths[-1]
+    top = lengths[-1] if end is None else int(end)
+    if top < lengths[-1]:
+        raise UsageError(f"end: must be >= the longest length {lengths[-1]} (got {end})")
+    if window is not None and window < 2:
+        raise UsageError(f"window: must be >= 2 (got {window})")
     chosen = [torch.as_tensor(np.asarray(d[:top]), dtype=torch.long) for d in select_documents(docs, top, max_docs)]
-    device = next(model.parameters()).device
     out = {}
-    bar = _progress(len(lengths) * len(chosen), progress, "windows")
-    with torch.inference_mode():
-        for n in lengths:
-            token_nll = [np.full(top, np.nan) for _ in chosen]
-            windows = []
-            per_batch = max(1, batch_tokens // (n + bos))
-            for k in range(0, len(chosen), per_batch):
-                rows = torch.stack([d[top - n:] for d in chosen[k:k + per_batch]])
-                if bos:
-                    rows = torch.cat([torch.full((len(rows), 1), bos_id, dtype=torch.long), rows], dim=1)
-                nll = scored_nll(model, rows.to(device), targets)
-                for j, row in enumerate(nll):
-                    token_nll[k + j][top - targets:] = row
-                    windows.append((k + j, top - n, top, top - targets, float(row.sum()), targets))
-                bar.update(len(rows))
-            out[n] = PerplexityResult(n, n, bos, token_nll, windows)
-    bar.close()
+    for n in lengths:
+        if window is not None and window < n:
+            out[n] = _same_targets_sliding(model, chosen, n, top, targets, window, min(stride, window), bos_id,
+                                           batch_tokens, progress)
+        else:
+            out[n] = _same_targets_window(model, chosen, n, top, targets, bos_id, batch_tokens, progress)
     return out
+
+
+def same_targets_from_truncation(res: PerplexityResult, targets: int) -> PerplexityResult:
+    """The same-target reading at n = E from the truncation reading at E on the same documents.
+
+    At n = E the same-target context ``x_0 .. x_{E-1}`` is the truncated document itself, read by the same
+    windows (one window, or the same sliding plan from token 0), so the targets' NLL is the truncation
+    reading's on its last ``targets`` tokens: no second forward. Windows keep only their targets."""
+    token_nll, windows = [], []
+    for a in res.token_nll:
+        full = np.full(len(a), np.nan)
+        full[len(a) - targets:] = a[len(a) - targets:]
+        token_nll.append(full)
+    for d, b, e, tb, _, _ in res.windows:
+        top = len(token_nll[d])
+        vals = token_nll[d][max(tb, top - targets):e]
+        vals = vals[~np.isnan(vals)]
+        if len(vals):
+            windows.append((d, b, e, max(tb, top - targets), float(vals.sum()), len(vals)))
+    return PerplexityResult(res.window, res.stride, res.bos, token_nll, windows)
+
+
+def _same_targets_window(model, chosen, n, top, targets, bos_id, batch_tokens, progress) -> PerplexityResult:
+    """One window ``x_{top-n} .. x_{top-1}`` per document, its last ``targets`` tokens scored."""
+    import torch
+
+    bos = bos_id is not None
+    device = next(model.parameters()).device
+    token_nll = [np.full(top, np.nan) for _ in chosen]
+    windows = []
+    per_batch = max(1, batch_tokens // (n + bos))
+    bar = _progress(len(chosen), progress, "windows")
+    with torch.inference_mode():
+        for k in range(0, len(chosen), per_batch):
+            rows = torch.stack([d[top - n:] for d in chosen[k:k + per_batch]])
+            if bos:
+                rows = torch.cat([torch.full((len(rows), 1), bos_id, dtype=torch.long), rows], dim=1)
+            nll = scored_nll(model, rows.to(device), targets)
+            for j, row in enumerate(nll):
+                token_nll[k + j][top - targets:] = row
+                windows.append((k + j, top - n, top, top - targets, float(row.sum()), targets))
+            bar.update(len(rows))
+    bar.close()
+    return PerplexityResult(n, n, bos, token_nll, windows)
+
+
+def _same_targets_sliding(model, chosen, n, top, targets, window, stride, bos_id, batch_tokens,
+                          progress) -> PerplexityResult:
+    """The sliding walk over ``x_{top-n} .. x_{top-1}``, from the first window that scores a target on.
+
+    Window k of the walk reads ``[b_k, e_k)`` and scores ``[max(e_{k-1}, b_k + 1), e_k)`` (context
+    coordinates); a walk started at ``b_{k0}`` runs the same windows from k0 on, so the targets, all at
+    or after ``e_{k0-1}``, get the same inputs and the same NLL as in the whole walk."""
+    bos = bos_id is not None
+    plan = plan_windows(n, window, stride, bos)
+    k0 = next(k for k, (_, e, _) in enumerate(plan) if e > n - targets)
+    b0 = plan[k0][0]
+    res = sliding_window_nll(model, [d[top - n + b0:] for d in chosen], window, stride, bos_id, batch_tokens,
+                             progress)
+    offset = top - n + b0  # context coordinates + offset = document coordinates
+    token_nll = []
+    for a in res.token_nll:
+        full = np.full(top, np.nan)
+        full[top - targets:] = a[len(a) - targets:]
+        token_nll.append(full)
+    windows = []
+    for d, b, e, tb, _, _ in res.windows:
+        lo = max(tb + offset, top - targets)
+        vals = token_nll[d][lo:e + offset]
+        vals = vals[~np.isnan(vals)]
+        if len(vals):
+            windows.append((d, b + offset, e + offset, lo, float(vals.sum()), len(vals)))
+    return PerplexityResult(window, stride, bos, token_nll, windows)
 
 
 def _progress(total: int, enabled: bool, unit: str):

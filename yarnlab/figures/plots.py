@@ -127,6 +127,9 @@ def ppl_vs_context(inputs, out, **opts):
         ax.set_title(f"s = {s:g} (L = {L} -> {int(L * s)})")
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3, which="both")
+    readings = sorted({str(r["reading"]) for r in summary if r.get("reading")})
+    if readings:  # which tokens were scored (yarnlab eval ppl: same-targets or truncation)
+        fig.suptitle(f"{', '.join(readings)} reading", fontsize=9)
     return _save(fig, out)
 
 
