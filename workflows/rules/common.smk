@@ -167,6 +167,9 @@ FT_DATA = f"--heldout-fraction {HELD} --data-format {FT.get('data_format', 'chun
     f" --retrieval-fraction {SYNTH['retrieval_fraction']} --copy-fraction {SYNTH['copy_fraction']}"
     + _flags(config["base"], ("copy_gap_share", "copy_alphabet"))
     if FT.get("data_format") == "windows" else "")
+# the dense early evaluation grid of every fine-tune (steps-to-reach of claims 3 and 5)
+FT_EVAL = (f" --eval-early-every {FT['eval_early_every']} --eval-early-until {FT['eval_early_until']}"
+           if FT.get("eval_early_every") else "")
 PPL = config["ppl"]
 SW = config["sweep"]
 DYN = config["dynamic"]
@@ -248,7 +251,7 @@ def variant_args(name):
     seq_len = int(round(float(v.get("train_ctx", scale)) * L))
     args = (f"--method {v['method']} --factor {scale:g} --seq-len {seq_len} --steps {v.get('steps', FT['steps'])} "
             f"--corpus {v.get('corpus', FT['corpus'])} --batch-size {FT['batch_size']} --eval-every {FT['eval_every']} "
-            f"--eval-batches {FT['eval_batches']} --final-eval-chunks {FT['final_eval_chunks']} {FT_DATA}")
+            f"--eval-batches {FT['eval_batches']} --final-eval-chunks {FT['final_eval_chunks']} {FT_DATA}{FT_EVAL}")
     if v.get("ramp"):
         args += f" --ramp {v['ramp']}"
     return args
@@ -256,7 +259,7 @@ def variant_args(name):
 
 def eval_args(name):
     family, scale, _ = model_meta(name)
-    finetuned = 0 if family == "none" or name.endswith("-noft") else 1
+    finetuned = 0 if name == "base" or name.startswith("base-") or name.endswith("-noft") else 1
     return f"--tag label={name} --tag method={family} --tag scale={scale:g} --tag finetuned={finetuned}"
 
 
