@@ -74,3 +74,48 @@ def test_pooling_refuses_fewer_than_three_seeds_and_runs_that_differ(tmp_path):
     r, f, st = runs[2]
     with pytest.raises(UsageError, match=r"differ in \['claims'\]"):
         build_pooled(runs[:2] + [(r, f, {**st, "claims": {**st["claims"], "margin": 0.05}})], N_BOOT)
+
+
+def test_sensitivity_table_only_pools_finished_runs(tmp_path, monkeypatch):
+    """workflows/scripts/sensitivity.py --table-only on finished runs laid out as the script lays them
+    (<results>/sensitivity/<toy>-seed<k> with claims_settings.json and paper_figs/claims.json): the
+    Markdown leads with the pooled verdicts, the per-seed table follows; a toy with one seed is not pooled."""
+    import importlib.util
+    import json
+    import sys
+    from pathlib import Path
+
+    from yarnlab.io import read_table
+
+    root = tmp_path / "results"
+    (root / "sensitivity").mkdir(parents=True)
+    for toy, seeds in (("wide", (0, 1, 2)), ("one", (0,))):
+        for k in seeds:
+            res, figs, st = make_tree(tmp_path / f"{toy}{k}", seed=k)
+            (root / "sensitivity" / f"{toy}-seed{k}").symlink_to(res, target_is_directory=True)
+            Path(res, "claims_settings.json").write_text(json.dumps(st))
+            (Path(res) / "paper_figs").mkdir()
+            Path(res, "paper_figs", "claims.json").write_text(json.dumps(build(res, figs, st, N_BOOT)))
+    config = {"results": str(root), "sensitivity": {"toys": {"wide": None, "one": {"base": {"rope_base": 1e4}}},
+                                                     "seeds": [0, 1, 2]}}
+    # "one" has a single finished seed: restrict its runs to seed 0 through a config the script reads
+    cfg_path = tmp_path / "config.json"
+    cfg_path.write_text(json.dumps(config))
+    spec = importlib.util.spec_from_file_location("sensitivity", Path(__file__).parents[1] / "workflows/scripts/"
+                                                  "sensitivity.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    real_runs = mod.runs
+    monkeypatch.setattr(mod, "runs", lambda c: [r for r in real_runs(c) if r[0] == "wide" or r[1] == 0])
+    out = tmp_path / "figs" / "geometry"
+    monkeypatch.setattr(sys, "argv", ["sensitivity.py", "--config", str(cfg_path), "--out", str(out), "--table-only"])
+    mod.main()
+    md = Path(f"{out}.md").read_text()
+    assert md.index("## Verdicts pooled over the seeds") < md.index("## Verdicts per geometry and seed")
+    assert "`one`: not pooled: 1 seed(s), a hierarchical interval needs >= 3" in md
+    pooled = {(r["toy"], str(r["id"])): r for r in read_table(f"{out}_pooled.csv")}
+    assert pooled[("wide", "2")]["verdict"] == G.HOLDS and pooled[("wide", "2")]["seeds"] == "0 1 2"
+    assert pooled[("wide", "6")]["verdict"] == "per seed only" and pooled[("one", "-")]["verdict"] == "not pooled"
+    doc = json.loads(Path(f"{out}_pooled.json").read_text())
+    assert doc["pooled"]["wide"]["seeds"] == [0, 1, 2] and isinstance(doc["pooled"]["one"], str)
+    assert "| 2 | " in md and "holds 3/3" in md  # the per-seed count beside the pooled verdict

@@ -132,7 +132,8 @@ def all_targets():
 
 
 def claims_targets():
-    extra = [f"{P}/sensitivity/geometry.md", f"{P}/sensitivity/geometry.csv"] if config.get("sensitivity") else []
+    extra = ([f"{P}/sensitivity/geometry{x}" for x in (".md", ".csv", "_pooled.csv", "_pooled.json")]
+             if config.get("sensitivity") else [])
     # the temperature fit per extra corpus (m*(s) of its base, without fine-tuning), e.g. code vs prose
     extra += [p for c in XB for p in products(f"{P}/temperature_fit_{c}")]
     return extra + [f"{P}/CLAIMS.md", f"{P}/claims.json", f"{P}/claims_forest.png", f"{P}/claims_forest.pdf",
