@@ -160,7 +160,7 @@ def seed_grid(values: dict) -> tuple[list[str], list[str], np.ndarray, bool]:
     if any(sets[i] & sets[j] for i in range(len(sets)) for j in range(i)):
         raise UsageError("values: the seeds share some works but not all (a design neither crossed nor nested)")
     sizes = {len(x) for x in sets}
-    if len(sizes) > 1:
+    if len(sizes) != 1:
         raise UsageError(f"values: the seeds hold unequal numbers of works {sorted(sizes)}")
     return seeds, [f"#{i}" for i in range(sizes.pop())], np.array([[by[sd][w] for w in sorted(by[sd])]
                                                                     for sd in seeds]), False
@@ -190,19 +190,19 @@ def hierarchical_bootstrap_t(x, crossed: bool, n_boot: int = 2000, seed: int = 0
             var = var + xx.mean(axis=-3).var(axis=-2, ddof=1) / n_w
         return seed_means.mean(axis=-2), np.sqrt(var)
 
-    mean, se = studentized(x)
+    grand, se = studentized(x)
     rng = np.random.default_rng(seed)
     si = rng.integers(0, n_s, (n_boot, n_s))
     wi = rng.integers(0, n_w, (n_boot, 1, n_w) if crossed else (n_boot, n_s, n_w))
     mb, sb = studentized(x[si[:, :, None], wi])  # (B, S, W, k) -> (B, k)
     with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.abs(mb - mean) / sb
+        t = np.abs(mb - grand) / sb
     t = np.where(se > 0, t, 0.0)  # a constant column has a zero-width interval
     t = np.where(np.isnan(t), 0.0, t)  # 0/0: a resample equal to the sample
-    tmax = t.max(axis=1)
-    tmax = tmax[np.isfinite(tmax)]  # resamples without any spread (se* = 0)
-    c = float(np.quantile(tmax, level)) if len(tmax) else float("inf")
-    return [Estimate(float(mean[j]), float(mean[j] - c * se[j]), float(mean[j] + c * se[j]), n_s, level, k, n_w)
+    t_max = t.max(axis=1)
+    t_max = t_max[np.isfinite(t_max)]  # resamples without any spread (se* = 0)
+    c = float(np.quantile(t_max, level)) if len(t_max) else float("inf")
+    return [Estimate(float(grand[j]), float(grand[j] - c * se[j]), float(grand[j] + c * se[j]), n_s, level, k, n_w)
             for j in range(k)]
 
 
@@ -244,7 +244,7 @@ def _paired_seeds(pairs: Sequence[tuple[dict, dict]], n_boot: int, seed: int, le
     grids, layout = [], None
     for a, b in pairs:
         docs = sorted(set(a) & set(b), key=str)
-        seeds, works, x, crossed = seed_grid({d: a[d] - b[d] for d in docs})
+        seeds, works, x, crossed = seed_grid({doc: a[doc] - b[doc] for doc in docs})
         if layout is not None and (seeds, works, crossed) != layout:
             raise UsageError(f"pairs: comparisons cover different seeds or works ({layout[:2]} vs {(seeds, works)})")
         layout = (seeds, works, crossed)
