@@ -396,7 +396,8 @@ def test_clean_tree_verdicts_follow_the_data(clean):
     c8 = _claim(doc, "8")  # against the base trained on at L for the same tokens (issue 20 item 5)
     assert "none-s1-steps20" in c8["criterion"] and c8["verdict"] == G.HOLDS
     assert [r["what"] for r in c8["measurements"] if "role" not in r] == [
-        "yarn-s2 / none-s1-steps20 (same 1280 tokens at L) at L"]
+        "yarn-s2 / none-s1-steps20 (same training tokens) at L"]
+    assert "20 x batch x L tokens, as many as yarn-s2" in c8["criterion"]
     assert c3["verdict"] == G.HOLDS and _claim(doc, "5")["verdict"] == G.HOLDS  # the curves resolve both ratios
     assert doc["toy"] == {"L": L, "works": N_WORKS} and (
         doc["regime_thresholds"]["position_tolerance"] == regime.DEFAULTS["position_tolerance"])

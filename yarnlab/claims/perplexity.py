@@ -346,10 +346,14 @@ def claim5(res: Results) -> dict:
     }
 
 
-def _tokens(res: Results, label: str) -> int | None:
-    """Training tokens of a run: the last evaluation or log line of its metrics (per seed equal by config)."""
-    rows = [r for r in res.seeds()[0][1].jsonl(f"metrics:{label}") if "tokens" in r and not r.get("final")]
-    return int(rows[-1]["tokens"]) if rows else None
+def _windows(res: Results, label: str) -> float:
+    """Training tokens of a fine-tune in units of batch_size x L: steps x (training length / L). Every
+    fine-tune and variant shares finetune.batch_size, so equal values mean equal training tokens."""
+    var, ft = res.settings["variants"], res.settings["finetune"]
+    if label in var:
+        v = var[label]
+        return float(v.get("steps", ft["steps"])) * float(v.get("train_ctx", v["scale"]))
+    return float(ft["steps"]) * float(label.rsplit("-s", 1)[1])
 
 
 def claim8(res: Results) -> dict:
@@ -368,18 +372,18 @@ def claim8(res: Results) -> dict:
         ref_text = ("no control in this configuration: compared with the base, so a ratio below 1 is NOT evidence "
                     "of improvement (the fine-tunes trained longer on the same corpus)")
     else:
-        n_ctl = _tokens(res, ctl)
-        matched = [lb for lb in labels if lb.startswith("yarn-") and _tokens(res, lb) == n_ctl]
-        rows = res.compare([(lb, ctl, res.L, "noninferiority", f"{lb} / {ctl} (same {n_ctl} tokens at L) at L")
+        n_ctl = _windows(res, ctl)
+        matched = [lb for lb in labels if lb.startswith("yarn-") and _windows(res, lb) == n_ctl]
+        rows = res.compare([(lb, ctl, res.L, "noninferiority", f"{lb} / {ctl} (same training tokens) at L")
                             for lb in matched])
         rows += res.compare([(lb, ctl, res.L, "noninferiority", f"{lb} / {ctl} at L (tokens differ)")
                              for lb in labels if lb not in matched]
                             + [(ctl, "base", res.L, "noninferiority", f"{ctl} / base at L (extra training alone)")]
                             + [(lb, "base", res.L, "noninferiority", f"{lb} / base at L") for lb in labels],
                             role="context")
-        ref_text = (f"the reference is {ctl}, the base trained on at L for {n_ctl} tokens with plain RoPE (as many as "
-                    f"{', '.join(matched) or 'no YaRN fine-tune'}), so extension is separated from extra training; "
-                    "the base and token-unmatched rows are context")
+        ref_text = (f"the reference is {ctl}, the base trained on at L with plain RoPE for {n_ctl:g} x batch x L "
+                    f"tokens, as many as {', '.join(matched) or 'no YaRN fine-tune'}, so extension is separated from "
+                    "extra training; the base and token-unmatched rows are context")
     if not voting(rows):
         raise MissingInputError("claim 8: no YaRN fine-tune in finetune.methods"
                                 + (f" trained on as many tokens as {ctl}" if ctl else ""))
@@ -392,8 +396,7 @@ def claim8(res: Results) -> dict:
         "headline": headline_row(rows),
         "figures": ["short_context.md"],
         "rules": ["short_context_table"] + (["variant_model", "ppl_variant"] if ctl else []),
-        "sources": res.src("ppl:base", *[f"ppl:{lb}" for lb in labels], *([f"variant:{ctl}", f"metrics:{ctl}"]
-                                                                           if ctl else [])),
+        "sources": res.src("ppl:base", *[f"ppl:{lb}" for lb in labels], *([f"variant:{ctl}"] if ctl else [])),
     }
 
 
