@@ -278,7 +278,7 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
         bar = tqdm(total=cfg.steps, initial=step, desc="train", unit="step", dynamic_ncols=True)
     t0, tokens0, train_time = time.perf_counter(), tokens, 0.0
     row = {}
-    if step == 0 and cfg.evaluates_at(0):  # the early grid starts from the model before training
+    if step == 0 and cfg.evaluates_at(0) and heldout_stream is not None:  # the early grid: the untrained model
         log({"step": 0, "tokens": 0, "lr": sched.get_last_lr()[0], **evaluate(cfg.eval_batches, units=True)})
     while step < cfg.steps:
         t_step = time.perf_counter()
