@@ -26,9 +26,11 @@ y and their grid brackets; the interval is [q_(a/2) of the lower brackets, q_(1-
 brackets] (discrete quantiles) with a = (1 - level) / k for a family of k ratios (Bonferroni: the k hold
 jointly). A first-passage step is a discrete functional with no standard error to studentize, hence
 percentiles, not bootstrap-t. The interval covers which windows were scored and the grid's resolution, not
-the training run's own noise: with several seeds (pooled results) a replicate draws seeds first, then
-windows within each drawn seed (a seed's held-out stream is ordered by its seed, so its windows are its
-own), and the curve is the mean of the drawn seeds' curves.
+the training run's own noise; the windows are the first ``eval_batches x batch_size`` consecutive windows
+of the held-out stream (a few works), so it is an interval over evaluation windows, not over works: with
+several seeds (pooled results) a replicate draws seeds first, then windows within each drawn seed (a
+seed's held-out stream is ordered by its seed, so its windows are its own), and the curve is the mean of
+the drawn seeds' curves.
 """
 
 from __future__ import annotations
