@@ -74,7 +74,8 @@ MUTANTS = [
 ]
 
 
-CLAIMS_TESTS = ["test_claims_grammar.py", "test_claims_stats.py", "test_claims_regime.py", "test_claims_build.py"]
+CLAIMS_TESTS = ["test_claims_grammar.py", "test_claims_stats.py", "test_claims_regime.py", "test_claims_build.py",
+                "test_claims_pooled.py"]
 
 # (id, file under yarnlab/claims, original text, mutated text, what it models)
 CLAIMS_MUTANTS = [
@@ -135,6 +136,18 @@ CLAIMS_MUTANTS = [
      "idx = list(range(len(items))) if votes else []", "context rows widen the voting family"),
     ("context-votes", "results.py", 'return row.get("role") in (None, "primary")',
      'return row.get("role") in (None, "primary", "context")', "context rows vote"),
+    ("crossed-as-nested", "stats.py",
+     "return seeds, works, np.array([[by[sd][w] for w in works] for sd in seeds]), True",
+     "return seeds, works, np.array([[by[sd][w] for w in works] for sd in seeds]), False",
+     "works shared by every seed resampled anew within each seed"),
+    ("no-work-term", "stats.py", "var = var + xx.mean(axis=-3).var(axis=-2, ddof=1) / n_w", "var = var",
+     "crossed standard error without the shared works' variance"),
+    ("seeds-not-resampled", "stats.py", "si = rng.integers(0, n_s, (n_boot, n_s))",
+     "si = np.tile(np.arange(n_s), (n_boot, 1))", "a hierarchical replicate keeps every seed once"),
+    ("steps-cap-passes", "steps.py", 'capped = not math.isnan(point["y"]) and point["y_prev"] == 0',
+     "capped = False", "a steps ratio capped by the evaluation grid is judged like a resolved one"),
+    ("steps-no-margin", "steps.py", "target = cr[:, -1] + margin", "target = cr[:, -1]",
+     "steps to reach the reference's last loss exactly (plateau noise decides)"),
 ]
 
 SUITES = {"rope": ("rope", TESTS, MUTANTS), "claims": ("claims", CLAIMS_TESTS, CLAIMS_MUTANTS)}

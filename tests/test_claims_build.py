@@ -45,6 +45,7 @@ def settings(corpus: bool = False) -> dict:
         "yarn-s2-from-s1": {"init": "yarn-s2", "method": "yarn", "scale": 2, "steps": 4},
         "yarn-s2-ctx1": {"init": "base", "method": "yarn", "scale": 2, "train_ctx": 1},
         "yarn-s2-paper-ramp": {"init": "base", "method": "yarn", "scale": 2, "ramp": "paper"},
+        "none-s1-steps20": {"init": "base", "method": "none", "scale": 1, "steps": 20},
     }
     cl = {
         "n_boot": 300,
@@ -53,6 +54,7 @@ def settings(corpus: bool = False) -> dict:
         "transfer": "yarn-s2-from-s1",
         "short_data": "yarn-s2-ctx1",
         "paper_ramp": "yarn-s2-paper-ramp",
+        "short_context_control": "none-s1-steps20",
         "corpus": None,
     }
     if corpus:
@@ -111,6 +113,35 @@ def sweep_rows(s: float, rng, work_shift: dict, noise_shift: float = 0.005) -> l
     return rows
 
 
+# Held-out curves of the training runs (claims 3 and 5): per-window NLL 2 + amp exp(-step / tau) + a window
+# offset shared by every run + noise, evaluated at every step. With the margin 0.02: PI (tau 5) first reaches
+# its last loss + margin at step 9, YaRN (tau 1.7) reaches it at step 3 (ratio in [8/3, 9/2], above 2.5) and
+# its own last loss + margin at step 6; the transfer (amp 0.1, tau 1) reaches that at step 2 (ratio in
+# [5/2, 6], above 2).
+CURVES = {"pi": (0.5, 5.0), "ntk": (0.5, 5.0), "yarn": (0.5, 1.7), "yarn-s2-from-s1": (0.1, 1.0),
+          "none-s1-steps20": (0.1, 5.0)}
+WINDOWS = 16
+
+
+def run_steps(st: dict, name: str) -> int:
+    return int(st["variants"].get(name, {}).get("steps", st["finetune"]["steps"]))
+
+
+def curve_rows(st: dict, name: str, rng, win_off: np.ndarray, curves: dict | None = None) -> list[dict]:
+    """Evaluation lines of a fine-tune's metrics.jsonl with per-window losses (see CURVES), then the final line."""
+    amp, tau = (curves or {}).get(name) or CURVES.get(name) or CURVES[name.split("-")[0]]
+    steps = run_steps(st, name)
+    v = st["variants"].get(name) or {"scale": name.split("-s")[1].split("-")[0]}
+    ctx = float(v.get("train_ctx", v["scale"]))
+    rows = []
+    for k in range(steps + 1):
+        units = 2.0 + amp * math.exp(-k / tau) + win_off + 0.002 * rng.standard_normal(WINDOWS)
+        rows.append({"step": k, "tokens": int(k * 64 * ctx), "heldout_loss": float(units.mean()),
+                     "heldout_unit_loss": [float(u) for u in units], "heldout_unit_tokens": [64] * WINDOWS,
+                     "heldout_units": "synthetic-windows"})
+    return rows + [{"step": steps, "final": True, "heldout_loss": rows[-1]["heldout_loss"]}]
+
+
 def make_tree(
     root: Path,
     yarn_vs_pi: float = -0.05,
@@ -127,6 +158,9 @@ def make_tree(
     passkey_trials: int = 40,
     m_offset: float = 0.0,
     offsets: dict | None = None,
+    curves: dict | None = None,
+    seed: int = 0,
+    seed_effect: float = 0.0,
 ) -> tuple[str, str, dict]:
     """Write every input of ``input_paths`` (regime inputs and the temperature_fit tables included).
 
@@ -136,11 +170,14 @@ def make_tree(
     RoPE); ``converged``: the base's held-out loss has flattened; ``context_gain``: nats lost on [L/2, L)
     when only the last L/8 tokens are visible; ``m_offset``: added to every optimum of the temperature
     sweeps (0: the optima lie around Eq. 22's 0.1 ln s + 1); ``offsets``: nats added to the named models
-    at every length (a variant that is worse than the paper says)."""
+    at every length (a variant that is worse than the paper says); ``curves``: (amp, tau) of the held-out
+    curves of named runs (:data:`CURVES`); ``seed``: the training seed of the tree (its random draws);
+    ``seed_effect``: nats added to every YaRN model (a seed's own effect, for pooling)."""
     st = settings(corpus)
+    st["seed"] = seed
     res, figs = str(root / "results"), str(root / "paper_figs")
     paths = input_paths(res, figs, st)
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     work_eff = {f"w{w}": 0.3 * rng.random() for w in range(N_WORKS)}
     doc_base = np.array([1.0 + work_eff[d.split("@")[0]] + 0.05 * rng.random() for d in DOCS])
 
@@ -154,7 +191,7 @@ def make_tree(
         elif n > s * L:
             eff += 0.5 * math.log2(n / (s * L))  # degrades past sL
         if label.startswith("yarn"):
-            eff += yarn_vs_pi
+            eff += yarn_vs_pi + seed_effect
         if label.startswith("ntk") and n <= L:
             eff += 0.1
         eff += (offsets or {}).get(label, 0.0)
@@ -179,6 +216,8 @@ def make_tree(
                 )
         return out
 
+    curve_rng = np.random.default_rng([seed, 5])
+    win_off = 0.3 * curve_rng.standard_normal(WINDOWS)  # the held-out windows of this seed
     sweeps: dict[float, list[dict]] = {}
     rules: dict[float, list[dict]] = {}
     # per-work shifts of the optimum, shared by every s; centred: the sample's pooled optimum is the rule
@@ -194,8 +233,8 @@ def make_tree(
             if name == "base":  # converged: < 3% drop over the last 20% of steps
                 losses = [(0, 5.0), (20, 2.5), (40, 2.1), (60, 2.02), (80, 2.0), (100, 1.99 if converged else 1.8)]
             else:
-                rate = 20 if name.startswith("yarn") else 10
-                losses = [(k, 2.0 - k / rate) for k in (0, 5, 10)]
+                _jsonl(p, curve_rows(st, name, curve_rng, win_off, curves))
+                continue
             rows = [{"step": k, "heldout_loss": v} for k, v in losses]
             _jsonl(p, rows + [{**rows[-1], "final": True}])
         elif kind == "summary":
@@ -356,7 +395,12 @@ def test_clean_tree_verdicts_follow_the_data(clean):
     assert q4["sigma"]["heads"] == 8 and q4["verdict"] == G.CONSISTENT
     c3 = _claim(doc, "3")  # issue 11 item 10: the untested token part is said to be untested
     assert any("tokens" in k and v == G.NOT_RUN for k, v in c3["parts"].items())
-    assert "NOT evidence of improvement" in _claim(doc, "8")["criterion"]
+    c8 = _claim(doc, "8")  # against the base trained on at L for the same tokens (issue 20 item 5)
+    assert "none-s1-steps20" in c8["criterion"] and c8["verdict"] == G.HOLDS
+    assert [r["what"] for r in c8["measurements"] if "role" not in r] == [
+        "yarn-s2 / none-s1-steps20 (same training tokens) at L"]
+    assert "20 x batch x L tokens, as many as yarn-s2" in c8["criterion"]
+    assert c3["verdict"] == G.HOLDS and _claim(doc, "5")["verdict"] == G.HOLDS  # the curves resolve both ratios
     assert doc["toy"] == {"L": L, "works": N_WORKS} and (
         doc["regime_thresholds"]["position_tolerance"] == regime.DEFAULTS["position_tolerance"])
 
@@ -769,16 +813,78 @@ def test_forest_without_comparisons_says_so(tmp_path, monkeypatch):
     assert said == ["no paired comparison of claims 3, 4, 5, Q2, Q3, Q5 was run in this configuration"]
 
 
-@pytest.mark.parametrize("cid, offsets", [
-    ("3", {"yarn-s2-steps4": 0.3}),   # YaRN with fewer steps is clearly worse than PI
-    ("5", {"yarn-s2-from-s1": 0.3}),  # the transferred model is clearly worse than the one it replaces
-    ("8", {"yarn-s2": 0.3}),          # the YaRN fine-tune is clearly worse than the base at L
+@pytest.mark.parametrize("cid, kwargs", [
+    ("3", {"offsets": {"yarn-s2-steps4": 0.3}}),   # YaRN with fewer steps is clearly worse than PI
+    ("3", {"curves": {"yarn-s2": (0.5, 5.0)}}),     # YaRN needs as many steps as PI to reach PI's loss
+    ("5", {"offsets": {"yarn-s2-from-s1": 0.3}}),  # the transferred model is clearly worse than the one it replaces
+    ("5", {"curves": {"yarn-s2-from-s1": (0.5, 3.0)}}),  # the transfer never reaches the from-base loss in 4 steps
+    ("8", {"offsets": {"yarn-s2": 0.3}}),          # the YaRN fine-tune is clearly worse than the control at L
+    ("8", {"offsets": {"none-s1-steps20": -0.15}}),  # better than the base, but the control is better still
 ])
-def test_claims_3_5_8_say_does_not_hold_when_false(tmp_path, cid, offsets):
-    """Each of these claims can fail: a synthetic tree where it is false reads "does not hold"."""
-    res, figs, st = make_tree(tmp_path, offsets=offsets)
+def test_claims_3_5_8_say_does_not_hold_when_false(tmp_path, cid, kwargs):
+    """Each of these claims can fail: a synthetic tree where it is false reads "does not hold" (issue 20
+    item 5): through its perplexity rows, its steps-to-reach ratio (3, 5) or its control (8)."""
+    res, figs, st = make_tree(tmp_path, **kwargs)
     c = _claim(build(res, figs, st, N_BOOT), cid)
     assert c["verdict"] == G.FAILS, (cid, c["verdict"], c.get("parts"))
+    if "curves" in kwargs:  # the perplexity part holds: the steps ratio alone makes the claim false
+        steps_part = next(v for k, v in c["parts"].items() if k.startswith("steps to reach"))
+        assert steps_part == G.FAILS and G.HOLDS in c["parts"].values()
+        (row,) = c["steps_to_target"]
+        assert row["steps_ratio"]["high"] <= row["threshold"] and not row["capped"]
+    if cid == "5" and "curves" in kwargs:
+        assert row["test_step"] is None and "never reaches the target in its 4 steps" in row["note"]
+    if cid == "8" and "none-s1-steps20" in kwargs["offsets"]:
+        # against the base (context rows, extension and extra training together) the fine-tune still holds
+        base_row = next(r for r in c["measurements"] if r["what"] == "yarn-s2 / base at L")
+        assert base_row["role"] == "context" and base_row["verdict"] == G.HOLDS
+
+
+@pytest.mark.parametrize("curve, note", [
+    ((0.5, 0.2), "capped by the evaluation grid: the test run is at the target by its first evaluation (step 1)"),
+    ((0.0, 1.0), "capped by the evaluation grid: before any training step the test run is already at the target"),
+])
+def test_a_steps_ratio_capped_by_the_grid_says_so_and_does_not_pass(tmp_path, curve, note):
+    """Issue 20 item 5: YaRN at PI's target by its first evaluation after step 0 (or before training) gives a
+    ratio the grid caps: the row reads inconclusive with the reason, so claim 3 cannot hold."""
+    res, figs, st = make_tree(tmp_path, curves={"yarn-s2": curve})
+    c3 = _claim(build(res, figs, st, N_BOOT), "3")
+    (row,) = c3["steps_to_target"]
+    assert row["capped"] and row["verdict"] == G.INCONCLUSIVE and row["note"].startswith(note)
+    assert row["steps_ratio"]["high"] is None  # unbounded above
+    assert c3["verdict"] == G.INCONCLUSIVE and "capped" in c3["headline"]
+
+
+def test_runs_without_per_window_losses_leave_the_steps_part_unresolved(tmp_path):
+    """Metrics written before per-window losses existed: the steps part is inconclusive, and says why."""
+    res, figs, st = make_tree(tmp_path)
+    path = Path(input_paths(res, figs, st)["metrics:yarn-s2"])
+    rows = [json.loads(x) for x in path.read_text().splitlines()]
+    _jsonl(str(path), [{k: v for k, v in r.items() if not k.startswith("heldout_unit")} for r in rows])
+    c3 = _claim(build(res, figs, st, N_BOOT), "3")
+    assert c3["verdict"] == G.INCONCLUSIVE and "heldout_unit_loss" in c3["criterion"] and not c3["steps_to_target"]
+
+
+def test_steps_ratio_interval_recomputed_from_the_curves(tmp_path):
+    """The point ratio and grid bracket follow the definition (first evaluation at or below the
+    reference's last loss + margin), recomputed here from the written curves."""
+    from yarnlab.claims.results import Results
+    from yarnlab.claims.steps import ratio_family
+
+    res, figs, st = make_tree(tmp_path)
+    r = Results(res, figs, st, N_BOOT)
+    (row,) = ratio_family(r, [("pi-s2", "yarn-s2", {"what": "x"})], 2.5)
+    curve = {}
+    for lb in ("pi-s2", "yarn-s2"):
+        ev = [x for x in r.jsonl(f"metrics:{lb}") if not x.get("final")]
+        curve[lb] = [(x["step"], np.average(x["heldout_unit_loss"], weights=x["heldout_unit_tokens"])) for x in ev]
+    target = curve["pi-s2"][-1][1] + r.margin
+    p = next(k for k, v in curve["pi-s2"] if v <= target)
+    y = next(k for k, v in curve["yarn-s2"] if v <= target)
+    assert row["target_nats"] == pytest.approx(target) and (row["ref_step"], row["test_step"]) == (p, y)
+    assert row["steps_ratio"]["value"] == pytest.approx(p / y)
+    assert row["grid_bracket"] == pytest.approx([(p - 1) / y, p / (y - 1)])
+    assert row["steps_ratio"]["low"] <= (p - 1) / y and row["steps_ratio"]["high"] >= p / (y - 1)
 
 
 def _context_blind_checkpoint(path: Path) -> None:

@@ -58,3 +58,23 @@ def test_decay_can_start_after_a_constant_phase():
     assert cfg.lr_at(100) == pytest.approx(1e-4)
     with pytest.raises(UsageError, match="decay_start"):
         TrainConfig(steps=10, decay_start=10)
+
+
+def test_the_early_evaluation_grid():
+    """Dense early grid: before the first step, every 2 steps through 10, then every 10 and the last step."""
+    c = TrainConfig(steps=35, eval_every=10, eval_early_every=2, eval_early_until=10)
+    assert c.eval_steps() == [0, 2, 4, 6, 8, 10, 20, 30, 35]
+    assert TrainConfig(steps=35, eval_every=10).eval_steps() == [10, 20, 30, 35]  # off: as before
+    assert TrainConfig(steps=5, eval_every=0, eval_early_every=2, eval_early_until=99).eval_steps() == [0, 2, 4, 5]
+    assert TrainConfig(steps=5, eval_every=0).eval_steps() == []
+
+
+@pytest.mark.parametrize("kw, rule", [
+    ({"eval_early_every": -1}, "eval_early_every: must be an integer >= 0"),
+    ({"eval_early_every": 4, "eval_early_until": 2}, "eval_early_until: must be an integer >= eval_early_every"),
+    ({"eval_early_until": 8}, "eval_early_until: must be an integer >= eval_early_every when eval_early_every > 0"),
+])
+def test_bad_early_grid_names_the_field_and_its_range(kw, rule):
+    with pytest.raises(UsageError) as exc:
+        TrainConfig(**kw)
+    assert rule in str(exc.value)

@@ -260,3 +260,26 @@ def test_compiled_training_forward_gives_the_eager_losses(tmp_path):
           progress=False)
     assert len(losses(tmp_path / "eager")) == 6
     assert losses(tmp_path / "mixed") == pytest.approx(losses(tmp_path / "eager"), rel=1e-4)
+
+
+def test_early_grid_logs_step_zero_and_paired_per_window_losses(tmp_path):
+    """The early grid evaluates the model before training and every 2 steps through 4; every evaluation
+    line carries each window's loss, whose token-weighted mean is the line's heldout_loss, and the same
+    window fingerprint (the windows are fixed); changing the grid does not make a checkpoint stale."""
+    cfg = _cfg(eval_early_every=2, eval_early_until=4, checkpoint_every=6)
+    held = ChunkStream(TEXT[6:], 32, vary_offsets=False)
+    train(build_model(SMALL, seed=0), ChunkStream(TEXT[:6], 32, seed=0), held, cfg, tmp_path, progress=False,
+          stop_after=6)
+    train(build_model(SMALL, seed=0), ChunkStream(TEXT[:6], 32, seed=0), held,
+          cfg.replace(eval_early_every=0, eval_early_until=0), tmp_path, resume=True, progress=False)
+    rows = [json.loads(x) for x in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    evals = [r for r in rows if "heldout_loss" in r and not r.get("final")]
+    assert [r["step"] for r in evals] == [0, 2, 4, 6, 12]
+    assert evals[0]["tokens"] == 0 and evals[0]["heldout_loss"] > evals[-1]["heldout_loss"]
+    n_windows = cfg.eval_batches * cfg.batch_size
+    for r in evals:
+        loss, tok = r["heldout_unit_loss"], r["heldout_unit_tokens"]
+        assert len(loss) == len(tok) == n_windows and all(t > 0 for t in tok)
+        assert sum(a * b for a, b in zip(loss, tok)) / sum(tok) == pytest.approx(r["heldout_loss"], abs=1e-5)
+    assert len({r["heldout_units"] for r in evals}) == 1
+    assert "heldout_unit_loss" not in rows[-1] and rows[-1]["final"]

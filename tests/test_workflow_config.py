@@ -82,6 +82,16 @@ def test_every_shipped_config_is_sound(name):
     (lambda c: c["ppl"].update(truncation_reading="yes"), "ppl.truncation_reading: must be true or false"),
     (lambda c: c["sweep"].update(n_docs=64), "sweep.n_docs: must be in [1, data.n_docs = 4]"),
     (lambda c: c["regime"].update(spread_docs=9), "regime.spread_docs: must be in [1, data.n_docs = 4]"),
+    (lambda c: c["finetune"].update(eval_early_every=4, eval_early_until=2),
+     "finetune.eval_early_until: must be >= finetune.eval_early_every = 4 (got 2)"),
+    (lambda c: c["finetune"].update(eval_early_every=0, eval_early_until=8),
+     "finetune.eval_early_until: must be 0 or absent while finetune.eval_early_every is 0"),
+    (lambda c: c["claims"].update(short_context_control="nope"), "claims.short_context_control: 'nope'"),
+    (lambda c: c["variants"]["none-s1-steps8"].update(method="yarn", scale=2),
+     "claims.short_context_control ('none-s1-steps8'): must be a variant with init base, method none, scale 1"),
+    (lambda c: c["variants"]["none-s1-steps8"].update(steps=7),
+     "claims.short_context_control ('none-s1-steps8'): steps must be finetune.steps x s = 4 x s for a YaRN scale "
+     "s in finetune.scales (one of 8, 16), so that it trains on as many tokens as that fine-tune (got 7)"),
 ])
 def test_each_problem_names_its_key(edit, needle):
     cfg = _config()
@@ -191,3 +201,19 @@ def test_workflow_methods_come_from_the_registry():
     from yarnlab.workflow_config import workflow_methods
 
     assert workflow_methods() == [m for m in METHODS if m not in ("longrope", "proportional")]
+
+
+def test_the_schema_takes_the_early_grid_and_the_control_role_and_refuses_bad_values():
+    import jsonschema
+
+    schema = yaml.safe_load((ROOT / "workflows/schemas/config.schema.yaml").read_text())
+    cfg = _config()
+    jsonschema.validate(cfg, schema)
+    assert cfg["finetune"]["eval_early_every"] == 1 and cfg["claims"]["short_context_control"] == "none-s1-steps8"
+    for edit in (lambda c: c["finetune"].update(eval_early_every=-1),
+                 lambda c: c["finetune"].update(eval_early_until="40"),
+                 lambda c: c["claims"].update(short_context_control=3)):
+        bad = copy.deepcopy(cfg)
+        edit(bad)
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, schema)

@@ -25,7 +25,7 @@ Check = Callable[[dict], list[str]]
 CHECKS: list[Check] = []
 MAX_GRID_POINTS = 1000
 LABEL = re.compile(r"^[a-z][a-z0-9-]*$")
-CLAIM_ROLES = ("fewer_steps", "transfer", "short_data", "paper_ramp")
+CLAIM_ROLES = ("fewer_steps", "transfer", "short_data", "paper_ramp", "short_context_control")
 
 
 def check(fn: Check) -> Check:
@@ -261,6 +261,42 @@ def claims(config: dict) -> list[str]:
         if cl["corpus"].get("corpus") not in xb:
             out.append(f"claims.corpus.corpus: {cl['corpus'].get('corpus')!r} must be listed in extra_bases {xb}")
     return out
+
+
+@check
+def early_grid(config: dict) -> list[str]:
+    """finetune.eval_early_every / eval_early_until: the dense early evaluation grid (TrainConfig's rule)."""
+    ft = config["finetune"]
+    every, until = ft.get("eval_early_every") or 0, ft.get("eval_early_until") or 0
+    if every > 0 and until < every:
+        return [f"finetune.eval_early_until: must be >= finetune.eval_early_every = {every} (got {until})"]
+    if every == 0 and until:
+        return [f"finetune.eval_early_until: must be 0 or absent while finetune.eval_early_every is 0 or absent "
+                f"(got {until})"]
+    return []
+
+
+@check
+def short_context_control(config: dict) -> list[str]:
+    """claims.short_context_control (claim 8's reference) is the base trained on at L with plain RoPE for as
+    many tokens as one YaRN main fine-tune: steps x train_ctx = finetune.steps x s (same batch size)."""
+    name = config["claims"].get("short_context_control")
+    var = config.get("variants") or {}
+    if name is None or not isinstance(var.get(name), dict):
+        return []  # a missing variant is claims()'s problem
+    v, ft = var[name], config["finetune"]
+    key = f"claims.short_context_control ({name!r})"
+    got = (v.get("init"), v.get("method"), float(v.get("scale", 0)), float(v.get("train_ctx", v.get("scale", 0))))
+    if got != ("base", "none", 1.0, 1.0):
+        return [f"{key}: must be a variant with init base, method none, scale 1 and train_ctx 1 (training on at "
+                f"L with plain RoPE) (got init {got[0]!r}, method {got[1]!r}, scale {got[2]:g}, train_ctx {got[3]:g})"]
+    steps = v.get("steps", ft["steps"])
+    allowed = sorted(float(s) * ft["steps"] for s in ft["scales"]) if "yarn" in ft["methods"] else []
+    if float(steps) not in allowed:
+        shown = ", ".join(f"{a:g}" for a in allowed) or "none: yarn is not in finetune.methods"
+        return [f"{key}: steps must be finetune.steps x s = {ft['steps']} x s for a YaRN scale s in finetune.scales "
+                f"(one of {shown}), so that it trains on as many tokens as that fine-tune (got {steps})"]
+    return []
 
 
 def problems(config: dict) -> list[str]:

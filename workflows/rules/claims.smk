@@ -220,10 +220,13 @@ rule claims:
 if config.get("sensitivity"):
 
     rule sensitivity_table:
-        """Geometry / seed sensitivity: the whole workflow per toy and seed (nested runs), one verdict table."""
+        """Geometry / seed sensitivity: the whole workflow per toy and seed (nested runs); per toy the verdicts
+        pooled over its seeds (hierarchical intervals: seeds, then works) and the per-seed table beside them."""
         output:
             md=f"{P}/sensitivity/geometry.md",
             csv=f"{P}/sensitivity/geometry.csv",
+            pooled_csv=f"{P}/sensitivity/geometry_pooled.csv",
+            pooled_json=f"{P}/sensitivity/geometry_pooled.json",
         log:
             f"{R}/logs/sensitivity.log",
         threads: workflow.cores

@@ -132,7 +132,8 @@ def all_targets():
 
 
 def claims_targets():
-    extra = [f"{P}/sensitivity/geometry.md", f"{P}/sensitivity/geometry.csv"] if config.get("sensitivity") else []
+    extra = ([f"{P}/sensitivity/geometry{x}" for x in (".md", ".csv", "_pooled.csv", "_pooled.json")]
+             if config.get("sensitivity") else [])
     # the temperature fit per extra corpus (m*(s) of its base, without fine-tuning), e.g. code vs prose
     extra += [p for c in XB for p in products(f"{P}/temperature_fit_{c}")]
     return extra + [f"{P}/CLAIMS.md", f"{P}/claims.json", f"{P}/claims_forest.png", f"{P}/claims_forest.pdf",
@@ -170,6 +171,9 @@ _FT_SYNTH = (f" --retrieval-fraction {SYNTH['retrieval_fraction']} --copy-fracti
              if FT.get("data_format") == "windows" else "")
 FT_DATA = (f"--heldout-fraction {HELD} --data-format {FT.get('data_format', 'chunks')}"
            f"{_flags(FT, ('precision', 'compile'))}{_FT_SYNTH}")
+# the dense early evaluation grid of every fine-tune (steps-to-reach of claims 3 and 5)
+FT_EVAL = (f" --eval-early-every {FT['eval_early_every']} --eval-early-until {FT['eval_early_until']}"
+           if FT.get("eval_early_every") else "")
 PPL = config["ppl"]
 SW = config["sweep"]
 DYN = config["dynamic"]
@@ -274,7 +278,7 @@ def variant_args(name):
     seq_len = int(round(float(v.get("train_ctx", scale)) * L))
     args = (f"--method {v['method']} --factor {scale:g} --seq-len {seq_len} --steps {v.get('steps', FT['steps'])} "
             f"--corpus {v.get('corpus', FT['corpus'])} --batch-size {FT['batch_size']} --eval-every {FT['eval_every']} "
-            f"--eval-batches {FT['eval_batches']} --final-eval-chunks {FT['final_eval_chunks']} {FT_DATA}")
+            f"--eval-batches {FT['eval_batches']} --final-eval-chunks {FT['final_eval_chunks']} {FT_DATA}{FT_EVAL}")
     if v.get("ramp"):
         args += f" --ramp {v['ramp']}"
     return args
@@ -282,7 +286,7 @@ def variant_args(name):
 
 def eval_args(name):
     family, scale, _ = model_meta(name)
-    finetuned = 0 if family == "none" or name.endswith("-noft") else 1
+    finetuned = 0 if name == "base" or name.startswith("base-") or name.endswith("-noft") else 1
     return f"--tag label={name} --tag method={family} --tag scale={scale:g} --tag finetuned={finetuned}"
 
 

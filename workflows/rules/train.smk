@@ -76,7 +76,7 @@ rule finetuned_model:
         seq_len=lambda w: int(round(float(w.scale) * L)),
         args=f"--corpus {FT['corpus']} --steps {FT['steps']} --batch-size {FT['batch_size']} "
         f"--eval-every {FT['eval_every']} --eval-batches {FT['eval_batches']} "
-        f"--final-eval-chunks {FT['final_eval_chunks']} {FT_DATA}",
+        f"--final-eval-chunks {FT['final_eval_chunks']} {FT_DATA}{FT_EVAL}",
     conda:
         ENV
     shell:

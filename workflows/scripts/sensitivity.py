@@ -6,8 +6,14 @@ For toy T (overrides, e.g. ``{base: {rope_base: 10000}}``) and seed k the run's 
 overrides, ``seeds: [k]``, ``results: <results>/sensitivity/T-seedk`` and its own ``paper_figs`` inside;
 it runs as ``snakemake --cores N paper_figs --configfile <that>`` (nested, so ``--nolock``). A run whose
 ``paper_figs/claims.json`` exists and whose config file is unchanged is finished and not redone (delete
-its folder to redo it). The table (Markdown + CSV) lists, per claim and toy, the verdicts of the seeds
-(e.g. ``holds 3/3``) and the headline of the first seed; ``--table-only`` rebuilds it from finished runs.
+its folder to redo it).
+
+The table (``PREFIX.md``) leads with the verdicts pooled over the seeds, per claim and toy
+(:func:`yarnlab.claims.pooled.build_pooled`, read from each seed run's result files and claims settings:
+hierarchical intervals over seeds, then works; ``PREFIX_pooled.csv`` / ``PREFIX_pooled.json`` hold them in
+full), then the per-seed tables: the regime checks, the verdicts of the seeds (e.g. ``holds 3/3``, from
+each run's ``claims.json``; ``PREFIX.csv``) and each seed's headline. ``--table-only`` rebuilds all of it from
+finished runs.
 """
 
 from __future__ import annotations
@@ -66,6 +72,70 @@ def collect(config: dict) -> tuple[list[str], list[dict]]:
     return toys, rows
 
 
+def pooled(config: dict) -> dict[str, dict | str]:
+    """Per toy, :func:`yarnlab.claims.pooled.build_pooled` of its seed runs (each run's results folder and
+    ``claims_settings.json``), or why it is not pooled (fewer seeds than a hierarchical interval needs)."""
+    from yarnlab.claims.pooled import MIN_SEEDS, build_pooled
+
+    by_toy: dict[str, list] = {}
+    for toy, _seed, cfg in runs(config):
+        settings = Path(cfg["results"], "claims_settings.json")
+        if not settings.is_file():
+            sys.exit(f"sensitivity: {settings} is missing: run {toy} first (without --table-only)")
+        by_toy.setdefault(toy, []).append((cfg["results"], cfg["paper_figs"], json.loads(settings.read_text())))
+    out: dict[str, dict | str] = {}
+    for toy, seed_runs in by_toy.items():
+        if len(seed_runs) < MIN_SEEDS:
+            out[toy] = f"not pooled: {len(seed_runs)} seed(s), a hierarchical interval needs >= {MIN_SEEDS}"
+        else:
+            out[toy] = build_pooled(seed_runs)
+    return out
+
+
+def _pooled_rows(toys: list[str], docs: dict) -> list[dict]:
+    rows = []
+    for toy in toys:
+        doc = docs[toy]
+        if isinstance(doc, str):
+            rows.append({"toy": toy, "id": "-", "title": "", "seeds": "", "verdict": "not pooled",
+                         "verdict_if_testable": "", "headline": "", "why": doc})
+            continue
+        for c in doc["claims"] + doc["open_questions"]:
+            rows.append({"toy": toy, "id": c["id"], "title": c["title"], "seeds": " ".join(map(str, doc["seeds"])),
+                         "verdict": c["verdict"], "verdict_if_testable": c.get("verdict_if_testable") or "",
+                         "headline": c.get("headline", ""), "why": "; ".join(c.get("not_testable_because", []))})
+    return rows
+
+
+def _pooled_lines(config: dict, toys: list[str], docs: dict) -> list[str]:
+    rows = [r for r in _pooled_rows(toys, docs) if r["id"] != "-"]
+    ids = list(dict.fromkeys(r["id"] for r in rows))
+    title = {r["id"]: r["title"] for r in rows}
+    cell = {(r["toy"], r["id"]): r for r in rows}
+    method = next((d["interval_method"] for d in docs.values() if not isinstance(d, str)), "")
+    lines = [
+        "## Verdicts pooled over the seeds (the headline)",
+        "",
+        f"One verdict per claim and toy from all of its seeds ({', '.join(map(str, config['sensitivity']['seeds']))}) "
+        f"together: 95% {method} (max-t within each claim's family); claims 3 and 5's steps ratios resample "
+        "seeds, then held-out windows. A claim whose regime check failed in any seed is *not testable on this "
+        "toy* (in brackets, what it would read). Claims 6, 9 and Q4 are not pooled (see the per-seed tables).",
+        "",
+    ]
+    lines += [f"- `{t}`: {docs[t]}" for t in toys if isinstance(docs[t], str)]
+    lines += ["", "| # | claim | " + " | ".join(toys) + " |", "|" + "---|" * (len(toys) + 2)]
+    for cid in ids:
+        cells = []
+        for t in toys:
+            r = cell.get((t, cid))
+            cells.append("" if r is None else f"**{r['verdict']}**"
+                         + (f" (would read: {r['verdict_if_testable']})" if r["verdict_if_testable"] else ""))
+        lines.append(f"| {cid} | {title[cid]} | " + " | ".join(cells) + " |")
+    lines += ["", "Pooled headline numbers:", "", "| # | toy | headline |", "|---|---|---|"]
+    lines += [f"| {r['id']} | {r['toy']} | {r['headline'].replace('|', '/')} |" for r in rows if r["headline"]]
+    return lines + [""]
+
+
 def _count(values: list[str]) -> str:
     return ", ".join(f"{v} {n}/{len(values)}" for v, n in Counter(values).most_common())
 
@@ -77,6 +147,7 @@ def table(config: dict, out_prefix: str) -> None:
     from yarnlab.io import atomic_write_text, write_table
 
     toys, rows = collect(config)
+    docs = pooled(config)
     seeds = config["sensitivity"]["seeds"]
     ids = list(dict.fromkeys((r["kind"], r["id"]) for r in rows))
     title = {(r["kind"], r["id"]): r["title"] for r in rows}
@@ -93,6 +164,7 @@ def table(config: dict, out_prefix: str) -> None:
         "",
         "Toys: " + "; ".join(f"`{t}`: {json.dumps(config['sensitivity']['toys'][t] or {})}" for t in toys),
         "",
+        *_pooled_lines(config, toys, docs),
         "## Regime checks per geometry (passes / seeds; each seed's value)",
         "",
         "| check | " + " | ".join(toys) + " |",
@@ -107,7 +179,7 @@ def table(config: dict, out_prefix: str) -> None:
             lines.append(f"| {cid} | " + " | ".join(cells) + " |")
     lines += [
         "",
-        "## Verdicts per geometry (seeds per verdict)",
+        "## Verdicts per geometry and seed (seeds per verdict; each seed's own intervals over works)",
         "",
         "A claim whose regime check failed is *not testable on this toy*; in brackets, what its rows would "
         "read. 'Same everywhere': every toy and seed give the same verdict.",
@@ -139,7 +211,12 @@ def table(config: dict, out_prefix: str) -> None:
         for t in toys:
             by_seed = {r["seed"]: r["value"] for r in pick(kind, cid, t)}
             lines.append(f"| {cid} | {t} | " + " | ".join(by_seed.get(k, "").replace("|", "/") for k in seeds) + " |")
-    write_table(f"{out_prefix}.csv", rows, {"toys": config["sensitivity"]["toys"], "seeds": seeds})
+    from yarnlab.io import write_json
+
+    params = {"toys": config["sensitivity"]["toys"], "seeds": seeds}
+    write_table(f"{out_prefix}.csv", rows, params)
+    write_table(f"{out_prefix}_pooled.csv", _pooled_rows(toys, docs), params)
+    write_json(f"{out_prefix}_pooled.json", {**params, "pooled": docs}, sort_keys=True, indent=1)
     atomic_write_text(f"{out_prefix}.md", "\n".join(lines) + "\n")
 
 

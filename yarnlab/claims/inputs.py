@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import os
 
+# claims settings that name a variant (its perplexity table, training summary and metrics are inputs)
+ROLES = ("fewer_steps", "transfer", "short_data", "paper_ramp", "short_context_control")
+
 
 def fmt(x) -> str:
     """1.0 -> '1', 2.5 -> '2.5' (scales in file names, as the workflow writes them)."""
@@ -49,7 +52,7 @@ def input_paths(results: str, paper_figs: str, settings: dict) -> dict[str, str]
     for name in settings["long_ppl"]["models"]:
         if settings["long_ppl"]["lengths"]:
             out[f"long:{name}"] = f"{results}/eval/ppl_long/{name}-seed{seed}.csv"
-    roles = [cl[k] for k in ("fewer_steps", "transfer", "short_data", "paper_ramp") if cl.get(k)]
+    roles = [cl[k] for k in ROLES if cl.get(k)]
     if cl.get("corpus"):
         roles += [cl["corpus"]["yarn"], cl["corpus"]["pi"], f"base-{cl['corpus']['corpus']}"]
     for name in roles:

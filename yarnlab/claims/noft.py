@@ -106,12 +106,16 @@ def _diagnosis(res: Results, a: list[dict], diag: list[dict], n: int) -> str:
         if what in pick:
             parts.append(f"{what} = {fmt_ratio(pick[what]['ppl_ratio'])}")
     fit = [r for r in res.table("temperature_fit") if abs(r["s"] - s) < 1e-9]
-    if fit:
+    if len(fit) == 1:
         f = fit[0]
         parts.append(
             f"the sweep's m*({s:g}) = {f['m_opt']:.3g} [{f['band_low']:.3g}, {f['band_high']:.3g}] against "
             f"the rule's {f['m_paper']:.3g}"
         )
+    elif fit:  # results pooled over seeds: one sweep per seed
+        parts.append(f"the sweeps' m*({s:g}) per seed: " + ", ".join(
+            f"seed {f['seed']} {f['m_opt']:.3g} [{f['band_low']:.3g}, {f['band_high']:.3g}]" for f in fit)
+            + f" against the rule's {fit[0]['m_paper']:.3g}")
     return "; ".join(parts)
 
 

@@ -117,6 +117,11 @@ class Results:
     def has(self, key: str) -> bool:
         return key in self.paths
 
+    def seeds(self) -> list[tuple[int, Results]]:
+        """(training seed, its results) of every run these results stand for: this run alone here;
+        :class:`yarnlab.claims.pooled.PooledResults` pools several."""
+        return [(int(self.settings["seed"]), self)]
+
     # ---------------------------------------------------------------- perplexity tables
     def ppl_keys(self, label: str) -> list[str]:
         keys = [k for k in (f"ppl:{label}", f"long:{label}", f"variant:{label}") if k in self.paths]

@@ -25,6 +25,11 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--grad-clip", type=float, default=1.0, help="max grad norm, 0 disables (default 1)")
     p.add_argument("--heldout-fraction", type=float, default=0.1, help="document groups held out (default 0.1)")
     p.add_argument("--eval-every", type=int, default=None, help="held-out evaluation every N steps")
+    p.add_argument("--eval-early-every", type=int, default=None,
+                   help="dense early evaluation: also before the first step and every N steps through "
+                        "--eval-early-until (default 0: off); resolves how fast a run reaches a loss")
+    p.add_argument("--eval-early-until", type=int, default=None,
+                   help="last step of the dense early evaluation grid (>= --eval-early-every)")
     p.add_argument("--eval-batches", type=int, default=8, help="batches per periodic evaluation (default 8)")
     p.add_argument("--final-eval-chunks", type=int, default=1024, help="held-out chunks at the end (default 1024)")
     p.add_argument("--checkpoint-every", type=int, default=None, help="resumable checkpoint every N steps")
@@ -79,6 +84,7 @@ def _config(args, defaults: dict):
              "weight_decay": args.weight_decay,
              "grad_clip": args.grad_clip, "heldout_fraction": args.heldout_fraction,
              "eval_every": args.eval_every, "eval_batches": args.eval_batches,
+             "eval_early_every": args.eval_early_every, "eval_early_until": args.eval_early_until,
              "final_eval_chunks": args.final_eval_chunks, "checkpoint_every": args.checkpoint_every,
              "log_every": args.log_every, "threads": args.threads, "strategy": args.strategy,
              "data_format": args.data_format, "retrieval_fraction": args.retrieval_fraction,

@@ -40,6 +40,8 @@ class TrainConfig:
     seed: int = 0                    # data order, offsets and any dropout
     heldout_fraction: float = 0.1    # share of document groups held out
     eval_every: int = 100            # held-out evaluation every N steps (0: only at the end)
+    eval_early_every: int = 0        # dense early grid: also before the first step and every N steps ...
+    eval_early_until: int = 0        # ... through this step (0, 0: off); see eval_steps()
     eval_batches: int = 8            # batches per periodic held-out evaluation
     final_eval_chunks: int = 1024    # held-out chunks evaluated at the end
     checkpoint_every: int = 100      # resumable checkpoint every N steps (0: only at the end)
@@ -93,6 +95,11 @@ class TrainConfig:
         need("heldout_fraction", is_num(self.heldout_fraction) and 0 < self.heldout_fraction < 1, "in (0, 1)")
         for f in ("eval_every", "checkpoint_every"):
             need(f, is_int(getattr(self, f)) and getattr(self, f) >= 0, "an integer >= 0")
+        need("eval_early_every", is_int(self.eval_early_every) and self.eval_early_every >= 0, "an integer >= 0")
+        early = is_int(self.eval_early_every) and self.eval_early_every > 0
+        need("eval_early_until", is_int(self.eval_early_until) and (
+            self.eval_early_until >= self.eval_early_every if early else self.eval_early_until == 0),
+            "an integer >= eval_early_every when eval_early_every > 0 (past steps: the whole run), else 0")
         for f in ("eval_batches", "final_eval_chunks", "keep_checkpoints", "log_every", "threads"):
             need(f, is_int(getattr(self, f)) and getattr(self, f) >= 1, "an integer >= 1")
         need("strategy", self.strategy in STRATEGIES, f"one of {STRATEGIES}")
@@ -124,6 +131,23 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def evaluates_at(self, step: int) -> bool:
+        """Whether the periodic held-out evaluation runs after ``step`` optimizer steps (0: before the
+        first): every ``eval_every`` steps and at the last step (when ``eval_every`` > 0); with the early
+        grid (``eval_early_every`` = k > 0) also at steps 0, k, 2k, ... <= ``eval_early_until`` and at
+        the last step."""
+        early = self.eval_early_every > 0
+        if early and step <= self.eval_early_until and step % self.eval_early_every == 0:
+            return True
+        if step < 1:
+            return False
+        return (bool(self.eval_every) and step % self.eval_every == 0) or (
+            step == self.steps and (bool(self.eval_every) or early))
+
+    def eval_steps(self) -> list[int]:
+        """Every step of the periodic held-out evaluation, in order (:meth:`evaluates_at`)."""
+        return [k for k in range(self.steps + 1) if self.evaluates_at(k)]
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrainConfig:

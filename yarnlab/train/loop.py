@@ -7,7 +7,11 @@ loss of byte-level models in bits per byte: bpb = (sum of -ln p over byte target
 byte targets) / ln 2 (EOS targets excluded); other tokenizers report bits per token.
 
 Outputs in ``out``: ``metrics.jsonl`` (one JSON line per ``log_every`` steps: step, loss, lr,
-tokens, tokens_per_s, elapsed_s; evaluation lines add heldout_loss and heldout_bpb),
+tokens, tokens_per_s, elapsed_s; evaluation lines add heldout_loss and heldout_bpb, and per evaluation
+window its mean NLL ``heldout_unit_loss`` and scored targets ``heldout_unit_tokens``, with ``heldout_units``
+a SHA-1 of the windows' token ids: the windows are the same at every evaluation of a run and in every run
+with the same held-out stream, so the claims can resample them as paired units; evaluation steps:
+:meth:`TrainConfig.eval_steps`, step 0 being the model before training),
 ``checkpoints/step-*.pt`` (resumable), the final model as an ordinary Hugging Face checkpoint
 (config.json + model.safetensors) and ``train_summary.json`` (results + provenance).
 """
@@ -33,7 +37,8 @@ from yarnlab.train import distributed
 from yarnlab.train.config import TrainConfig
 
 # settings that may change between a run and its resumption (they do not change the weights)
-_RESUME_FREE = {"threads", "log_every", "eval_every", "eval_batches", "final_eval_chunks",
+_RESUME_FREE = {"threads", "log_every", "eval_every", "eval_early_every", "eval_early_until", "eval_batches",
+                "final_eval_chunks",
                 "checkpoint_every", "keep_checkpoints", "induction_eval", "compile"}
 
 
@@ -46,14 +51,15 @@ def next_token_loss(logits: torch.Tensor, labels: torch.Tensor, reduction: str =
 
 @torch.no_grad()
 def heldout_bits(model, batches, device: str = "cpu", byte_level: bool = True,
-                 per_position: list | None = None) -> dict:
+                 per_position: list | None = None, per_row: list | None = None) -> dict:
     """Held-out loss of ``batches`` (iterable of (input_ids, labels)) in nats and in bits: per byte
     for byte-level models, per token for other tokenizers.
 
     Byte-level: mean nats over byte targets (EOS excluded) as ``heldout_loss`` and
     ``heldout_bpb`` = that / ln 2. Other tokenizers: mean nats per target token (``heldout_loss``)
     and ``heldout_bpt`` (bits per token); ``heldout_bpb`` is then NaN. ``per_position``: a list that
-    receives each batch's (B, T) NLL array (NaN where a target is not counted, column 0 too)."""
+    receives each batch's (B, T) NLL array (NaN where a target is not counted, column 0 too);
+    ``per_row``: a list that receives (sum of nats, counted targets, token ids) of every sequence."""
     was_training = model.training
     model.eval()
     nats, count = 0.0, 0
@@ -66,6 +72,10 @@ def heldout_bits(model, batches, device: str = "cpu", byte_level: bool = True,
                               reduction="none").view_as(target)
         nats += float(nll[mask].sum())
         count += int(mask.sum())
+        if per_row is not None:
+            row_nats = torch.where(mask, nll, 0.0).sum(dim=1).double().cpu()
+            row_count = mask.sum(dim=1).cpu()
+            per_row += [(float(a), int(b), x) for a, b, x in zip(row_nats, row_count, ids.cpu().numpy())]
         if per_position is not None:
             rows = torch.full(ids.shape, float("nan"), dtype=torch.float64)
             rows[:, 1:] = torch.where(mask, nll, torch.nan).double().cpu()
@@ -94,6 +104,19 @@ def training_forward(net, cfg: TrainConfig, device: str = "cpu"):
             return fn(input_ids=ids).logits
 
     return forward
+
+
+def unit_losses(rows: list[tuple[float, int, np.ndarray]]) -> dict:
+    """The per-window part of an evaluation line from :func:`heldout_bits`'s ``per_row``: each window's
+    mean NLL (nats, 6 decimals; NaN-free: a window without counted targets gets 0 tokens and loss 0),
+    its counted targets, and ``heldout_units``, a SHA-1 of the windows' token ids in order."""
+    import hashlib
+
+    digest = hashlib.sha1()
+    for _, _, ids in rows:
+        digest.update(np.ascontiguousarray(ids, dtype=np.int64).tobytes())
+    return {"heldout_unit_loss": [round(a / b, 6) if b else 0.0 for a, b, _ in rows],
+            "heldout_unit_tokens": [b for _, b, _ in rows], "heldout_units": digest.hexdigest()}
 
 
 def _optimizer(model, cfg: TrainConfig):
@@ -222,15 +245,18 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
             with open(metrics_path, "a") as fh:
                 fh.write(json.dumps(row) + "\n")
 
-    def evaluate(n_batches):
+    def evaluate(n_batches, units=False):
         if heldout_stream is None:
             return {}
         per_pos = [] if cfg.induction_eval else None
+        rows = [] if units else None
         out = heldout_bits(model if cfg.strategy == "ddp" else net,
                            heldout_stream.eval_batches(n_batches, cfg.batch_size), ctx.device,
-                           heldout_stream.byte_level, per_position=per_pos)
+                           heldout_stream.byte_level, per_position=per_pos, per_row=rows)
         if cfg.induction_eval and heldout_stream.byte_level:
             out.update(diagnostics(model, cfg.seq_len, np.concatenate(per_pos) if per_pos else None))
+        if rows:
+            out.update(unit_losses(rows))
         return out
 
     def save(at_step):
@@ -252,6 +278,8 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
         bar = tqdm(total=cfg.steps, initial=step, desc="train", unit="step", dynamic_ncols=True)
     t0, tokens0, train_time = time.perf_counter(), tokens, 0.0
     row = {}
+    if step == 0 and cfg.evaluates_at(0) and heldout_stream is not None:  # the early grid: the untrained model
+        log({"step": 0, "tokens": 0, "lr": sched.get_last_lr()[0], **evaluate(cfg.eval_batches, units=True)})
     while step < cfg.steps:
         t_step = time.perf_counter()
         ids, labels = train_stream.batch(step, cfg.batch_size, ctx.rank, ctx.world_size)
@@ -272,14 +300,14 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
         train_time += time.perf_counter() - t_step
         # the last step is evaluated like the others too (the final evaluation uses more chunks), so the
         # periodic curve covers the whole run
-        do_eval = bool(cfg.eval_every) and (step % cfg.eval_every == 0 or step == cfg.steps)
+        do_eval = cfg.evaluates_at(step)
         if do_eval or step % cfg.log_every == 0 or step == cfg.steps:
             row = {"step": step, "loss": distributed.all_sum(loss_sum.detach().item(), ctx) / n_global, "lr": lr,
                    "tokens": tokens,
                    "tokens_per_s": (tokens - tokens0) / max(train_time, 1e-9),
                    "elapsed_s": time.perf_counter() - t0}
             if do_eval:
-                row.update(evaluate(cfg.eval_batches))
+                row.update(evaluate(cfg.eval_batches, units=True))
             log(row)
             if bar is not None:
                 bar.set_postfix(loss=f"{row['loss']:.3f}", bpb=f"{row.get('heldout_bpb', float('nan')):.3f}")
