@@ -30,7 +30,7 @@ from yarnlab.claims.inputs import input_paths
 from yarnlab.claims.registry import build
 from yarnlab.claims.results import MissingInputError
 from yarnlab.claims.temperature import rule_table, temperature_fit
-from yarnlab.io import write_table
+from yarnlab.io import read_table, write_table
 
 N_WORKS, PIECES = 8, 4
 DOCS = [f"w{w}@{o * 64}" for w in range(N_WORKS) for o in range(PIECES)]
@@ -948,6 +948,31 @@ def test_a_context_blind_base_reads_ratio_one_on_the_same_targets_and_not_under_
     assert "Second reading, for context (does not vote): truncation, the paper's protocol" in text
     # the other models' tables hold one reading (no reading column): the second reading of their claims is missing
     assert "missing" in _claim(doc, "2")["second_reading"] and _claim(doc, "6").get("second_reading") is None
+    # a comparison of models at one length (claim 8) is not moved by content drift: it votes on the truncation
+    # reading where its tables have one (every token of the first n); here they hold one reading only
+    assert _claim(doc, "8")["reading"]["name"] == "same-targets"
+
+
+def test_a_comparison_at_one_length_votes_on_truncation_and_a_length_comparison_on_the_same_targets(tmp_path):
+    """Claims that compare lengths (1) vote on the same targets; claims that compare models at one length
+    (3, 5, 8, Q3) vote on the truncation reading, which scores every token, with the same targets beside."""
+    from yarnlab.claims.registry import CLAIMS
+
+    res, figs, st = make_tree(tmp_path)
+    st["ppl"].update(same_targets=4, truncation_reading=True)
+    paths = input_paths(res, figs, st)
+    for key, p in paths.items():
+        if key.startswith(("ppl:", "long:", "variant:")):
+            rows = read_table(p)
+            write_table(p, [{**r, "reading": rd} for rd in ("same-targets", "truncation") for r in rows], {})
+    doc = build(res, figs, st, N_BOOT)
+    kinds = {c.id: c.ppl for c in CLAIMS}
+    assert {k for k, v in kinds.items() if v == "models"} == {"3", "5", "8", "Q3"}
+    for cid in ("1", "3", "5", "8"):
+        c = _claim(doc, cid)
+        want = "truncation" if kinds[cid] == "models" else "same-targets"
+        assert c["reading"]["name"] == want, cid
+        assert c["second_reading"]["name"] == ({"truncation", "same-targets"} - {want}).pop(), cid
 
 
 def test_tables_of_two_readings_are_read_one_reading_at_a_time(tmp_path):

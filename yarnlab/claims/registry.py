@@ -5,11 +5,16 @@ depends on, and the function computing its section from the run's results.
 :func:`build` runs the regime checks first; a claim that depends on a failed check is computed
 (its numbers stay visible) but its verdict is "not testable on this toy", naming the checks.
 
-A claim read from perplexity tables (``ppl``) votes on the primary reading
-(:func:`~yarnlab.claims.results.primary_reading`: the same target tokens at every length when the run
-sets ``ppl.same_targets``); when the run also scored the paper's truncation protocol, the claim is
-computed a second time on it and that section's rows and would-be verdict are attached as
-``second_reading``: shown in CLAIMS.md beside the voting rows, never voting.
+A claim read from perplexity tables (``ppl``) votes on one reading and shows the other beside it. A
+claim that compares lengths (``ppl="lengths"``: a ratio PPL(n)/PPL(n') or a model's curve over n)
+votes on the primary reading (:func:`~yarnlab.claims.results.primary_reading`: the same target tokens
+at every length when the run sets ``ppl.same_targets``), since under truncation content alone moves
+length ratios. A claim that compares models at one length (``ppl="models"``) is not moved by content
+drift (both models read the same tokens), so when the run also scored the paper's truncation protocol
+it votes on that reading, which scores every token of the first n (far more tokens than the same-target
+block, so more power). Either way the claim is computed a second time on the other reading and that
+section's rows and would-be verdict are attached as ``second_reading``: shown in CLAIMS.md beside the
+voting rows, never voting.
 """
 
 from __future__ import annotations
@@ -54,7 +59,7 @@ class Claim:
     published: tuple[str, str]  # (section, key) in published.json
     premises: tuple[Premise, ...]  # regime checks the test depends on, each with its reason
     compute: Callable[[Results], dict]
-    ppl: bool = False  # read from perplexity tables: voted on the primary reading, the second shown beside
+    ppl: str | None = None  # perplexity tables: "lengths" (compares lengths) or "models" (one length); see above
 
     @property
     def needs(self) -> tuple[str, ...]:
@@ -67,22 +72,31 @@ class Claim:
 # the base past L: EXTENDS. None of them reads how far back the base looks; only claim 10 (perplexity
 # keeps falling with context) rests on context use.
 CLAIMS: tuple[Claim, ...] = (
-    Claim("1", ("claims", "1"), BASE, perplexity.claim1, ppl=True),
-    Claim("2", ("claims", "2"), EXTENDS, perplexity.claim2, ppl=True),
-    Claim("3", ("claims", "3"), EXTENDS, perplexity.claim3, ppl=True),
-    Claim("4", ("claims", "4"), BASE, perplexity.claim4, ppl=True),
-    Claim("5", ("claims", "5"), EXTENDS, perplexity.claim5, ppl=True),
+    Claim("1", ("claims", "1"), BASE, perplexity.claim1, ppl="lengths"),
+    Claim("2", ("claims", "2"), EXTENDS, perplexity.claim2, ppl="lengths"),
+    Claim("3", ("claims", "3"), EXTENDS, perplexity.claim3, ppl="models"),
+    Claim("4", ("claims", "4"), BASE, perplexity.claim4, ppl="lengths"),
+    Claim("5", ("claims", "5"), EXTENDS, perplexity.claim5, ppl="models"),
     Claim("6", ("claims", "6"), EXTENDS, temperature.claim6),
     Claim("7", ("claims", "7"), EXTENDS, noft.claim7),
-    Claim("8", ("claims", "8"), BASE, perplexity.claim8, ppl=True),
+    Claim("8", ("claims", "8"), BASE, perplexity.claim8, ppl="models"),
     Claim("9", ("claims", "9"), (CONVERGED, RETRIEVES), retrieval.claim9),
-    Claim("10", ("claims", "10"), BASE + (USES_CONTEXT,), perplexity.claim_sliding, ppl=True),
+    Claim("10", ("claims", "10"), BASE + (USES_CONTEXT,), perplexity.claim_sliding, ppl="lengths"),
     Claim("Q1", ("open_questions", "alpha_beta"), EXTENDS, noft.q_alpha_beta),
-    Claim("Q2", ("open_questions", "extrapolation"), BASE, perplexity.q_extrapolation, ppl=True),
-    Claim("Q3", ("open_questions", "ramp"), BASE, perplexity.q_ramp, ppl=True),
+    Claim("Q2", ("open_questions", "extrapolation"), BASE, perplexity.q_extrapolation, ppl="lengths"),
+    Claim("Q3", ("open_questions", "ramp"), BASE, perplexity.q_ramp, ppl="models"),
     Claim("Q4", ("open_questions", "temperature_theory"), EXTENDS, None),  # needs claim 6's band
-    Claim("Q5", ("open_questions", "corpus"), EXTENDS, perplexity.q_corpus, ppl=True),
+    Claim("Q5", ("open_questions", "corpus"), EXTENDS, perplexity.q_corpus, ppl="lengths"),
 )
+
+
+def _voting_results(claim: Claim, res: Results, second: str | None) -> tuple[Results, str | None]:
+    """(the Results a claim votes on, the reading shown beside it): a comparison of models at one length
+    votes on the truncation reading when the run scored it (every token of the first n), the same targets
+    beside; every other perplexity claim votes on the primary reading."""
+    if claim.ppl == "models" and second is not None:
+        return res.with_reading(second), res.reading
+    return res, second
 
 
 def _readings(sec: dict, claim: Claim, res: Results, second: str | None) -> dict:
@@ -129,15 +143,25 @@ def build(results: str, paper_figs: str, settings: dict, n_boot: int | None = No
     bad = failed(regime)
     sections, c6 = [], None
     for claim in CLAIMS:
+        used, beside = _voting_results(claim, res, second)
         try:
             if claim.id == "Q4" and "per_s" not in c6:
                 raise MissingInputError("claim 6, whose band it reads, was not run")
-            sec = (temperature.q_temperature_theory(res, c6) if claim.id == "Q4" else claim.compute(res))
+            if claim.id == "Q4":
+                sec = temperature.q_temperature_theory(res, c6)
+            else:
+                try:
+                    sec = claim.compute(used)
+                except MissingInputError:
+                    if used is res:
+                        raise
+                    used, beside = res, second  # tables without the truncation rows: vote on the primary
+                    sec = claim.compute(used)
         except MissingInputError as exc:  # a table this configuration does not make (every file exists)
             sec = perplexity.not_run(f"not run in this configuration: {exc}")
         if claim.id == "6":
             c6 = sec
-        sec = _readings(sec, claim, res, second)
+        sec = _readings(sec, claim, used, beside)
         sec = {"id": claim.id, **pub[claim.published[0]][claim.published[1]], **sec}
         sections.append(_gate(sec, claim.premises, bad, regime))
     return {
