@@ -206,13 +206,21 @@ def test_mla_logit_scale_equals_transformers_attention_scaling(folder):
     assert entry.summary()["logit_scale"] == pytest.approx(m * m * softmax_factor, rel=1e-12)
 
 
-def test_transformers_refuses_the_legacy_su_config_and_accepts_it_renamed():
+def test_the_legacy_su_config_reads_as_transformers_longrope():
+    """yarnlab reads Phi-3's legacy ``type: su`` as LongRoPE. transformers up to 5.24 refused that config
+    (a KeyError naming original_max_position_embeddings) and accepted it renamed to longrope; later
+    versions accept it as it is. Either way, every form transformers accepts computes yarnlab's frequencies."""
     raw = load("phi-3-vision-128k-instruct-text")
-    with pytest.raises(KeyError, match="original_max_position_embeddings"):
-        hf_config(raw)
     renamed = {**raw, "rope_scaling": {**raw["rope_scaling"], "type": "longrope"}}
-    rot = rotary_module(hf_config(renamed))
+    accepted = [renamed]
+    try:
+        hf_config(raw)
+        accepted.append(raw)
+    except KeyError as exc:
+        assert "original_max_position_embeddings" in str(exc)
     spec = read_hf_rope(raw).entries[0].spec
-    inv, m, _ = hf_inv_freq(rot, hf_config(renamed), 4097, None)
-    np.testing.assert_allclose(spec.compute(4097).inv_freq, inv, rtol=2e-6)
-    assert spec.compute().attention_factor == pytest.approx(m, rel=1e-12)
+    for cfg in accepted:
+        rot = rotary_module(hf_config(cfg))
+        inv, m, _ = hf_inv_freq(rot, hf_config(cfg), 4097, None)
+        np.testing.assert_allclose(spec.compute(4097).inv_freq, inv, rtol=2e-6)
+        assert spec.compute().attention_factor == pytest.approx(m, rel=1e-12)

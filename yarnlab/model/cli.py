@@ -1,4 +1,6 @@
-"""``yarnlab model show|extend|fetch|from-gguf``.
+"""``yarnlab inspect`` and ``yarnlab model show|extend|fetch|from-gguf``.
+
+- ``inspect``: the rope doctor (:mod:`yarnlab.rope.doctor`) on a ``config.json`` or a GGUF source.
 
 - ``show``: a checkpoint's geometry, scaling spec and attention factor.
 - ``extend``: apply a scaling spec to a checkpoint, saved to a new directory.
@@ -8,8 +10,8 @@
   ``fetch`` downloads a Hugging Face repository (``*.json``, ``*.safetensors``, ``*.model``);
   ``from-gguf`` de-quantizes a GGUF file with its tokenizer (:func:`yarnlab.model.gguf.convert_gguf`).
 
-Only the standard library is imported at module level; ``show`` reads ``config.json`` with numpy
-only, ``extend`` imports torch and transformers, ``fetch`` huggingface_hub and ``from-gguf`` gguf,
+Only the standard library is imported at module level; ``inspect`` and ``show`` read ``config.json``
+with numpy only, ``extend`` imports torch and transformers, ``fetch`` huggingface_hub and ``from-gguf`` gguf,
 torch and transformers, each inside its handler.
 """
 
@@ -72,6 +74,46 @@ def describe(config: dict, seq_len: int | None = None) -> dict:
         "warnings": warnings,
         "rope": report["rope"],  # every RoPE setting (per layer type); the fields above are the first's
     }
+
+
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    from yarnlab.errors import UsageError
+    from yarnlab.model.gguf import gguf_config, is_gguf_source
+    from yarnlab.rope.cli import pair_table, print_pair_table
+    from yarnlab.rope.doctor import inspect_config, report_lines
+
+    try:
+        if is_gguf_source(args.config):
+            config = gguf_config(args.config)
+        else:
+            with open(args.config, encoding="utf-8") as fh:
+                config = json.load(fh)
+    except OSError as exc:
+        raise UsageError(f"CONFIG: cannot read {args.config!r} ({exc.strerror})") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"CONFIG: {args.config!r} is not valid JSON ({exc})") from None
+    report = {"config": args.config, **inspect_config(config)}
+    if isinstance(config, dict) and "gguf" in config:
+        report["gguf"] = config["gguf"]
+    if args.json:
+        json.dump(report, sys.stdout, indent=1)
+        print()
+        return 0
+    print(f"config: {args.config}")
+    for line in report_lines(report):
+        print(line)
+    if "gguf" in report:
+        print(f"GGUF {report['gguf']['file']}: weights {report['gguf']['weights']}")
+    if args.table:
+        from yarnlab.rope.hf_read import read_hf_rope
+
+        for entry in read_hf_rope(config).entries:
+            if len(report["rope"]) > 1:
+                print(f"pairs of {', '.join(entry.layer_types)}:")
+            table = pair_table(entry.spec, entry.spec.extended_ctx if entry.spec.is_dynamic else None)
+            table.pop("_result")
+            print_pair_table(table, sys.stdout)
+    return 0
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
@@ -167,6 +209,17 @@ def _cmd_from_gguf(args: argparse.Namespace) -> int:
 
 def register(subparsers) -> None:
     from yarnlab.rope.cli import add_spec_arguments
+
+    p = subparsers.add_parser("inspect", help="rope doctor: read a Hugging Face config.json and report",
+                              description="Report, per RoPE setting, the method, geometry, L, s, declared context, "
+                                          "attention factor, logit scale and pitfalls. Exit 2 for a model without "
+                                          "RoPE.")
+    p.add_argument("config", metavar="CONFIG.json", help="a config.json, or a GGUF source (.gguf file, "
+                   "pkg:<package>, smollm2-135m; needs the [real] extra)")
+    p.add_argument("--table", action="store_true", help="also print the per-pair table")
+    p.add_argument("--json", action="store_true", help='print JSON: {"rope": [one entry per RoPE setting], '
+                   '"warnings": [...], ...}')
+    p.set_defaults(func=_cmd_inspect)
 
     p = subparsers.add_parser("model", help="inspect, extend and fetch Hugging Face checkpoints",
                               description="Inspect or extend a Hugging Face causal-LM checkpoint, or fetch "

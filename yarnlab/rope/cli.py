@@ -1,4 +1,5 @@
-"""``yarnlab freqs`` and ``yarnlab inspect``, and the spec options other commands share.
+"""``yarnlab freqs``, and the spec options and per-pair table other commands share (``yarnlab inspect``,
+which also reads GGUF sources, is registered by :mod:`yarnlab.model.cli`).
 
 The scaling options are derived from the registries: one option per method parameter
 (:data:`~yarnlab.rope.methods.METHODS`) and per temperature-rule parameter
@@ -12,11 +13,9 @@ import argparse
 import json
 import sys
 
-from yarnlab.rope.methods import METHODS, Param, all_params
+from yarnlab.rope.methods import METHODS, all_params
+from yarnlab.rope.params import Param
 from yarnlab.rope.temperature import TEMPERATURE_RULES
-
-METHOD_NAMES = tuple(METHODS)
-RULE_NAMES = tuple(TEMPERATURE_RULES)
 
 
 def _float_list(text: str) -> list[float]:
@@ -157,7 +156,8 @@ def pair_table(spec, seq_len: int | None = None) -> dict:
     }
 
 
-def _print_table(table: dict, out) -> None:
+def print_pair_table(table: dict, out) -> None:
+    """The columns of :func:`pair_table` as text, one row per pair."""
     cols = ["d", "theta", "wavelength", "r", "gamma", "scaled_theta", "interp_factor"]
     heads = ["d", "theta", "wavelength", "r(d)=L/lambda", "gamma", "theta'", "theta/theta'"]
     print("  ".join(f"{h:>13}" for h in heads), file=out)
@@ -185,53 +185,7 @@ def _cmd_freqs(args: argparse.Namespace) -> int:
           f"L = {spec.original_ctx}  s = {res.scale:g}  params = {spec.params or '{}'}")
     print(f"temperature rule {spec.temperature_rule}: attention factor m = sqrt(1/t) = {res.attention_factor:.6g}"
           f"  (logits x {res.attention_factor**2:.6g})")
-    _print_table(table, sys.stdout)
-    return 0
-
-
-def inspect_config(config: dict) -> dict:
-    """The rope doctor's report for a Hugging Face config dict; see :mod:`yarnlab.rope.doctor`."""
-    from yarnlab.rope.doctor import inspect_config as doctor
-
-    return doctor(config)
-
-
-def _cmd_inspect(args: argparse.Namespace) -> int:
-    from yarnlab.errors import UsageError
-    from yarnlab.model.gguf import gguf_config, is_gguf_source
-    from yarnlab.rope.doctor import report_lines
-
-    try:
-        if is_gguf_source(args.config):
-            config = gguf_config(args.config)
-        else:
-            with open(args.config, encoding="utf-8") as fh:
-                config = json.load(fh)
-    except OSError as exc:
-        raise UsageError(f"CONFIG: cannot read {args.config!r} ({exc.strerror})") from None
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"CONFIG: {args.config!r} is not valid JSON ({exc})") from None
-    report = {"config": args.config, **inspect_config(config)}
-    if isinstance(config, dict) and "gguf" in config:
-        report["gguf"] = config["gguf"]
-    if args.json:
-        json.dump(report, sys.stdout, indent=1)
-        print()
-        return 0
-    print(f"config: {args.config}")
-    for line in report_lines(report):
-        print(line)
-    if "gguf" in report:
-        print(f"GGUF {report['gguf']['file']}: weights {report['gguf']['weights']}")
-    if args.table:
-        from yarnlab.rope.hf_read import read_hf_rope
-
-        for entry in read_hf_rope(config).entries:
-            if len(report["rope"]) > 1:
-                print(f"pairs of {', '.join(entry.layer_types)}:")
-            table = pair_table(entry.spec, entry.spec.extended_ctx if entry.spec.is_dynamic else None)
-            table.pop("_result")
-            _print_table(table, sys.stdout)
+    print_pair_table(table, sys.stdout)
     return 0
 
 
@@ -242,13 +196,3 @@ def register(sub) -> None:
     p.add_argument("--seq-len", type=int, help="current length (dynamic methods, log-n)")
     p.add_argument("--json", action="store_true", help="print JSON (inv_freq, attention_factor, pairs)")
     p.set_defaults(func=_cmd_freqs)
-
-    p = sub.add_parser("inspect", help="rope doctor: read a Hugging Face config.json and report",
-                       description="Report, per RoPE setting, the method, geometry, L, s, declared context, "
-                                   "attention factor, logit scale and pitfalls. Exit 2 for a model without RoPE.")
-    p.add_argument("config", metavar="CONFIG.json", help="a config.json, or a GGUF source (.gguf file, "
-                   "pkg:<package>, smollm2-135m; needs the [real] extra)")
-    p.add_argument("--table", action="store_true", help="also print the per-pair table")
-    p.add_argument("--json", action="store_true", help='print JSON: {"rope": [one entry per RoPE setting], '
-                   '"warnings": [...], ...}')
-    p.set_defaults(func=_cmd_inspect)

@@ -33,30 +33,54 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from yarnlab.errors import SpecError, UsageError
+from yarnlab.rope.hf_form import HFRead, HFType
 from yarnlab.rope.hf_layers import LayerMap, read_layer_map
 from yarnlab.rope.hf_scales import LLAMA4_SCALING_TYPES, LengthScale, read_length_scales
 from yarnlab.rope.hf_values import integer as _integer
 from yarnlab.rope.hf_values import is_number as _is_number
 from yarnlab.rope.hf_values import number as _number
 from yarnlab.rope.hf_values import shown
+from yarnlab.rope.hf_write import hf_supported
+from yarnlab.rope.methods import METHODS, ntk_base
 from yarnlab.rope.spec import RopeSpec
+from yarnlab.rope.temperature import TEMPERATURE_RULES
 
-# rope type -> (yarnlab method, keys transformers 5 requires besides rope_type, keys it also reads)
-HF_TYPES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
-    "default": ("none", (), ()),
-    "linear": ("pi", ("factor",), ()),
-    "dynamic": ("dynamic-ntk", ("factor",), ()),
-    "yarn": ("yarn", ("factor",), ("original_max_position_embeddings", "attention_factor", "beta_fast",
-                                   "beta_slow", "mscale", "mscale_all_dim", "truncate")),
-    "longrope": ("longrope", ("short_factor", "long_factor"), ("original_max_position_embeddings",
-                                                               "attention_factor", "factor")),
-    "llama3": ("llama3", ("factor", "low_freq_factor", "high_freq_factor"), ("original_max_position_embeddings",)),
-    "proportional": ("proportional", (), ("factor",)),
-}
+
+def rope_types() -> dict[str, tuple[str, HFType]]:
+    """rope type -> (the method it is read as, its form), from the method registry: every method whose
+    :class:`~yarnlab.rope.hf_form.HFType` ``reads``, in registry order."""
+    out: dict[str, tuple[str, HFType]] = {}
+    for name, method in METHODS.items():
+        form = method.hf
+        if form is not None and form.reads:
+            if form.rope_type in out:
+                raise AssertionError(f"rope type {form.rope_type!r} is read by two methods: "
+                                     f"{out[form.rope_type][0]} and {name}")
+            out[form.rope_type] = (name, form)
+    return out
+
+
+class _HFTypes(Mapping):
+    """rope type -> (yarnlab method, keys transformers 5 requires besides rope_type, keys it also
+    reads): a view of :func:`rope_types`, read from the registry on every access."""
+
+    def __getitem__(self, rope_type: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+        method, form = rope_types()[rope_type]
+        return method, form.required, form.optional
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(rope_types())
+
+    def __len__(self) -> int:
+        return len(rope_types())
+
+
+HF_TYPES: Mapping[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = _HFTypes()
 # head dim of a layer type that differs from the model's head_dim: (field, transformers' default)
 # (Gemma 4's full-attention layers use global_head_dim, 512 by default in Gemma4TextConfig)
 LAYER_HEAD_DIM = {("gemma4_text", "full_attention"): ("global_head_dim", 512)}
@@ -230,7 +254,7 @@ def _model_rope_keys(model_type, rope: dict) -> set[str]:
     (read by Ministral 3's attention, :mod:`yarnlab.rope.hf_scales`), and the config class's
     ``ignore_keys_at_rope_validation`` (transformers is imported only when such a key is there)."""
     keys = {"llama_4_scaling_beta"} if model_type in LLAMA4_SCALING_TYPES else set()
-    if set(rope) - _COMMON_KEYS - keys - {k for v in HF_TYPES.values() for k in (*v[1], *v[2])}:
+    if set(rope) - _COMMON_KEYS - keys - {k for _, form in rope_types().values() for k in form.keys}:
         cls = _config_class(model_type)
         keys |= set(getattr(cls, "ignore_keys_at_rope_validation", None) or ())
     return keys
@@ -288,35 +312,41 @@ def _rope_type(rope: dict, where: str, model_type) -> tuple[str, str]:
     kind = LEGACY_TYPES.get(raw, raw)
     if model_type == "phi3" and raw == "yarn":  # Phi3Config reads yarn as longrope
         kind = "longrope"
-    if kind not in HF_TYPES:
+    if kind not in rope_types():
         raise UsageError(f"{where}.rope_type: {raw!r} is not supported (supported: "
-                         f"{', '.join([*HF_TYPES, *LEGACY_TYPES])})")
+                         f"{', '.join([*rope_types(), *LEGACY_TYPES])})")
     return raw, kind
 
 
 def read_rope_entry(config: dict, rope: dict, where: str, layer_types: tuple[str, ...] = (),
                     base_default: float | None = None, warnings: list[str] | None = None) -> RopeEntry:
-    """The entry of one rope dict (``where`` names it in messages, e.g. ``rope_scaling``)."""
+    """The entry of one rope dict (``where`` names it in messages, e.g. ``rope_scaling``).
+
+    The rope type's form (:func:`rope_types`) gives the method, the keys, how L and s are read and
+    the method's parameters; a temperature rule whose form the type reads (``attention_factor``,
+    DeepSeek's ``mscale`` pair) is taken in registry order, as transformers prefers
+    ``attention_factor``."""
     warnings = [] if warnings is None else warnings
     mt = config.get("model_type")
     raw, kind = _rope_type(rope, where, mt)
     if kind == "dynamic" and mt in NTK_ALPHA_TYPES and rope.get("alpha"):
         return _ntk_alpha_entry(config, rope, where, layer_types, warnings)
-    method, required, optional = HF_TYPES[kind]
-    missing = [k for k in required if k not in rope]
+    method, form = rope_types()[kind]
+    missing = [k for k in form.required if k not in rope]
     if missing:
         raise UsageError("; ".join(f"{where}.{k}: required for rope type {raw!r}" for k in missing))
-    unknown = sorted(set(rope) - set(required) - set(optional) - _COMMON_KEYS - _model_rope_keys(mt, rope))
+    unknown = sorted(set(rope) - set(form.keys) - _COMMON_KEYS - _model_rope_keys(mt, rope))
     if unknown:
         warnings.append(f"{where}: {', '.join(unknown)} not read by transformers for rope type {raw!r} (ignored)")
     special = LAYER_HEAD_DIM.get((mt, layer_types[0])) if len(layer_types) == 1 else None
     if special is not None:
         config = {**config, "head_dim": config.get(special[0], special[1])}
-    if kind == "proportional":  # frequencies over the whole head; f is the method's parameter
-        prf = rope.get("partial_rotary_factor", config.get("partial_rotary_factor", 1.0))
-        prf = _number(f"{where}.partial_rotary_factor", prf, 0.0, strict=True)
-        if prf > 1:
-            raise UsageError(f"{where}.partial_rotary_factor: must be in (0, 1] (got {prf!r})")
+    fraction = None
+    if form.whole_head:  # frequencies over the whole head; f is the method's parameter
+        fraction = rope.get("partial_rotary_factor", config.get("partial_rotary_factor", 1.0))
+        fraction = _number(f"{where}.partial_rotary_factor", fraction, 0.0, strict=True)
+        if fraction > 1:
+            raise UsageError(f"{where}.partial_rotary_factor: must be in (0, 1] (got {fraction!r})")
         geom = _geometry(config, {k: v for k, v in rope.items() if k != "partial_rotary_factor"},
                          where)
         geom = dataclasses.replace(geom, rotary_dim=geom.head_dim) if config.get("rotary_dim") is None else geom
@@ -332,101 +362,56 @@ def read_rope_entry(config: dict, rope: dict, where: str, layer_types: tuple[str
         raise UsageError("max_position_embeddings: missing, and transformers has no default for this model type")
     max_pos = _integer(mkey, max_pos)
     orig_where, orig = f"{where}.original_max_position_embeddings", rope.get("original_max_position_embeddings")
-    if kind in ("yarn", "llama3", "longrope") and config.get("original_max_position_embeddings") is not None:
+    if form.length == "original" and config.get("original_max_position_embeddings") is not None:
         # transformers 5 gives the top-level field priority for these types
         orig_where, orig = "original_max_position_embeddings", config["original_max_position_embeddings"]
     orig = None if orig is None else _integer(orig_where, orig)
     factor = rope.get("factor")
-    if factor is not None or kind in ("linear", "dynamic", "llama3"):
+    # a type that requires factor and does not derive s from the lengths refuses null
+    if factor is not None or ("factor" in form.required and not form.null_factor):
         factor = _number(f"{where}.factor", factor, 1.0)
     notes: list[str] = []
     if geom.layout == "interleaved" and mt in INTERLEAVED_BY_TYPE:
         notes.append(f"layout: pairs (2d, 2d + 1), rotated by {INTERLEAVED_BY_TYPE[mt]} in transformers' "
                      f"{mt} attention")
-    native = True
-    params: dict[str, Any] = {}
+    L, factor = form.length_and_scale(raw, factor, orig, max_pos, warnings)
+    if raw == "mrope":
+        section = rope.get("mrope_section")
+        if not (isinstance(section, list) and all(isinstance(x, int) for x in section)
+                and sum(section) == geom.rotary_dim // 2):
+            raise UsageError(f"{where}.mrope_section: must be integers summing to |D|/2 = "
+                             f"{geom.rotary_dim // 2} (got {shown(section)})")
+        notes.append(f"mrope: pairs split {section} over (temporal, height, width) positions; for text "
+                     f"tokens the three positions agree and this is plain RoPE")
+    src = HFRead(rope, where, raw, geom.rotary_dim // 2, fraction, notes, warnings)
+    params = form.read(src)
+    native = raw != "su"
+    if not native:
+        warnings.append(f"{where}: rope type 'su' is LongRoPE's legacy name; transformers 5 refuses this "
+                        f"config as written (it renames su to longrope only after moving "
+                        f"original_max_position_embeddings into the rope dict); write "
+                        f"\"rope_type\": \"longrope\" for transformers")
     temperature, tparams = None, {}
-
-    if kind == "default":
-        L, factor = orig or max_pos, 1.0
-        if raw == "mrope":
-            section = rope.get("mrope_section")
-            if not (isinstance(section, list) and all(isinstance(x, int) for x in section)
-                    and sum(section) == geom.rotary_dim // 2):
-                raise UsageError(f"{where}.mrope_section: must be integers summing to |D|/2 = "
-                                 f"{geom.rotary_dim // 2} (got {shown(section)})")
-            notes.append(f"mrope: pairs split {section} over (temporal, height, width) positions; for text "
-                         f"tokens the three positions agree and this is plain RoPE")
-    elif kind == "linear":
-        L = orig or int(round(max_pos / factor))
-    elif kind == "proportional":
-        factor = 1.0 if factor is None else factor
-        L = orig or int(round(max_pos / factor))
-        params["partial_rotary_factor"] = prf
-        if prf == 1.0:
-            notes.append("proportional with partial_rotary_factor 1 is linear (PI); transformers warns the same")
-    elif kind == "dynamic":
-        L = max_pos
-        if orig is not None and orig != max_pos:
-            warnings.append(f"dynamic: transformers takes L = max_position_embeddings = {max_pos} and ignores "
-                            f"original_max_position_embeddings = {orig}")
-        params["variant"] = "transformers"
-    else:  # yarn, llama3, longrope: L is original_max_position_embeddings
-        if orig is None:
-            orig = max_pos
-            warnings.append(
-                f"{raw}: original_max_position_embeddings is missing, so L = max_position_embeddings = "
-                f"{max_pos} (transformers' fallback); if that is the EXTENDED length, the true L is "
-                f"{max_pos}/factor and every ramp boundary is off")
-        L = orig
-        if factor is None:  # absent (longrope) or null (yarn): transformers derives s from the lengths
-            factor = max_pos / orig
-            if kind == "yarn":
-                warnings.append(f"{raw}: factor is null, so s = max_position_embeddings / L = {factor:g} "
-                                f"(transformers' rule)")
-        if kind == "llama3":
-            for k in ("low_freq_factor", "high_freq_factor"):
-                params[k] = _number(f"{where}.{k}", rope[k], 0.0, strict=True)
-        elif kind == "longrope":
-            for k in ("short_factor", "long_factor"):
-                params[k] = _factor_list(f"{where}.{k}", rope[k], geom.rotary_dim // 2)
-            if raw == "su":
-                native = False
-                warnings.append(f"{where}: rope type 'su' is LongRoPE's legacy name; transformers 5 refuses this "
-                                f"config as written (it renames su to longrope only after moving "
-                                f"original_max_position_embeddings into the rope dict); write "
-                                f"\"rope_type\": \"longrope\" for transformers")
-        else:  # yarn
-            params["truncate"] = rope.get("truncate", True)
-            if not isinstance(params["truncate"], bool):
-                raise UsageError(f"{where}.truncate: must be true or false (got {shown(params['truncate'])})")
-            # transformers reads `beta_fast or 32` and `beta_slow or 1`: zero/None mean the default
-            params["beta"] = _number(f"{where}.beta_fast", rope.get("beta_fast") or 32.0, 0.0, strict=True)
-            params["alpha"] = _number(f"{where}.beta_slow", rope.get("beta_slow") or 1.0, 0.0, strict=True)
-            params["ramp"] = "index"
-        if kind in ("yarn", "longrope"):
-            if rope.get("attention_factor") is not None:
-                temperature = "fixed"
-                tparams = {"m": _number(f"{where}.attention_factor", rope["attention_factor"], 0.0, strict=True)}
-            elif kind == "yarn" and rope.get("mscale") and rope.get("mscale_all_dim"):
-                temperature = "mscale-ratio"
-                tparams = {k: _number(f"{where}.{k}", rope[k], 0.0, strict=True) for k in ("mscale", "mscale_all_dim")}
+    for name, rule in TEMPERATURE_RULES.items():
+        if rule.hf is not None and rule.hf.fits(form) and (found := rule.hf.read(src)) is not None:
+            temperature, tparams = name, found
+            break
     # name the config part a bad value came from: the rope dict when the config has one, else the
     # geometry fields (a huge head_dim on a config without rope_scaling)
     spec = _make_spec(where if rope else "config", method, geom, base, int(L), float(factor), params=params,
                       temperature=temperature, temperature_params=tparams)
     softmax = 1.0
     mscale_all_dim = rope.get("mscale_all_dim")
-    if geom.mla and kind != "default" and mscale_all_dim:
+    if geom.mla and form.reads_factor and mscale_all_dim:
         # DeepSeek's MLA attention multiplies its softmax scale by mscale(s, mscale_all_dim)^2
         g = 0.1 * _number(f"{where}.mscale_all_dim", mscale_all_dim, 0.0, strict=True) * math.log(factor) + 1.0 \
             if factor > 1 else 1.0
         softmax = g * g
         notes.append(f"MLA: the softmax scale is multiplied by mscale(s, mscale_all_dim)^2 = {softmax:.6g}")
-    if kind not in ("default", "dynamic") and max_pos != spec.extended_ctx:
+    if form.reads_factor and form.length != "declared" and max_pos != spec.extended_ctx:
         msg = (f"{raw}: the config declares max_position_embeddings = {max_pos} but s L = {spec.factor:g} x "
                f"{spec.original_ctx} = {spec.extended_ctx}: the scaling is built for {spec.extended_ctx} positions")
-        if kind == "yarn":
+        if form.factor_may_be_null:
             msg += f" (max_position_embeddings / L = {max_pos / spec.original_ctx:g}; transformers uses the factor)"
         warnings.append(msg)
     return RopeEntry(tuple(layer_types), raw, spec, max_pos, "config", geom.layout, softmax, native, tuple(notes))
@@ -456,21 +441,11 @@ def _ntk_alpha_entry(config: dict, rope: dict, where: str, layer_types: tuple[st
     base = _number(bkey or "rope_theta", base if bkey else DEFAULT_THETA, 1.0, strict=True)
     max_pos = _integer("max_position_embeddings", config.get("max_position_embeddings"))
     spec = _make_spec(where, "ntk", geom, base, max_pos, alpha)
-    from yarnlab.rope.methods import ntk_base
-
     note = (f"NTK-alpha ({mt}): the rope dict says 'dynamic', but a fixed alpha = {alpha:g} makes the base "
             f"b' = b alpha^(|D|/(|D|-2)) = {ntk_base(base, alpha, spec.dim):.6g} at every length; alpha is "
             f"not a length ratio, so s L is no extended context (the model declares {max_pos} positions)")
     return RopeEntry(tuple(layer_types), rope.get("rope_type", rope.get("type")), spec, max_pos, "config",
                      geom.layout, 1.0, True, (note,))
-
-
-def _factor_list(where: str, value, n_pairs: int) -> list[float]:
-    if not (isinstance(value, list) and value and all(_is_number(x) and x > 0 for x in value)):
-        raise UsageError(f"{where}: must be a list of numbers > 0 (got {shown(value)})")
-    if len(value) != n_pairs:
-        raise UsageError(f"{where}: must have |D|/2 = {n_pairs} entries (got {len(value)})")
-    return [float(x) for x in value]
 
 
 # ---- the whole config --------------------------------------------------------------------------
@@ -515,8 +490,6 @@ def read_hf_rope(config: dict[str, Any]) -> HFRope:
     warnings: list[str] = []
     if config.get("yarnlab_rope") is not None:
         spec = RopeSpec.from_dict(config["yarnlab_rope"])
-        from yarnlab.rope.hf import hf_supported
-
         max_pos = config.get("max_position_embeddings") or spec.extended_ctx
         entry = RopeEntry((), "yarnlab_rope", spec, int(max_pos), "config", "half", 1.0, hf_supported(spec),
                           ("stored as yarnlab_rope: vanilla transformers loads the model UNSCALED",))

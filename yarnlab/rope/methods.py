@@ -8,7 +8,11 @@ Shared signature::
 temperature rule sees (the factor for static methods, max(1, l/L) for dynamic ones). The attention
 factor m = sqrt(1/t) is computed from ``s_eff`` by a rule of :mod:`yarnlab.rope.temperature`; the
 spec (:mod:`yarnlab.rope.spec`) joins the two. ``METHODS`` maps each name to a :class:`Method`
-holding the function, its parameters with defaults, and its default temperature rule.
+holding the function, its parameters with defaults (:class:`~yarnlab.rope.params.Param`), its
+default temperature rule, how its scale follows the input length, and its transformers form
+(:class:`~yarnlab.rope.hf_form.HFType`: rope type, keys, conversion both ways). Every surface that
+lists methods (the CLI options, the spec's validation, the Hugging Face reader and writer, the rope
+doctor, the workflow's config check) reads this registry, so a method is one function and one entry.
 
 Every method keeps RoPE's relative-position property: it only changes theta_d per pair
 (h(theta) in Eq. 12), and q_m . k_n still depends on m - n (Eqs. 6-9).
@@ -16,14 +20,15 @@ Every method keeps RoPE's relative-position property: it only changes theta_d pe
 
 from __future__ import annotations
 
-import math
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from yarnlab.rope.frequencies import base_inv_freq, blend, correction_range, ramp_index, ramp_paper, ratios
+from yarnlab.rope.hf_form import HFRead, HFType
+from yarnlab.rope.params import HasParams, Param, is_finite_number
 
 
 @dataclass(frozen=True)
@@ -185,104 +190,52 @@ def rope_proportional(geom: Geometry, factor: float, seq_len: int | None = None,
     return theta / factor, factor
 
 
-# ---- the registry: each parameter with its default, its constraint and its help ----------------
+# ---- transformers' forms (:class:`~yarnlab.rope.hf_form.HFType`): rope type, keys, both conversions ----
+# (transformers 5's modeling_rope_utils is the reference; tests/test_rope_parity.py compares both ways)
 
-def is_finite_number(x) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
-
-
-@dataclass(frozen=True)
-class Param:
-    """One method parameter. ``kind`` fixes the constraint (and the CLI option derived from it):
-
-    - ``positive``: a finite number > 0; ``nonnegative``: a finite number >= 0;
-    - ``fraction``: a finite number in (0, 1];
-    - ``bool``: true or false (CLI: ``--name``, or ``--no-name`` when the default is true);
-    - ``choice``: one of ``choices``;
-    - ``factors``: one finite number > 0 per rotated pair (|D|/2 of them); CLI: comma-separated.
-
-    ``default`` is None for a required parameter.
-    """
-
-    name: str
-    kind: str
-    default: Any
-    help: str
-    choices: tuple[str, ...] = ()
-
-    @property
-    def required(self) -> bool:
-        return self.default is None
-
-    def constraint(self, n_pairs: int | None = None) -> str:
-        if self.kind == "positive":
-            return "must be a finite number > 0"
-        if self.kind == "nonnegative":
-            return "must be a finite number >= 0"
-        if self.kind == "fraction":
-            return "must be a finite number in (0, 1]"
-        if self.kind == "bool":
-            return "must be true or false"
-        if self.kind == "choice":
-            return f"must be one of {', '.join(self.choices)}"
-        count = f"{n_pairs} = |D|/2" if n_pairs is not None else "|D|/2"
-        return f"must be a list of {count} finite numbers > 0"
-
-    def check(self, value: Any, n_pairs: int | None = None, where: str = "params") -> str | None:
-        """``where.name: constraint (got value)`` when ``value`` breaks the constraint, else None."""
-        got = repr(value)
-        if self.kind == "positive":
-            ok = is_finite_number(value) and value > 0
-        elif self.kind == "nonnegative":
-            ok = is_finite_number(value) and value >= 0
-        elif self.kind == "fraction":
-            ok = is_finite_number(value) and 0 < value <= 1
-        elif self.kind == "bool":
-            ok = isinstance(value, bool)
-        elif self.kind == "choice":
-            ok = value in self.choices
-        else:
-            seq = value.tolist() if isinstance(value, np.ndarray) else value
-            numbers = isinstance(seq, list | tuple) and len(seq) > 0 and all(
-                is_finite_number(x) and x > 0 for x in seq)
-            ok = numbers and (n_pairs is None or len(seq) == n_pairs)
-            if numbers:
-                got = f"{len(seq)} numbers"
-        return None if ok else f"{where}.{self.name}: {self.constraint(n_pairs)} (got {got})"
-
-    def normalise(self, value: Any) -> Any:
-        """The stored form: factor lists become tuples of floats (hashable, equal after a JSON
-        round trip); everything else is kept as given."""
-        if self.kind == "factors":
-            return tuple(float(x) for x in value)
-        return value
+def _factor_and_original(spec) -> dict:
+    return {"factor": spec.factor, "original_max_position_embeddings": spec.original_ctx}
 
 
-class HasParams:
-    """Views of a registry entry's ``parameters`` (a tuple of :class:`Param`), shared by methods and
-    temperature rules."""
+def _write_yarn(spec) -> dict:
+    return {**_factor_and_original(spec), "beta_fast": spec.params["beta"], "beta_slow": spec.params["alpha"],
+            "truncate": spec.params["truncate"]}
 
-    parameters: tuple[Param, ...]
 
-    @property
-    def params(self) -> dict[str, Any]:
-        """Parameter name -> default (None for a required parameter)."""
-        return {p.name: p.default for p in self.parameters}
+def _read_yarn(src: HFRead) -> dict:
+    truncate = src.boolean("truncate", True)
+    # transformers reads `beta_fast or 32` and `beta_slow or 1`: zero/None mean the default
+    return {"truncate": truncate, "beta": src.positive("beta_fast", src.rope.get("beta_fast") or 32.0),
+            "alpha": src.positive("beta_slow", src.rope.get("beta_slow") or 1.0), "ramp": "index"}
 
-    @property
-    def param_specs(self) -> dict[str, Param]:
-        return {p.name: p for p in self.parameters}
 
-    @property
-    def required(self) -> tuple[str, ...]:
-        return tuple(p.name for p in self.parameters if p.required)
+def _index_ramp_only(spec) -> str | None:
+    return None if spec.params["ramp"] == "index" else "transformers' yarn uses the index ramp only"
 
+
+def _read_proportional(src: HFRead) -> dict:
+    if src.fraction == 1.0:
+        src.notes.append("proportional with partial_rotary_factor 1 is linear (PI); transformers warns the same")
+    return {"partial_rotary_factor": src.fraction}
+
+
+_LLAMA3_KEYS = ("low_freq_factor", "high_freq_factor")
+_LONGROPE_KEYS = ("short_factor", "long_factor")
+_YARN_HF = HFType("yarn", ("factor",), ("original_max_position_embeddings", "attention_factor", "beta_fast",
+                                        "beta_slow", "mscale", "mscale_all_dim", "truncate"),
+                  length="original", write=_write_yarn, read=_read_yarn, unsupported=_index_ramp_only,
+                  temperature="yarn", null_factor=True)
+
+
+# ---- the registry: each method with its parameters (:class:`~yarnlab.rope.params.Param`) ---------
 
 @dataclass(frozen=True)
 class Method(HasParams):
     """A registered method: its function, parameters (:class:`Param`), default temperature rule,
-    whether it depends on the current length, and cross-parameter constraints (``relations``:
-    functions of the full parameter dict returning a problem string or None)."""
+    whether it depends on the current length, cross-parameter constraints (``relations``:
+    functions of the full parameter dict returning a problem string or None), how its scale follows
+    the input length, and its transformers form (``hf``; None where transformers has no equivalent,
+    and :func:`~yarnlab.rope.hf_write.spec_to_hf` refuses it)."""
 
     name: str
     fn: Callable
@@ -294,6 +247,7 @@ class Method(HasParams):
     #: how the scale follows the input length l, for methods whose s grows with it (``{L}``: the
     #: original context); empty for static methods and for longrope, whose factors switch once at L
     length_rule: str = ""
+    hf: HFType | None = None
 
 
 RAMPS = ("paper", "index")
@@ -326,19 +280,28 @@ _RAMP_ORDER = (_ordered("alpha", "beta", "0 < alpha <= beta"),)
 METHODS: dict[str, Method] = {
     m.name: m
     for m in [
-        Method("none", rope_none, summary="plain RoPE"),
-        Method("pi", rope_pi, summary="Position Interpolation: theta/s"),
+        Method("none", rope_none, summary="plain RoPE", hf=HFType("default", written_ctx="original")),
+        Method("pi", rope_pi, summary="Position Interpolation: theta/s",
+               hf=HFType("linear", ("factor",), write=lambda spec: {"factor": spec.factor})),
         Method("dynamic-pi", rope_dynamic_pi, dynamic=True, summary="PI with s = max(1, l/L)",
                length_rule=GROWS),
-        Method("ntk", rope_ntk, summary="NTK-aware base change (Eq. 16)"),
+        Method("ntk", rope_ntk, summary="NTK-aware base change (Eq. 16)",
+               # written as plain RoPE with the NTK-aware base b' (Eq. 16), the form Code Llama ships
+               hf=HFType("default", reads=False,
+                         write=lambda spec: {"rope_theta": ntk_base(spec.base, spec.factor, spec.dim)})),
         Method("dynamic-ntk", rope_dynamic_ntk,
                (Param("variant", "choice", "paper", "dynamic-ntk form: paper (s = l/L) or transformers' "
                       "(s = factor l/L - factor + 1)", DYNAMIC_NTK_VARIANTS),),
-               dynamic=True, summary="NTK-aware with s = max(1, l/L), or transformers' form", length_rule=GROWS),
+               dynamic=True, summary="NTK-aware with s = max(1, l/L), or transformers' form", length_rule=GROWS,
+               hf=HFType("dynamic", ("factor",), length="declared", written_ctx="original",
+                         write=lambda spec: {"factor": spec.factor}, read=lambda src: {"variant": "transformers"},
+                         unsupported=lambda spec: None if spec.params["variant"] == "transformers" else
+                         "transformers' dynamic rope is the 'transformers' variant only")),
         Method("ntk-by-parts", rope_ntk_by_parts, _RAMP, summary="ramp between PI and RoPE (Eq. 17-20)",
-               relations=_RAMP_ORDER),
+               # transformers' yarn with m = 1: attention_factor 1 is written for its default rule none
+               relations=_RAMP_ORDER, hf=dataclasses.replace(_YARN_HF, reads=False)),
         Method("yarn", rope_yarn, _RAMP, default_temperature="yarn",
-               summary="NTK-by-parts + temperature (Def. 3)", relations=_RAMP_ORDER),
+               summary="NTK-by-parts + temperature (Def. 3)", relations=_RAMP_ORDER, hf=_YARN_HF),
         Method("dynamic-yarn", rope_dynamic_yarn,
                (*_RAMP, Param("grow_only", "bool", False, "recompute only when the length grows (reference code)")),
                default_temperature="yarn", dynamic=True, summary="YaRN with s = max(1, l/L)", length_rule=GROWS,
@@ -347,18 +310,30 @@ METHODS: dict[str, Method] = {
                (Param("low_freq_factor", "positive", 1.0, "llama3: PI for wavelengths > L/low_freq_factor"),
                 Param("high_freq_factor", "positive", 4.0, "llama3: untouched for wavelengths < L/high_freq_factor")),
                summary="Llama 3.1 low/high frequency factors",
-               relations=(_ordered("low_freq_factor", "high_freq_factor", "0 < low <= high"),)),
+               relations=(_ordered("low_freq_factor", "high_freq_factor", "0 < low <= high"),),
+               hf=HFType("llama3", ("factor", *_LLAMA3_KEYS), ("original_max_position_embeddings",),
+                         length="original", read=lambda src: {k: src.positive(k) for k in _LLAMA3_KEYS},
+                         write=lambda spec: {**_factor_and_original(spec),
+                                             **{k: spec.params[k] for k in _LLAMA3_KEYS}})),
         Method("longrope", rope_longrope,
                (Param("short_factor", "factors", None, "longrope: per-pair rescale factors for l <= L"),
                 Param("long_factor", "factors", None, "longrope: per-pair rescale factors for l > L")),
                default_temperature="longrope", dynamic=True,
-               summary="LongRoPE / Phi-3: searched per-pair factors, short set up to L, long set beyond"),
+               summary="LongRoPE / Phi-3: searched per-pair factors, short set up to L, long set beyond",
+               hf=HFType("longrope", _LONGROPE_KEYS, ("original_max_position_embeddings", "attention_factor", "factor"),
+                         length="original", temperature="longrope", null_factor=True,
+                         read=lambda src: {k: src.factors(k) for k in _LONGROPE_KEYS},
+                         write=lambda spec: {**_factor_and_original(spec),
+                                             **{k: list(spec.params[k]) for k in _LONGROPE_KEYS}})),
         Method("proportional", rope_proportional,
                # required: without f it is plain PI (transformers warns the same), and the workflow, which
                # builds specs from (method, s) alone, has no f to give
                (Param("partial_rotary_factor", "fraction", None, "proportional: share f of the head's pairs "
                       "that rotate (frequencies over the whole head; the rest have theta = 0)"),),
-               summary="Gemma 4: PI with frequencies over the whole head, the slowest pairs at theta = 0"),
+               summary="Gemma 4: PI with frequencies over the whole head, the slowest pairs at theta = 0",
+               hf=HFType("proportional", (), ("factor",), whole_head=True, read=_read_proportional,
+                         write=lambda spec: {"factor": spec.factor,
+                                             "partial_rotary_factor": spec.params["partial_rotary_factor"]})),
     ]
 }
 

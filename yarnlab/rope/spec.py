@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from yarnlab.errors import SpecError
-from yarnlab.rope.methods import METHODS, Geometry, is_finite_number
+from yarnlab.rope.methods import METHODS, Geometry
+from yarnlab.rope.params import is_finite_number
 from yarnlab.rope.temperature import TEMPERATURE_RULES
 
 # sizes beyond any real model, refused so that a typo cannot run for minutes (largest real head
@@ -144,7 +145,7 @@ class RopeSpec:
       rotary), ``None`` means all of ``head_dim``.
     - ``base``: b > 1. ``original_ctx``: L > 0. ``factor``: s >= 1 (for dynamic methods the intended
       maximum; the applied s follows the length).
-    - ``params``: the method's parameters (each :class:`~yarnlab.rope.methods.Param` of the
+    - ``params``: the method's parameters (each :class:`~yarnlab.rope.params.Param` of the
       registry: ``alpha``, ``beta``, ``ramp``, ``truncate``, ``variant``, ``grow_only``,
       ``low_freq_factor``, ``high_freq_factor``, ``short_factor``, ``long_factor``), defaults filled in.
     - ``temperature``: a rule in :data:`~yarnlab.rope.temperature.TEMPERATURE_RULES`, or ``None``

@@ -4,7 +4,8 @@ Multiplying both cos and sin by m scales q and k by m, hence every logit by m^2:
 softmax temperature t = 1/m^2 (Eq. 21, "length scaling"). Each rule is a pure function
 ``rule(s, *, original_ctx, seq_len, **params) -> m`` where ``s`` is the (effective) scale factor,
 ``original_ctx`` is L and ``seq_len`` the current length (used only by length-dependent rules).
-``TEMPERATURE_RULES`` maps the rule's name to the function and its parameters.
+``TEMPERATURE_RULES`` maps the rule's name to the function, its parameters, and, where a rope type
+states the rule with keys of its own, its transformers form (:class:`~yarnlab.rope.hf_form.HFRule`).
 
 Length-dependent rules (``log-n``, ``llama4-attn``, ``llama4-scaling``) read the current length;
 the models that use the last two scale each query by its own position's value
@@ -20,7 +21,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from yarnlab.rope.methods import HasParams, Param
+from yarnlab.rope.hf_form import HFRead, HFRule
+from yarnlab.rope.params import HasParams, Param
 
 
 def _g(s: float, coefficient: float) -> float:
@@ -134,14 +136,32 @@ def temperature_llama4_scaling(s: float, *, original_ctx: int, seq_len: int | No
 
 @dataclass(frozen=True)
 class TemperatureRule(HasParams):
-    """A rule with its parameters (:class:`~yarnlab.rope.methods.Param`: default, constraint, help);
-    a parameter whose default is None is required."""
+    """A rule with its parameters (:class:`~yarnlab.rope.params.Param`: default, constraint, help; a
+    parameter whose default is None is required), whether it reads the current length, and its
+    transformers form (``hf``: the rope-dict keys that state it; None for a rule no rope type names,
+    which transformers still computes where it is a static m and the type reads ``attention_factor``)."""
 
     name: str
     fn: Callable[..., float]
     parameters: tuple[Param, ...] = ()
     length_dependent: bool = False
     summary: str = ""
+    hf: HFRule | None = None
+
+
+def _read_attention_factor(src: HFRead) -> dict | None:
+    # transformers takes attention_factor whenever it is not None (before mscale)
+    return None if src.rope.get("attention_factor") is None else {"m": src.positive("attention_factor")}
+
+
+def _read_mscale(src: HFRead) -> dict | None:
+    # transformers uses the pair when both are truthy (`if mscale and mscale_all_dim`)
+    keys = ("mscale", "mscale_all_dim")
+    return {k: src.positive(k) for k in keys} if all(src.rope.get(k) for k in keys) else None
+
+
+#: the rule whose transformers form carries any static m (``attention_factor``)
+ANY_M = "fixed"
 
 
 TEMPERATURE_RULES: dict[str, TemperatureRule] = {
@@ -154,12 +174,16 @@ TEMPERATURE_RULES: dict[str, TemperatureRule] = {
                         summary="m = 0.1 ln s + 1 (Eq. 22)"),
         TemperatureRule("fixed", temperature_fixed,
                         (Param("m", "positive", None, "attention factor m = sqrt(1/t) for the fixed rule"),),
-                        summary="a given m"),
+                        summary="a given m",
+                        hf=HFRule(("attention_factor",), _read_attention_factor,
+                                  lambda p: {"attention_factor": float(p["m"])})),
         TemperatureRule("mscale-ratio", temperature_mscale_ratio,
                         (Param("mscale", "positive", None, "mscale-ratio numerator coefficient (DeepSeek)"),
                          Param("mscale_all_dim", "positive", None,
                                "mscale-ratio denominator coefficient (DeepSeek)")),
-                        summary="DeepSeek: g(s, mscale) / g(s, mscale_all_dim)"),
+                        summary="DeepSeek: g(s, mscale) / g(s, mscale_all_dim)",
+                        hf=HFRule(("mscale", "mscale_all_dim"), _read_mscale,
+                                  lambda p: {"mscale": p["mscale"], "mscale_all_dim": p["mscale_all_dim"]})),
         TemperatureRule("longrope", temperature_longrope, summary="sqrt(1 + ln s / ln L) (LongRoPE, Phi-3)"),
         TemperatureRule("log-n", temperature_log_n, length_dependent=True,
                         summary="sqrt(max(1, ln l / ln L)), length-dependent"),

@@ -17,7 +17,8 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("yarnlab.testing.strategies needs hypothesis: pip install 'yarnlab[dev]'") from exc
 
-from yarnlab.rope.methods import METHODS, Geometry, Param
+from yarnlab.rope.methods import METHODS, Geometry
+from yarnlab.rope.params import Param
 from yarnlab.rope.spec import RopeSpec
 from yarnlab.rope.temperature import TEMPERATURE_RULES
 
