@@ -86,7 +86,7 @@ def _setup(args):
     """(model, spec, tokenizer-encode, record) from the common options."""
     import torch
 
-    from yarnlab.cli import key_values
+    from yarnlab.cli_support import key_values
     from yarnlab.errors import UsageError
     from yarnlab.model import apply_scaling, load_model, model_spec
 
@@ -231,7 +231,7 @@ def _tagged(rows: list[dict], record: dict, tags=()) -> list[dict]:
     ids = [d.get("id") for d in record.get("data_manifest", {}).get("documents", [])]
     if ids and all(ids):
         rows = [{**r, "doc": ids[r["doc"]]} if "doc" in r else r for r in rows]
-    from yarnlab.cli import key_values
+    from yarnlab.cli_support import key_values
     from yarnlab.io import parse_cell
 
     tags = {k: parse_cell(v) for k, v in key_values(list(tags), "--tag").items()}
