@@ -83,18 +83,24 @@ def cycles(graph: dict[str, set[str]]) -> list[tuple[str, ...]]:
     return sorted(out)
 
 
-# the eval command modules share private setup helpers (one circle left, recorded until they share a
-# public piece instead)
-KNOWN_CYCLES = [("yarnlab.evaluate.cli", "yarnlab.evaluate.cli_regime", "yarnlab.evaluate.cli_scaling")]
-
-
-def test_modules_import_in_no_circle_but_the_recorded_ones():
+def test_modules_import_in_no_circle():
     """Module by module (imports inside functions too): no circle, so, e.g., the Hugging Face reader
-    and writer import one way (hf -> hf_read -> hf_write)."""
+    and writer import one way (hf -> hf_read -> hf_write) and the ``yarnlab eval`` command modules
+    share the evaluation session, not each other."""
     graph = module_graph()
     assert "yarnlab.rope.hf_write" in graph["yarnlab.rope.hf_read"]
     assert not graph["yarnlab.rope.hf_write"] & {"yarnlab.rope.hf", "yarnlab.rope.hf_read"}
-    assert cycles(graph) == KNOWN_CYCLES
+    assert cycles(graph) == []
+
+
+def test_eval_commands_share_the_session_and_not_each_other():
+    """``evaluate/cli`` registers its siblings' sub-commands; none of them imports another command module."""
+    graph = module_graph()
+    commands = {f"yarnlab.evaluate.{n}" for n in ("cli", "cli_regime", "cli_scaling", "cli_docs")}
+    for name in commands - {"yarnlab.evaluate.cli"}:
+        assert not graph[name] & commands, name
+    for name in ("cli", "cli_regime", "cli_scaling"):
+        assert "yarnlab.evaluate.session" in graph[f"yarnlab.evaluate.{name}"], name
 
 
 def test_the_cycle_finder_finds_a_circle_through_a_function_level_import():
