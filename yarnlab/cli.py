@@ -13,6 +13,7 @@ import importlib
 import sys
 
 from yarnlab import __version__
+from yarnlab.cli_support import closed_pipe
 from yarnlab.errors import UsageError
 
 # modules exposing ``register(subparsers)``; each sub-parser sets ``func`` (args -> int | None)
@@ -35,17 +36,6 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def key_values(items: list[str] | None, flag: str = "--set") -> dict[str, str]:
-    """``["k=v", ...]`` -> ``{k: v}``; an item without ``=`` is a UsageError naming ``flag``."""
-    out = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise UsageError(f"{flag}: expected key=value (got {item!r})")
-        out[key] = value
-    return out
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="yarnlab", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"yarnlab {__version__}")
@@ -61,30 +51,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _closed_pipe() -> int:
-    """Point stdout at /dev/null so the interpreter's final flush cannot raise again; exit 141
-    (128 + SIGPIPE), what a shell tool killed by the closed pipe reports."""
-    import os
-
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):  # stdout without a file descriptor (captured in tests)
-        pass
-    return 141
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except BrokenPipeError:  # --help into a closed pipe
-        return _closed_pipe()
+        return closed_pipe()
     try:
         rc = args.func(args)
         sys.stdout.flush()
     except BrokenPipeError:  # the reader went away (``yarnlab ... | head -1``): stop quietly
-        return _closed_pipe()
+        return closed_pipe()
     except UsageError as exc:
         print(f"yarnlab {args.command}: error: {exc}", file=sys.stderr)
         return getattr(exc, "exit_code", 2)  # 3: StaleCheckpoint

@@ -86,7 +86,7 @@ def _temperature_fit(args) -> int:
 
 def _summarize(args) -> int:
     from yarnlab.claims.summaries import summarize
-    from yarnlab.cli import key_values
+    from yarnlab.cli_support import key_values
     from yarnlab.io import read_table
 
     opts = key_values(args.set)

@@ -45,7 +45,8 @@ class PasskeyPrompt:
     answer_ids: np.ndarray
 
 
-def _byte_encode(text: str) -> list[int]:
+def byte_encode(text: str) -> list[int]:
+    """``text`` as byte-tokenizer ids (the default encoder of the passkey prompts and their scoring)."""
     from yarnlab.data.tokenizer import ByteTokenizer
 
     return ByteTokenizer().encode(text)
@@ -60,7 +61,7 @@ def random_key(rng: np.random.Generator, digits: int = 5) -> str:
 
 def shortest_prompt(digits: int = 5, task: bool = True, encode: Callable[[str], list[int]] | None = None) -> int:
     """Tokens of a prompt with no filler (the least ``n_tokens`` :func:`make_passkey_prompt` takes)."""
-    encode = encode or _byte_encode
+    encode = encode or byte_encode
     key = "1" * digits
     pieces = ([TASK] if task else []) + [KEY_PREFIX, key, KEY_SUFFIX.format(key=key), QUESTION]
     return sum(len(encode(p)) for p in pieces)
@@ -72,7 +73,7 @@ def make_passkey_prompt(n_tokens: int, rng: np.random.Generator | int = 0, digit
     """A prompt of about ``n_tokens`` tokens (exactly, for the byte tokenizer) with the key at
     ``depth`` (default: uniform in [0, 1]) of the filler; ``task=False`` leaves out the task
     preamble (the short retrieval documents mixed into pretraining)."""
-    encode = encode or _byte_encode
+    encode = encode or byte_encode
     rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
     key = key if key is not None else random_key(rng, digits)
     depth = float(rng.uniform(0.0, 1.0)) if depth is None else float(depth)

@@ -11,8 +11,12 @@
 - :mod:`~yarnlab.evaluate.logits`: spread of the real pre-softmax attention logits per layer and
   head, and the entropy-invariant m* it predicts (:mod:`yarnlab.theory.entropy`).
 - :mod:`~yarnlab.evaluate.lmeval`: lm-evaluation-harness hook (GPU machines, optional).
-- :mod:`~yarnlab.evaluate.cli`: ``yarnlab eval ppl|sweep|passkey|entropy``;
-  :mod:`~yarnlab.evaluate.cli_regime`: ``yarnlab eval positions|context-use|logit-spread``.
+- :mod:`~yarnlab.evaluate.session`: the evaluation session every ``yarnlab eval`` command shares
+  (options, model set-up, documents, provenance record, output);
+  :mod:`~yarnlab.evaluate.cli`: ``yarnlab eval ppl|sweep|passkey|entropy``;
+  :mod:`~yarnlab.evaluate.cli_regime`: ``yarnlab eval positions|context-use|logit-spread|induction``;
+  :mod:`~yarnlab.evaluate.cli_scaling`: ``yarnlab eval dynamic|ablation``;
+  :mod:`~yarnlab.evaluate.cli_docs`: ``yarnlab eval docs``.
 
 Evaluators take a model and a list of token-id documents (1-D arrays/tensors), so they work with
 any tokenizer.

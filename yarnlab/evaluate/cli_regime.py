@@ -1,8 +1,9 @@
 """``yarnlab eval positions|context-use|logit-spread|induction``: the regime checks' evaluations.
 
 Standard library only at module level. The shared options (``--model``, documents, the scaling
-spec, ``--device``, ``--dtype``, ...) and the model set-up are those of :mod:`yarnlab.evaluate.cli`;
-here ``--out`` is the CSV file itself, written atomically with a ``.provenance.json`` sidecar.
+spec, ``--device``, ``--dtype``, ...), the model set-up and the output are the evaluation session's
+(:mod:`yarnlab.evaluate.session`); here ``--out`` is the CSV file itself, written atomically with a
+``.provenance.json`` sidecar.
 The ``doc`` column is the document's stable id (``<work>@<offset>`` of an .npz from ``yarnlab eval docs``) or its index.
 
 - ``positions``: :func:`yarnlab.evaluate.positions.position_profile`; rows ``method, factor,
@@ -22,29 +23,14 @@ The ``doc`` column is the document's stable id (``<work>@<offset>`` of an .npz f
 
 from __future__ import annotations
 
-import sys
+from yarnlab.evaluate.session import OUT_FILE_HELP, EvalSession, add_session_arguments, float_list, int_list
 
 
-def _bos(args, model):
-    from yarnlab.errors import UsageError
-
-    if not args.bos:
-        return None
-    bos = getattr(model.config, "bos_token_id", None)
-    if bos is None:
-        raise UsageError("--bos: the model config has no bos_token_id")
-    return int(bos)
-
-
-def _load(args):
-    from yarnlab.evaluate.cli import _documents, _setup
-
+def _open(args) -> EvalSession:
+    """The session of a regime command with its documents, ``--length`` and ``--batch-tokens`` checked first."""
     for name in ("length", "batch_tokens"):
         _positive(args, name)
-    model, spec, encode, record = _setup(args)
-    docs, manifest = _documents(args, encode)
-    record["data_manifest"] = manifest
-    return model, spec, docs, record
+    return EvalSession.open(args)
 
 
 def _positive(args, name: str, low: int = 1) -> None:
@@ -55,32 +41,24 @@ def _positive(args, name: str, low: int = 1) -> None:
         raise UsageError(f"--{name.replace('_', '-')}: must be >= {low} (got {value})")
 
 
-def _write_csv(path: str, rows: list[dict], record: dict, tags=()) -> None:
-    from yarnlab.evaluate.cli import _write
-
-    _write(path, None, rows, record, tags)
-    print(f"wrote {path}", file=sys.stderr)
-
-
 def _cmd_positions(args) -> int:
     import numpy as np
 
     from yarnlab.evaluate.positions import position_profile
 
-    model, spec, docs, record = _load(args)
-    if args.all_windows:
-        docs = _all_windows(docs, args.length, record)
-    prof = position_profile(model, docs, args.length, _bos(args, model), args.batch_tokens)
+    s = _open(args)
+    docs = all_windows(s.docs, args.length, s.record) if args.all_windows else s.docs
+    prof = position_profile(s.model, docs, args.length, s.bos, args.batch_tokens)
     body = prof.binned(args.bins) if args.bins is not None else prof.rows()
-    head = {"method": spec.method, "factor": spec.factor, "length": args.length}
-    _write_csv(args.out, [{**head, **r} for r in body], record, args.tag)
+    head = {"method": s.spec.method, "factor": s.spec.factor, "length": args.length}
+    s.write([{**head, **r} for r in body])
     tail = max(1, args.length // 16)
     print(f"length {args.length}: mean nll {np.nanmean(prof.nll):.4f} over {len(prof.doc_ids)} docs; "
           f"last {tail} positions {np.nanmean(prof.nll[:, -tail:]):.4f}")
     return 0
 
 
-def _all_windows(docs: list, length: int, record: dict) -> list:
+def all_windows(docs: list, length: int, record: dict) -> list:
     """Every consecutive window of ``length`` tokens of every document (a profile with 4096-token documents
     and L = 256 then averages 16 windows per document instead of 1); window k of document ``id`` is
     ``id+<k * length>``, so the claims still group windows by work."""
@@ -99,10 +77,9 @@ def _cmd_context_use(args) -> int:
     from yarnlab.evaluate.positions import context_use
 
     _positive(args, "visible")
-    model, spec, docs, record = _load(args)
-    rows = context_use(model, docs, args.length, args.visible, _bos(args, model), args.batch_tokens,
-                       args.targets)
-    _write_csv(args.out, [{"method": spec.method, "factor": spec.factor, **r} for r in rows], record, args.tag)
+    s = _open(args)
+    rows = context_use(s.model, s.docs, args.length, args.visible, s.bos, args.batch_tokens, args.targets)
+    s.write([{"method": s.spec.method, "factor": s.spec.factor, **r} for r in rows])
     full = sum(r["nll_full"] for r in rows) / len(rows)
     trunc = sum(r["nll_truncated"] for r in rows) / len(rows)
     print(f"length {args.length}, visible {args.visible}: nll full {full:.4f}, truncated {trunc:.4f} "
@@ -116,17 +93,17 @@ def _cmd_logit_spread(args) -> int:
 
     if args.heads_out and not args.prediction_out:
         raise UsageError("--heads-out: needs --prediction-out")
-    model, spec, docs, record = _load(args)
-    res = attention_logit_spread(model, docs, args.length, _bos(args, model))
-    _write_csv(args.out, res.rows(), record, args.tag)
+    s = _open(args)
+    res = attention_logit_spread(s.model, s.docs, args.length, s.bos)
+    s.write(res.rows())
     if args.prediction_out:
         per_head, summary = predict_temperature(res.sigma.ravel(), args.scales, args.length, seed=args.seed)
         n_heads = res.sigma.shape[1]
         for r in per_head:
             r["layer"], r["head"] = divmod(r.pop("index"), n_heads)
-        _write_csv(args.prediction_out, summary, record)
+        s.write(summary, args.prediction_out, tagged=False)
         if args.heads_out:
-            _write_csv(args.heads_out, [{"layer": r["layer"], "head": r["head"], **r} for r in per_head], record)
+            s.write([{"layer": r["layer"], "head": r["head"], **r} for r in per_head], args.heads_out, tagged=False)
         for r in summary:
             print(f"s = {r['s']:g}: predicted m* median {r['m_median']:.4f} "
                   f"[{r['m_q25']:.4f}, {r['m_q75']:.4f}], at rms sigma {r['m_at_sigma_rms']:.4f}")
@@ -145,12 +122,8 @@ def _cmd_induction(args) -> int:
     for name in ("span", "n_seqs"):
         _positive(args, name, 2)
     with_docs = bool(args.corpus or args.docs)
-    if with_docs:
-        model, spec, docs, record = _load(args)
-    else:
-        from yarnlab.evaluate.cli import _setup
-
-        model, spec, _, record = _setup(args)
+    s = _open(args) if with_docs else EvalSession.open(args, documents=False)
+    model, spec = s.model, s.spec
     length = args.length or int(spec.original_ctx)
     if args.length is not None:
         _positive(args, "length", 2 * args.span)
@@ -159,7 +132,7 @@ def _cmd_induction(args) -> int:
     res = induction_gain(model, length, span=args.span, n_seqs=args.n_seqs, distances=args.distances,
                          seed=args.seed, batch=batch, vocab=vocab)
     head = {"method": spec.method, "factor": spec.factor, "length": length}
-    _write_csv(args.out, [{**head, **r} for r in res.rows], record, args.tag)
+    s.write([{**head, **r} for r in res.rows])
     # one tidy summary table: measure, where (distance, or the ICL position ranges), n, the two mean losses
     # compared (first/second copy; early/late positions), value = their difference, and its interval
     summary = [{**head, "measure": "induction_gain", "distance": r["distance"], "span": r["span"], "n": r["n"],
@@ -169,7 +142,7 @@ def _cmd_induction(args) -> int:
         print(f"distance {r['distance']}: first copy {r['nll_first']:.3f}, second {r['nll_second']:.3f} nats; "
               f"gain {r['gain']:.3f} [{r['gain_lo']:.3f}, {r['gain_hi']:.3f}] ({r['n']} sequences)")
     if with_docs:
-        windows = [d[k * length:(k + 1) * length] for d in docs for k in range(len(d) // length)]
+        windows = [d[k * length:(k + 1) * length] for d in s.docs for k in range(len(d) // length)]
         if len(windows) < 2:
             raise UsageError(f"documents: need >= 2 windows of --length {length} tokens for the "
                              f"in-context-learning score (got {len(windows)})")
@@ -181,17 +154,14 @@ def _cmd_induction(args) -> int:
               f"{icl['early'][1]})): {icl['icl']:.3f} [{icl['icl_lo']:.3f}, {icl['icl_hi']:.3f}] nats "
               f"({icl['n_windows']} windows)")
     if args.summary_out:
-        _write_csv(args.summary_out, summary, record, args.tag)
+        s.write(summary, args.summary_out)
     return 0
 
 
 def register_regime(sub) -> None:
     """Add ``positions``, ``context-use`` and ``logit-spread`` to the ``yarnlab eval`` sub-parsers."""
-    from yarnlab.evaluate.cli import _common, _float_list, _int_list
-
-    out_help = "output CSV file (a .provenance.json sidecar is written beside it)"
     po = sub.add_parser("positions", help="per-position NLL of one window of --length tokens per document")
-    _common(po, out_help=out_help)
+    add_session_arguments(po, out_help=OUT_FILE_HELP)
     po.add_argument("--length", type=int, required=True, help="window length in model positions")
     po.add_argument("--bins", type=int, help="K equal position bins: one row per document and bin "
                     "(default: one row per document and position)")
@@ -201,7 +171,7 @@ def register_regime(sub) -> None:
     po.set_defaults(func=_cmd_positions)
 
     cu = sub.add_parser("context-use", help="NLL of positions [L/2, L) with full context vs the last K tokens")
-    _common(cu, out_help=out_help)
+    add_session_arguments(cu, out_help=OUT_FILE_HELP)
     cu.add_argument("--length", type=int, required=True, help="window length L")
     cu.add_argument("--visible", type=int, required=True, help="tokens visible before each target (1..L/2)")
     cu.add_argument("--bos", action="store_true", help="the model's BOS token before every window")
@@ -211,9 +181,9 @@ def register_regime(sub) -> None:
 
     ls = sub.add_parser("logit-spread", help="spread of the pre-softmax attention logits per layer and head, "
                         "and the entropy-invariant m* it predicts")
-    _common(ls, out_help=out_help)
+    add_session_arguments(ls, out_help=OUT_FILE_HELP)
     ls.add_argument("--length", type=int, required=True, help="window length (queries [length/2, length))")
-    ls.add_argument("--scales", type=_float_list, default=[2.0, 4.0, 8.0, 16.0],
+    ls.add_argument("--scales", type=float_list, default=[2.0, 4.0, 8.0, 16.0],
                     help="scale factors s for the prediction (default 2,4,8,16)")
     ls.add_argument("--prediction-out", help="CSV of the predicted m* per s (median, quartiles, at rms sigma)")
     ls.add_argument("--heads-out", help="CSV of the predicted m* per layer, head and s")
@@ -222,11 +192,11 @@ def register_regime(sub) -> None:
 
     ih = sub.add_parser("induction", help="induction gain on repeated random sequences at several distances, "
                         "and the in-context-learning score of held-out text (with --corpus or --docs)")
-    _common(ih, out_help=out_help + ": one row per distance and sequence")
+    add_session_arguments(ih, out_help=OUT_FILE_HELP + ": one row per distance and sequence")
     ih.add_argument("--length", type=int, help="longest sequence in tokens (default: the model's L)")
     ih.add_argument("--span", type=int, default=32, help="tokens in the repeated span (default 32)")
     ih.add_argument("--n-seqs", type=int, default=16, help="sequences per distance (default 16)")
-    ih.add_argument("--distances", type=_int_list, default=None,
+    ih.add_argument("--distances", type=int_list, default=None,
                     help="copy distances (default span, 2 span, 4 span, ..., length - span)")
     ih.add_argument("--summary-out", help="CSV of the per-distance gains with intervals (and the ICL score)")
     ih.set_defaults(func=_cmd_induction)

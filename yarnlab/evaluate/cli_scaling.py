@@ -1,9 +1,9 @@
 """``yarnlab eval dynamic|ablation``: scaling studies on a base model without fine-tuning.
 
 Standard library only at module level. The shared options (``--model``, documents, ``--tag``,
-``--device``, ...) and the model set-up are those of :mod:`yarnlab.evaluate.cli`; ``--out`` is the
-CSV file itself (a ``.provenance.json`` sidecar beside it); ``doc`` is the document's stable id
-for an .npz of ``yarnlab eval docs``, else its index.
+``--device``, ...), the model set-up and the output are the evaluation session's
+(:mod:`yarnlab.evaluate.session`); ``--out`` is the CSV file itself (a ``.provenance.json`` sidecar
+beside it); ``doc`` is the document's stable id for an .npz of ``yarnlab eval docs``, else its index.
 
 - ``dynamic`` (paper Section 3.3, Appendix B.3, Fig. 5): each method in turn on the checkpoint's
   own geometry, documents truncated to each length N and scored in one window, so a dynamic
@@ -16,13 +16,15 @@ for an .npz of ``yarnlab eval docs``, else its index.
 
 from __future__ import annotations
 
+from yarnlab.evaluate.session import OUT_FILE_HELP, EvalSession, add_session_arguments, float_list, int_list, name_list
+
 
 def _method_list(text: str) -> list[str]:
     import argparse
 
     from yarnlab.rope.methods import METHODS
 
-    out = [e for e in text.split(",") if e]
+    out = name_list(text)
     bad = [e for e in out if e.partition(":")[0] not in METHODS]
     if not out or bad:
         raise argparse.ArgumentTypeError(f"expected METHOD[:RULE],... with METHOD one of {sorted(METHODS)} "
@@ -32,34 +34,29 @@ def _method_list(text: str) -> list[str]:
 
 def _cmd_dynamic(args) -> int:
     from yarnlab.errors import UsageError
-    from yarnlab.evaluate.cli import _documents, _say, _setup, _write, long_enough, unscaled_spec
     from yarnlab.evaluate.perplexity import protocol_perplexity
     from yarnlab.model import apply_scaling
 
     if args.method is not None:
         raise UsageError("--method: not used by `eval dynamic` (give the methods with --methods)")
-    model, _, encode, record = _setup(args)
-    docs, manifest = _documents(args, encode)
-    record["data_manifest"] = manifest
-    base = unscaled_spec(model)
-    kept = long_enough(docs, max(args.lengths))
+    s = EvalSession.open(args)
+    base = s.unscaled
+    kept = s.long_enough(max(args.lengths))
     rows = []
     for entry in args.methods:
         # dynamic methods take s from the sequence length; factor 1 is their floor
         method, _, rule = entry.partition(":")
-        apply_scaling(model, base.replace(method=method, factor=1.0, params={}, temperature=rule or None))
-        res = protocol_perplexity(model, docs, args.lengths, batch_tokens=args.batch_tokens,
-                                  progress=not args.no_progress)
+        apply_scaling(s.model, base.replace(method=method, factor=1.0, params={}, temperature=rule or None))
+        res = protocol_perplexity(s.model, s.docs, args.lengths, batch_tokens=args.batch_tokens, progress=s.progress)
         for n, r in res.items():
             rows += [{"method": entry, "length": n, "doc": kept[i], "nll": float(v)} for i, v in enumerate(r.doc_nll())]
             print(f"{entry} at {n}: mean nll {float(r.doc_nll().mean()):.4f} over {len(kept)} docs")
-    _say(_write(args.out, None, rows, record, args.tag))
+    s.write(rows)
     return 0
 
 
 def _cmd_ablation(args) -> int:
     from yarnlab.errors import UsageError
-    from yarnlab.evaluate.cli import _documents, _say, _setup, _write, long_enough
     from yarnlab.evaluate.perplexity import sliding_window_nll
     from yarnlab.model import apply_scaling
 
@@ -71,44 +68,40 @@ def _cmd_ablation(args) -> int:
     if not pairs:
         raise UsageError(f"--alphas/--betas: no pair with alpha < beta (alphas {args.alphas}, betas {args.betas})")
     args.method = "yarn"
-    model, spec, encode, record = _setup(args)
-    docs, manifest = _documents(args, encode)
-    record["data_manifest"] = manifest
+    s = EvalSession.open(args)
+    spec = s.spec
     n = int(round(spec.factor * spec.original_ctx))
-    kept = long_enough(docs, n)
+    kept = s.long_enough(n)
     if not kept:
         raise UsageError(f"documents: none has sL = {n} tokens")
-    chosen = [docs[i][:n] for i in kept]
+    chosen = [s.docs[i][:n] for i in kept]
     rows = []
     for ramp in args.ramps:
         for alpha, beta in pairs:
-            apply_scaling(model, spec.replace(params={**spec.params, "alpha": alpha, "beta": beta, "ramp": ramp}))
-            nll = sliding_window_nll(model, chosen, window=n, stride=n, batch_tokens=args.batch_tokens).doc_nll()
+            apply_scaling(s.model, spec.replace(params={**spec.params, "alpha": alpha, "beta": beta, "ramp": ramp}))
+            nll = sliding_window_nll(s.model, chosen, window=n, stride=n, batch_tokens=args.batch_tokens).doc_nll()
             rows += [{"alpha": alpha, "beta": beta, "ramp": ramp, "s": spec.factor, "doc": kept[i], "nll": float(v)}
                      for i, v in enumerate(nll)]
             print(f"ramp {ramp}, alpha {alpha:g}, beta {beta:g}: mean nll {float(nll.mean()):.4f}")
-    _say(_write(args.out, None, rows, record, args.tag))
+    s.write(rows)
     return 0
 
 
 def register_scaling(sub) -> None:
     """Add ``dynamic`` and ``ablation`` to the ``yarnlab eval`` sub-parsers."""
-    from yarnlab.evaluate.cli import _common, _float_list, _int_list
-
-    out_help = "output CSV file (a .provenance.json sidecar is written beside it)"
     dy = sub.add_parser("dynamic", help="dynamic scaling without fine-tuning: perplexity vs length per method "
                         "(paper Fig. 5)")
-    _common(dy, out_help=out_help)
+    add_session_arguments(dy, out_help=OUT_FILE_HELP)
     dy.add_argument("--methods", type=_method_list, required=True,
                     help="METHOD[:RULE],... e.g. none,dynamic-ntk,dynamic-yarn,dynamic-yarn:none")
-    dy.add_argument("--lengths", type=_int_list, required=True, help="lengths N,N or a:b:step")
+    dy.add_argument("--lengths", type=int_list, required=True, help="lengths N,N or a:b:step")
     dy.set_defaults(func=_cmd_dynamic)
 
     ab = sub.add_parser("ablation", help="YaRN's ramp (alpha, beta, ramp form) without fine-tuning at length sL "
                         "(paper Eq. 18)")
-    _common(ab, out_help=out_help)
-    ab.add_argument("--alphas", type=_float_list, required=True, help="alpha values X,X")
-    ab.add_argument("--betas", type=_float_list, required=True, help="beta values X,X (pairs with alpha < beta)")
-    ab.add_argument("--ramps", type=lambda t: [r for r in t.split(",") if r], default=["paper", "index"],
+    add_session_arguments(ab, out_help=OUT_FILE_HELP)
+    ab.add_argument("--alphas", type=float_list, required=True, help="alpha values X,X")
+    ab.add_argument("--betas", type=float_list, required=True, help="beta values X,X (pairs with alpha < beta)")
+    ab.add_argument("--ramps", type=name_list, default=["paper", "index"],
                     help="ramp forms (default paper,index)")
     ab.set_defaults(func=_cmd_ablation)

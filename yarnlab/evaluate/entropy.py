@@ -40,7 +40,7 @@ def attention_entropy(model, docs: Sequence, lengths: Sequence[int], query_bins:
     """
     import torch
 
-    from yarnlab.evaluate.perplexity import _progress, select_documents
+    from yarnlab.evaluate.perplexity import progress_bar, select_documents
 
     lengths = sorted(int(n) for n in lengths)
     if not lengths or lengths[0] < 2:
@@ -67,7 +67,7 @@ def attention_entropy(model, docs: Sequence, lengths: Sequence[int], query_bins:
     handles = [mod.register_forward_hook(hook_for(i)) for i, (_, mod) in enumerate(modules)]
     device = next(model.parameters()).device
     rows = []
-    bar = _progress(len(lengths) * len(docs), progress, "pass")
+    bar = progress_bar(len(lengths) * len(docs), progress, "pass")
     try:
         with torch.inference_mode():
             for n in lengths:

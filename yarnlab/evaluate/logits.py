@@ -129,14 +129,14 @@ def attention_logit_spread(model, docs: Sequence, length: int, bos_id: int | Non
     model's q and k, ``query_block`` queries at a time."""
     import torch
 
-    from yarnlab.evaluate.positions import _long_enough, _windows
+    from yarnlab.evaluate.positions import long_enough_documents, window_inputs
 
     if length < 2:
         raise UsageError(f"length: must be >= 2 (got {length})")
     if query_block < 1:
         raise UsageError(f"query_block: must be >= 1 (got {query_block})")
-    chosen, ids = _long_enough(docs, length - (bos_id is not None))
-    x = _windows(chosen, length, bos_id)
+    chosen, ids = long_enough_documents(docs, length - (bos_id is not None))
+    x = window_inputs(chosen, length, bos_id)
     # a custom attention name gets no mask from transformers, so the pass itself runs through sdpa
     # with is_causal (whatever the model's own setting, restored afterwards)
     from transformers.integrations.sdpa_attention import sdpa_attention_forward

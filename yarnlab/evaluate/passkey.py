@@ -112,12 +112,12 @@ def score_passkey(model, trials: Sequence, n_candidates: int = 10, seed: int = 0
     """
     import torch
 
-    from yarnlab.data.passkey import _byte_encode
-    from yarnlab.evaluate.perplexity import _progress
+    from yarnlab.data.passkey import byte_encode
+    from yarnlab.evaluate.perplexity import progress_bar
 
-    encode = encode or _byte_encode
+    encode = encode or byte_encode
     rows = []
-    bar = _progress(len(trials), progress, "trial")
+    bar = progress_bar(len(trials), progress, "trial")
     with torch.inference_mode():
         for length, trial, p in trials:
             rng = np.random.default_rng([seed, int(length), int(trial), 1])

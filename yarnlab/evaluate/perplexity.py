@@ -229,7 +229,7 @@ def sliding_window_nll(
     if total == 0:
         raise UsageError("docs: no token to score (documents need >= 2 tokens, or 1 with a BOS token)")
     windows = []
-    bar = _progress(total, progress, "windows")
+    bar = progress_bar(total, progress, "windows")
     with torch.inference_mode():
         for (length, n_scored), members in groups.items():
             per_batch = max(1, batch_tokens // (length + bos))
@@ -396,7 +396,7 @@ def _same_targets_window(model, chosen, n, top, targets, bos_id, batch_tokens, p
     token_nll = [np.full(top, np.nan) for _ in chosen]
     windows = []
     per_batch = max(1, batch_tokens // (n + bos))
-    bar = _progress(len(chosen), progress, "windows")
+    bar = progress_bar(len(chosen), progress, "windows")
     with torch.inference_mode():
         for k in range(0, len(chosen), per_batch):
             rows = torch.stack([d[top - n:] for d in chosen[k:k + per_batch]])
@@ -440,7 +440,9 @@ def _same_targets_sliding(model, chosen, n, top, targets, window, stride, bos_id
     return PerplexityResult(window, stride, bos, token_nll, windows)
 
 
-def _progress(total: int, enabled: bool, unit: str):
+def progress_bar(total: int, enabled: bool, unit: str):
+    """A tqdm bar of ``total`` ``unit``s that disappears when done (``enabled`` False: silent);
+    the evaluators' progress bars."""
     from tqdm.auto import tqdm
 
     return tqdm(total=total, disable=not enabled, unit=unit, leave=False)

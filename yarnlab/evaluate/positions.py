@@ -41,7 +41,7 @@ import numpy as np
 from yarnlab.errors import UsageError
 
 
-def _long_enough(docs: Sequence, n: int) -> tuple[list, list[int]]:
+def long_enough_documents(docs: Sequence, n: int) -> tuple[list, list[int]]:
     """(documents with >= n tokens, their indices in ``docs``)."""
     if len(docs) == 0:
         raise UsageError("docs: need at least one document")
@@ -52,7 +52,7 @@ def _long_enough(docs: Sequence, n: int) -> tuple[list, list[int]]:
     return [docs[i] for i in ids], ids
 
 
-def _windows(docs: Sequence, n: int, bos_id: int | None):
+def window_inputs(docs: Sequence, n: int, bos_id: int | None):
     """(D, n) long tensor of model inputs: doc[:n], or [BOS] + doc[:n - 1]."""
     import torch
 
@@ -119,8 +119,8 @@ def position_profile(model, docs: Sequence, length: int, bos_id: int | None = No
     if length < 2:
         raise UsageError(f"length: must be >= 2 (got {length})")
     _check_batch_tokens(batch_tokens)
-    chosen, ids = _long_enough(docs, length - (bos_id is not None))
-    x = _windows(chosen, length, bos_id)
+    chosen, ids = long_enough_documents(docs, length - (bos_id is not None))
+    x = window_inputs(chosen, length, bos_id)
     nll = np.full((len(chosen), length), np.nan)
     per_batch = max(1, batch_tokens // length)
     with torch.inference_mode():
@@ -154,8 +154,8 @@ def context_use(model, docs: Sequence, length: int, visible: int, bos_id: int | 
         raise UsageError(f"targets: must be in [2, {n_all}] for length {length} (got {targets})")
     pick = (np.arange(n_all) if targets is None
             else np.unique(np.floor(np.linspace(0, n_all - 1, targets) + 0.5).astype(int)))
-    chosen, ids = _long_enough(docs, length - bos)
-    x = _windows(chosen, length, bos_id)
+    chosen, ids = long_enough_documents(docs, length - bos)
+    x = window_inputs(chosen, length, bos_id)
     n_targets = len(pick)
     full = np.empty((len(chosen), n_all))
     trunc = np.empty((len(chosen), n_targets))

@@ -85,7 +85,7 @@ def temperature_sweep(
 ) -> SweepResult:
     """Run the sweep (module docstring). ``apply(model, spec)`` installs a spec (default
     :func:`yarnlab.model.apply_scaling`); the model is left with ``spec`` itself installed."""
-    from yarnlab.evaluate.perplexity import _progress, select_documents, sliding_window_nll
+    from yarnlab.evaluate.perplexity import progress_bar, select_documents, sliding_window_nll
 
     if apply is None:
         from yarnlab.model import apply_scaling as apply
@@ -95,7 +95,7 @@ def temperature_sweep(
     segment = int(segment or spec.original_ctx)
     docs = [d[:length] for d in select_documents(docs, length)]
     doc_nll, seg_nll, seg_tokens = [], [], None
-    bar = _progress(len(ms), progress, "m")
+    bar = progress_bar(len(ms), progress, "m")
     for m in ms:
         apply(model, spec.replace(temperature="fixed", temperature_params={"m": float(m)}))
         res = sliding_window_nll(model, docs, window=length, stride=length, batch_tokens=batch_tokens)

@@ -12,7 +12,7 @@ def _run(args) -> int:
 
     if args.name not in FIGURES:
         raise UsageError(f"name: must be one of {sorted(FIGURES)} (got {args.name!r})")
-    from yarnlab.cli import key_values
+    from yarnlab.cli_support import key_values
 
     opts = key_values(args.set)
     written = FIGURES[args.name](list(args.inputs), args.out, **opts)
@@ -43,9 +43,9 @@ def main(argv=None) -> int:
     try:
         return _run(args)
     except BrokenPipeError:  # output piped into a reader that went away
-        from yarnlab.cli import _closed_pipe
+        from yarnlab.cli_support import closed_pipe
 
-        return _closed_pipe()
+        return closed_pipe()
     except UsageError as e:
         print(f"error: {e}")
         return 2

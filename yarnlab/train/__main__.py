@@ -16,9 +16,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except BrokenPipeError:  # output piped into a reader that went away
-        from yarnlab.cli import _closed_pipe
+        from yarnlab.cli_support import closed_pipe
 
-        return _closed_pipe()
+        return closed_pipe()
     except UsageError as exc:
         print(f"yarnlab train: error: {exc}", file=sys.stderr)
         return getattr(exc, "exit_code", 2)  # 3: StaleCheckpoint
