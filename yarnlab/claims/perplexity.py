@@ -13,8 +13,8 @@ import math
 from yarnlab.claims import grammar as G
 from yarnlab.claims import stats as S
 from yarnlab.claims import steps as ST
-from yarnlab.claims.inputs import fmt
 from yarnlab.claims.results import MissingInputError, Results, headline_row, table, voting
+from yarnlab.workflow.layout import fmt
 
 # "Explodes" (claims 1 and 7): PPL(n)/PPL(L) above BLOWUP_RATIO at every n >= 4L. The smallest blow-up
 # the paper publishes is Mistral v0.1's (Table 6, L = 8192): 2.96 at L, 36.8 at 2L (12.4x), > 10^3 by

@@ -56,7 +56,7 @@ class PooledResults(Results):
             raise UsageError(f"settings: the seeds' runs differ in {differ}; only the seed may differ")
         self.runs = list(runs)
         self.settings = {**first.settings, "seed": seeds}
-        self.results, self.paper_figs = [r.results for _, r in runs], [r.paper_figs for _, r in runs]
+        self.results = [r.results for _, r in runs]
         self.paths = first.paths  # the roles of the configuration (membership tests); src() lists every seed's
         self.n_boot, self.margin, self.L = first.n_boot, first.margin, first.L
         self._cache = {}
@@ -112,12 +112,12 @@ def _gate(section: dict, premises, failed_in: dict[str, list[int]]) -> dict:
     return section
 
 
-def build_pooled(runs: list[tuple[str, str, dict]], n_boot: int | None = None) -> dict:
-    """Pooled sections of every claim from ``runs`` = (results folder, paper_figs folder, claims settings)
-    of each seed (settings as each run's ``claims_settings.json``); a JSON-able dict."""
+def build_pooled(runs: list[tuple[str, dict]], n_boot: int | None = None) -> dict:
+    """Pooled sections of every claim from ``runs`` = (results folder, claims settings) of each seed
+    (settings as each run's ``claims_settings.json``); a JSON-able dict."""
     from yarnlab.claims.registry import CLAIMS, PUBLISHED
 
-    per = [(int(st["seed"]), Results(res, figs, st, n_boot)) for res, figs, st in runs]
+    per = [(int(st["seed"]), Results(res, st, n_boot)) for res, st in runs]
     pooled = PooledResults(per)
     pub = json.loads(PUBLISHED.read_text())
     regimes = {sd: regime_table(r) for sd, r in per}

@@ -132,11 +132,11 @@ def _gate(section: dict, premises: tuple[Premise, ...], bad: set[str], regime: l
     return section
 
 
-def build(results: str, paper_figs: str, settings: dict, n_boot: int | None = None) -> dict:
+def build(results: str, settings: dict, n_boot: int | None = None) -> dict:
     """All sections as one JSON-able dict. A missing result file raises MissingInputError (``Results``
     checks every input first); a claim whose tables this configuration does not make (no fine-tunes, no
     length >= 4L, ...) reads "not run" with the reason."""
-    res = Results(results, paper_figs, settings, n_boot)
+    res = Results(results, settings, n_boot)
     second = second_reading(settings)
     pub = json.loads(PUBLISHED.read_text())
     regime = regime_table(res)

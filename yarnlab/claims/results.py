@@ -63,10 +63,10 @@ def reading_text(settings: dict, reading: str) -> str:
 class Results:
     """The result tables of one run, read lazily by role (see ``input_paths``)."""
 
-    def __init__(self, results: str, paper_figs: str, settings: dict, n_boot: int | None = None,
+    def __init__(self, results: str, settings: dict, n_boot: int | None = None,
                  only: set[str] | None = None, reading: str | None = None):
-        self.results, self.paper_figs, self.settings = results, paper_figs, settings
-        self.paths = input_paths(results, paper_figs, settings)
+        self.results, self.settings = results, settings
+        self.paths = input_paths(results, settings)
         if only is not None:  # a subset of roles (the regime checks alone)
             self.paths = {k: v for k, v in self.paths.items() if k in only}
         missing = missing_inputs(self.paths)

@@ -29,9 +29,9 @@ import numpy as np
 
 from yarnlab.claims import grammar as G
 from yarnlab.claims import stats as S
-from yarnlab.claims.inputs import fmt
 from yarnlab.claims.results import MissingInputError, Results, table
 from yarnlab.errors import UsageError
+from yarnlab.workflow.layout import fmt
 
 
 def _refine(ms: np.ndarray, curve: np.ndarray) -> float:
