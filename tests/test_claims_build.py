@@ -352,6 +352,12 @@ def make_tree(
     return res, st
 
 
+def _registered(cid):
+    from yarnlab.claims.registry import CLAIMS
+
+    return next(c for c in CLAIMS if c.id == cid)
+
+
 def _claim(doc, cid):
     return next(c for c in doc["claims"] + doc["open_questions"] if c["id"] == cid)
 
@@ -472,12 +478,12 @@ def test_rows_that_do_not_vote_never_widen_the_voting_family(tmp_path):
     """Issue 20 item 6: claim 1's voting rows (lengths >= 4L) carry the simultaneous intervals of a
     family of those rows alone; the context rows (L < n < 4L) form their own family."""
     from yarnlab.claims import stats as S
-    from yarnlab.claims.perplexity import claim1
+    from yarnlab.claims.perplexity import measure_claim1
     from yarnlab.claims.results import Results
 
     res, st = make_tree(tmp_path)
     r = Results(res, st, N_BOOT)
-    rows = claim1(r)["measurements"]
+    rows = measure_claim1(r)["rows"]
     for votes in (True, False):
         mine = [x for x in rows if ("role" not in x) == votes]
         assert mine, votes
@@ -496,7 +502,6 @@ def test_q1_merges_cells_whose_ramps_coincide(tmp_path):
     """Issue 20 item 5: beta 64 gives the same per-document NLL as beta 32 and beta 8 as beta 16 (the
     index ramp clips the same pairs), so Q1 compares (1, 32) = (1, 64) against (1, 8) = (1, 16) once,
     and (1, 16), 0.03 nats better on every document, makes its answer 'does not hold'."""
-    from yarnlab.claims.noft import q_alpha_beta
     from yarnlab.claims.results import Results
 
     res, st = make_tree(tmp_path)
@@ -506,7 +511,7 @@ def test_q1_merges_cells_whose_ramps_coincide(tmp_path):
     write_table(input_paths(res, st)["ablation"],
                 [{"alpha": 1.0, "beta": b, "ramp": "index", "s": 2.0, "doc": d, "nll": level[d] + off}
                  for b, off in cell.items() for d in DOCS], {})
-    q1 = q_alpha_beta(Results(res, st, N_BOOT))
+    q1, _ = _registered("Q1").section(Results(res, st, N_BOOT))
     (row,) = q1["measurements"]
     assert row["what"] == "index ramp: (1, 32) = (1, 64) / (1, 8) = (1, 16)"
     assert row["same_as"] == [[1.0, 8.0], [1.0, 16.0]] and row["verdict"] == G.FAILS
@@ -514,14 +519,13 @@ def test_q1_merges_cells_whose_ramps_coincide(tmp_path):
 
 
 def test_q1_with_one_cell_is_not_run(tmp_path):
-    from yarnlab.claims.noft import q_alpha_beta
     from yarnlab.claims.results import Results
 
     res, st = make_tree(tmp_path)
     write_table(input_paths(res, st)["ablation"],
                 [{"alpha": 1.0, "beta": 32.0, "ramp": "index", "s": 2.0, "doc": d, "nll": 1.0} for d in DOCS], {})
-    q1 = q_alpha_beta(Results(res, st, N_BOOT))
-    assert q1["verdict"] == G.NOT_RUN and "no other cell" in q1["criterion"]
+    q1, measured = _registered("Q1").section(Results(res, st, N_BOOT))
+    assert q1["verdict"] == G.NOT_RUN and "no other cell" in q1["criterion"] and measured is None
 
 
 def test_claim2_follows_the_sign_of_the_effect(tmp_path):
@@ -994,3 +998,27 @@ def test_tables_of_two_readings_are_read_one_reading_at_a_time(tmp_path):
 
     with pytest.raises(UsageError, match=r"reading: must be one of \['same-targets', 'truncation'\]"):
         r.with_reading("sliding")
+
+
+def test_a_claim_reads_the_measurement_of_the_claims_it_declares(tmp_path, monkeypatch):
+    """Claim dependencies are declared in the registry (Q4 reads claim 6's band), each on a claim listed
+    before it; when the claim it reads is not run, the reader is not run and says which claim."""
+    import dataclasses
+
+    from yarnlab.claims import registry
+
+    order = [c.id for c in registry.CLAIMS]
+    reads = {c.id: [r.claim for r in c.reads] for c in registry.CLAIMS}
+    assert reads["Q4"] == ["6"]
+    assert all(order.index(d) < order.index(cid) for cid, ds in reads.items() for d in ds)
+    res, st = make_tree(tmp_path)
+
+    def missing(_res):
+        raise MissingInputError("no sweep")
+
+    monkeypatch.setattr(registry, "CLAIMS", tuple(dataclasses.replace(c, measure=missing) if c.id == "6" else c
+                                                  for c in registry.CLAIMS))
+    doc = build(res, st, N_BOOT)
+    assert _claim(doc, "6")["criterion"] == "not run in this configuration: no sweep"
+    assert _claim(doc, "Q4")["verdict"] == G.NOT_RUN
+    assert _claim(doc, "Q4")["criterion"] == "not run in this configuration: claim 6, whose band it reads, was not run"

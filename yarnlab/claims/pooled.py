@@ -22,10 +22,10 @@ from __future__ import annotations
 import json
 
 from yarnlab.claims import grammar as G
-from yarnlab.claims import perplexity
 from yarnlab.claims import stats as S
 from yarnlab.claims.regime import CHECKS, regime_table
 from yarnlab.claims.results import MissingInputError, Results
+from yarnlab.claims.sections import not_run
 from yarnlab.errors import UsageError
 
 NOT_POOLED = {
@@ -126,14 +126,14 @@ def build_pooled(runs: list[tuple[str, dict]], n_boot: int | None = None) -> dic
     sections = []
     for claim in CLAIMS:
         head = {"id": claim.id, **pub[claim.published[0]][claim.published[1]]}
-        if claim.id in NOT_POOLED or claim.compute is None:
+        if claim.id in NOT_POOLED or claim.reads:
             sections.append({**head, "verdict": "per seed only", "pooled": False,
                              "criterion": NOT_POOLED.get(claim.id, "not pooled"), "headline": "", "needs": []})
             continue
         try:
-            sec = claim.compute(pooled)
+            sec, _ = claim.section(pooled)
         except MissingInputError as exc:
-            sec = perplexity.not_run(f"not run in this configuration: {exc}")
+            sec = not_run(f"not run in this configuration: {exc}")
         sections.append(_gate({**head, **sec, "pooled": True}, claim.premises, failed_in))
     return {
         "seeds": [sd for sd, _ in per],
