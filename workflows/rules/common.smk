@@ -232,10 +232,15 @@ def variant_args(name):
     return args
 
 
+def tags(label, method, scale, finetuned):
+    """`yarnlab eval` columns naming the model of a per-document table (what the summaries group by)."""
+    return f"--tag label={label} --tag method={method} --tag scale={scale} --tag finetuned={finetuned}"
+
+
 def eval_args(name):
     family, scale, _ = model_meta(name, VARIANTS, DATA["corpus"])
     finetuned = 0 if name == "base" or name.startswith("base-") or name.endswith("-noft") else 1
-    return f"--tag label={name} --tag method={family} --tag scale={scale:g} --tag finetuned={finetuned}"
+    return tags(name, family, fmt(scale), finetuned)
 
 
 def regime_inputs(wildcards=None):

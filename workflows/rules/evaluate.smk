@@ -38,6 +38,8 @@ rule eval_documents:
 
 
 rule ppl_base:
+    """Perplexity of the main documents at ppl.lengths; the other main perplexity tables are this rule with
+    another model and its columns (ppl_finetuned, ppl_without_finetuning, ppl_sliding_baseline)."""
     input:
         model=LAYOUT.base_model("{seed}", SUMMARY),
         docs=EVAL_DOCS,
@@ -49,14 +51,14 @@ rule ppl_base:
     params:
         model=lambda wildcards, input: os.path.dirname(input.model),
         common=_ppl_common(),
+        model_options=lambda w: tags(f"base-seed{w.seed}", "none", 1, 1),
     conda:
         CONDA_ENV
     shell:
-        "yarnlab eval ppl --model {params.model} {params.common} --tag label=base-seed{wildcards.seed} "
-        "--tag method=none --tag scale=1 --tag finetuned=1 --out {output} > {log} 2>&1"
+        "yarnlab eval ppl --model {params.model} {params.common} {params.model_options} --out {output} > {log} 2>&1"
 
 
-rule ppl_finetuned:
+use rule ppl_base as ppl_finetuned with:
     input:
         model=LAYOUT.finetuned_model("{method}-s{scale}", "{seed}", SUMMARY),
         docs=EVAL_DOCS,
@@ -64,35 +66,18 @@ rule ppl_finetuned:
         LAYOUT.ppl_table("{method}-s{scale}", "{seed}"),
     log:
         LAYOUT.log("ppl/{method}-s{scale}-seed{seed}"),
-    threads: THREADS
     params:
-        model=lambda wildcards, input: os.path.dirname(input.model),
-        common=_ppl_common(),
-    conda:
-        CONDA_ENV
-    shell:
-        "yarnlab eval ppl --model {params.model} {params.common} --tag label={wildcards.method}-s{wildcards.scale} "
-        "--tag method={wildcards.method} --tag scale={wildcards.scale} --tag finetuned=1 --out {output} > {log} 2>&1"
+        model_options=lambda w: tags(f"{w.method}-s{w.scale}", w.method, w.scale, 1),
 
 
-rule ppl_without_finetuning:
-    input:
-        model=LAYOUT.base_model("{seed}", SUMMARY),
-        docs=EVAL_DOCS,
+use rule ppl_base as ppl_without_finetuning with:
     output:
         LAYOUT.ppl_table("{method}-s{scale}-noft", "{seed}"),
     log:
         LAYOUT.log("ppl/{method}-s{scale}-noft-seed{seed}"),
-    threads: THREADS
     params:
-        model=lambda wildcards, input: os.path.dirname(input.model),
-        common=_ppl_common(),
-    conda:
-        CONDA_ENV
-    shell:
-        "yarnlab eval ppl --model {params.model} {params.common} --method {wildcards.method} "
-        "--factor {wildcards.scale} --tag label={wildcards.method}-s{wildcards.scale}-noft --tag method={wildcards.method} "
-        "--tag scale={wildcards.scale} --tag finetuned=0 --out {output} > {log} 2>&1"
+        model_options=lambda w: f"--method {w.method} --factor {w.scale} "
+        + tags(f"{w.method}-s{w.scale}-noft", w.method, w.scale, 0),
 
 
 rule temperature_sweep:

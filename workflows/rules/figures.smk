@@ -7,6 +7,9 @@ LABELS = f"original_ctx={ORIGINAL_CTX} 'unit={UNIT}'"
 
 
 rule ppl_vs_context_figure:
+    """A figure drawn from its summary table: `yarnlab claims summarize {params.summary}` writes the table,
+    `python -m yarnlab.figures {params.figure}` draws it; the other summarised figures are this rule with
+    their inputs, names and labels."""
     input:
         ppl_inputs(),
     output:
@@ -14,15 +17,72 @@ rule ppl_vs_context_figure:
     log:
         LAYOUT.log("figures/ppl_vs_context"),
     params:
+        summary="ppl",
+        summary_options=f" --set reading={PPL_READING}",
+        figure="ppl_vs_context",
         labels=LABELS,
         prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
-        reading=PPL_READING,
     conda:
         CONDA_ENV
     shell:
-        "(yarnlab claims summarize ppl --inputs {input} --out {params.prefix}.csv --set reading={params.reading} && "
-        "python -m yarnlab.figures ppl_vs_context --inputs {params.prefix}.csv --out {params.prefix} "
+        "(yarnlab claims summarize {params.summary} --inputs {input} --out {params.prefix}.csv{params.summary_options} "
+        "&& python -m yarnlab.figures {params.figure} --inputs {params.prefix}.csv --out {params.prefix} "
         "--set {params.labels}) > {log} 2>&1"
+
+
+use rule ppl_vs_context_figure as temperature_study_figure with:
+    input:
+        LAYOUT.sweep_table("{scale}", FIRST_SEED),
+    output:
+        fig_outputs(LAYOUT.figure("temperature_study_s{scale}"), "temperature_study", "Temperature"),
+    log:
+        LAYOUT.log("figures/temperature_study_s{scale}"),
+    params:
+        summary="temperature_study",
+        summary_options="",
+        figure="temperature_study",
+
+
+use rule ppl_vs_context_figure as dynamic_scaling_figure with:
+    input:
+        LAYOUT.dynamic_table(FIRST_SEED),
+    output:
+        fig_outputs(LAYOUT.figure("dynamic_scaling"), "dynamic_scaling", "Dynamic scaling"),
+    log:
+        LAYOUT.log("figures/dynamic_scaling"),
+    params:
+        summary="dynamic",
+        summary_options="",
+        figure="dynamic_scaling",
+
+
+use rule ppl_vs_context_figure as passkey_figure with:
+    input:
+        [LAYOUT.passkey_table(seeded(m, FIRST_SEED)) for m in PASSKEY["models"]],
+    output:
+        fig_outputs(LAYOUT.figure("passkey"), "passkey", "Passkey"),
+        LAYOUT.figure("passkey_summary.csv"),
+        LAYOUT.figure("passkey_summary.md"),
+    log:
+        LAYOUT.log("figures/passkey"),
+    params:
+        summary="passkey",
+        summary_options="",
+        figure="passkey",
+        labels=f"original_ctx={ORIGINAL_CTX}",
+
+
+use rule ppl_vs_context_figure as alpha_beta_ablation_figure with:
+    input:
+        LAYOUT.ablation_table(ABLATION["scale"], FIRST_SEED),
+    output:
+        fig_outputs(LAYOUT.figure("alpha_beta_ablation"), "alpha_beta_ablation", "Ablation"),
+    log:
+        LAYOUT.log("figures/alpha_beta_ablation"),
+    params:
+        summary="ablation",
+        summary_options="",
+        figure="alpha_beta_ablation",
 
 
 rule short_context_table:
@@ -44,6 +104,8 @@ rule short_context_table:
 
 
 rule pretrain_curve_figure:
+    """A figure drawn from training metrics; induction_curve_figure and training_efficiency_figure are this
+    rule with their inputs and names."""
     input:
         [LAYOUT.base_model(seed, METRICS) for seed in SEEDS],
     output:
@@ -51,47 +113,35 @@ rule pretrain_curve_figure:
     log:
         LAYOUT.log("figures/pretrain_curve"),
     params:
+        figure="pretrain_curve",
         labels=LABELS,
         prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
     conda:
         CONDA_ENV
     shell:
-        "python -m yarnlab.figures pretrain_curve --inputs {input} --out {params.prefix} --set {params.labels} > {log} 2>&1"
+        "python -m yarnlab.figures {params.figure} --inputs {input} --out {params.prefix} --set {params.labels} "
+        "> {log} 2>&1"
 
 
-rule induction_curve_figure:
-    """Induction gain, in-context-learning score and held-out loss vs training tokens (the phase change)."""
-    input:
-        [LAYOUT.base_model(seed, METRICS) for seed in SEEDS],
+use rule pretrain_curve_figure as induction_curve_figure with:
+    # Induction gain, in-context-learning score and held-out loss vs training tokens (the phase change).
     output:
         fig_outputs(LAYOUT.figure("induction_curve"), "induction_curve", "Training"),
     log:
         LAYOUT.log("figures/induction_curve"),
     params:
-        labels=LABELS,
-        prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
-    conda:
-        CONDA_ENV
-    shell:
-        "python -m yarnlab.figures induction_curve --inputs {input} --out {params.prefix} --set {params.labels} > {log} 2>&1"
+        figure="induction_curve",
 
 
-rule temperature_study_figure:
+use rule pretrain_curve_figure as training_efficiency_figure with:
     input:
-        LAYOUT.sweep_table("{scale}", FIRST_SEED),
+        [LAYOUT.finetuned_model(name, FIRST_SEED, METRICS) for name in main_finetunes(FINETUNE)],
     output:
-        fig_outputs(LAYOUT.figure("temperature_study_s{scale}"), "temperature_study", "Temperature"),
+        fig_outputs(LAYOUT.figure("training_efficiency"), "training_efficiency", "Training"),
     log:
-        LAYOUT.log("figures/temperature_study_s{scale}"),
+        LAYOUT.log("figures/training_efficiency"),
     params:
-        labels=LABELS,
-        prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
-    conda:
-        CONDA_ENV
-    shell:
-        "(yarnlab claims summarize temperature_study --inputs {input} --out {params.prefix}.csv && "
-        "python -m yarnlab.figures temperature_study --inputs {params.prefix}.csv --out {params.prefix} "
-        "--set {params.labels}) > {log} 2>&1"
+        figure="training_efficiency",
 
 
 rule temperature_fit_table:
@@ -128,78 +178,6 @@ rule temperature_fit_figure:
         CONDA_ENV
     shell:
         "python -m yarnlab.figures temperature_fit --inputs {input} --out {params.prefix} > {log} 2>&1"
-
-
-rule dynamic_scaling_figure:
-    input:
-        LAYOUT.dynamic_table(FIRST_SEED),
-    output:
-        fig_outputs(LAYOUT.figure("dynamic_scaling"), "dynamic_scaling", "Dynamic scaling"),
-    log:
-        LAYOUT.log("figures/dynamic_scaling"),
-    params:
-        labels=LABELS,
-        prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
-    conda:
-        CONDA_ENV
-    shell:
-        "(yarnlab claims summarize dynamic --inputs {input} --out {params.prefix}.csv && "
-        "python -m yarnlab.figures dynamic_scaling --inputs {params.prefix}.csv --out {params.prefix} "
-        "--set {params.labels}) > {log} 2>&1"
-
-
-rule passkey_figure:
-    input:
-        [LAYOUT.passkey_table(seeded(m, FIRST_SEED)) for m in PASSKEY["models"]],
-    output:
-        fig_outputs(LAYOUT.figure("passkey"), "passkey", "Passkey"),
-        LAYOUT.figure("passkey_summary.csv"),
-        LAYOUT.figure("passkey_summary.md"),
-    log:
-        LAYOUT.log("figures/passkey"),
-    params:
-        labels=f"original_ctx={ORIGINAL_CTX}",
-        prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
-    conda:
-        CONDA_ENV
-    shell:
-        "(yarnlab claims summarize passkey --inputs {input} --out {params.prefix}.csv && "
-        "python -m yarnlab.figures passkey --inputs {params.prefix}.csv --out {params.prefix} "
-        "--set {params.labels}) > {log} 2>&1"
-
-
-rule alpha_beta_ablation_figure:
-    input:
-        LAYOUT.ablation_table(ABLATION["scale"], FIRST_SEED),
-    output:
-        fig_outputs(LAYOUT.figure("alpha_beta_ablation"), "alpha_beta_ablation", "Ablation"),
-    log:
-        LAYOUT.log("figures/alpha_beta_ablation"),
-    params:
-        labels=LABELS,
-        prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
-    conda:
-        CONDA_ENV
-    shell:
-        "(yarnlab claims summarize ablation --inputs {input} --out {params.prefix}.csv && "
-        "python -m yarnlab.figures alpha_beta_ablation --inputs {params.prefix}.csv --out {params.prefix} "
-        "--set {params.labels}) > {log} 2>&1"
-
-
-rule training_efficiency_figure:
-    input:
-        [LAYOUT.finetuned_model(name, FIRST_SEED, METRICS) for name in main_finetunes(FINETUNE)],
-    output:
-        fig_outputs(LAYOUT.figure("training_efficiency"), "training_efficiency", "Training"),
-    log:
-        LAYOUT.log("figures/training_efficiency"),
-    params:
-        labels=LABELS,
-        prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
-    conda:
-        CONDA_ENV
-    shell:
-        "python -m yarnlab.figures training_efficiency --inputs {input} --out {params.prefix} --set {params.labels} > {log} 2>&1"
 
 
 rule paper_llama2_reference_table:

@@ -15,33 +15,24 @@ rule positions_base:
     threads: THREADS
     params:
         common=_eval_common,
+        scaling="",  # positions_without_finetuning: the method applied to the base (` --method M --factor S`)
         bins=POSITIONS["bins"],
         length=ORIGINAL_CTX,
     conda:
         CONDA_ENV
     shell:
-        "yarnlab eval positions {params.common} --all-windows --length {params.length} --bins {params.bins} "
-        "--out {output} > {log} 2>&1"
+        "yarnlab eval positions {params.common} --all-windows{params.scaling} --length {params.length} "
+        "--bins {params.bins} --out {output} > {log} 2>&1"
 
 
-rule positions_without_finetuning:
-    input:
-        model=LAYOUT.base_model("{seed}", SUMMARY),
-        docs=EVAL_DOCS,
+use rule positions_base as positions_without_finetuning with:
     output:
         LAYOUT.positions_table("{method}-s{scale}-noft", "{seed}"),
     log:
         LAYOUT.log("regime/positions-{method}-s{scale}-noft-seed{seed}"),
-    threads: THREADS
     params:
-        common=_eval_common,
-        bins=POSITIONS["bins"],
+        scaling=lambda w: f" --method {w.method} --factor {w.scale}",
         length=lambda w: int(round(float(w.scale) * ORIGINAL_CTX)),
-    conda:
-        CONDA_ENV
-    shell:
-        "yarnlab eval positions {params.common} --all-windows --method {wildcards.method} --factor {wildcards.scale} "
-        "--length {params.length} --bins {params.bins} --out {output} > {log} 2>&1"
 
 
 use rule positions_base as positions_finetuned with:
@@ -143,27 +134,17 @@ rule logit_spread:
         "--out {output.spread} --prediction-out {output.prediction} > {log} 2>&1"
 
 
-rule ppl_sliding_baseline:
-    """Plain RoPE with windows of L and stride L/2 at every evaluated length (the paper's Fig. 1 reading),
-    on the same target tokens as the other perplexity rules when ppl.sliding_same_targets."""
-    input:
-        model=LAYOUT.base_model("{seed}", SUMMARY),
-        docs=EVAL_DOCS,
+use rule ppl_base as ppl_sliding_baseline with:
+    # Plain RoPE with windows of L and stride L/2 at every evaluated length (the paper's Fig. 1 reading),
+    # on the same target tokens as the other perplexity rules when ppl.sliding_same_targets.
     output:
         LAYOUT.ppl_table("base-sliding", "{seed}"),
     log:
         LAYOUT.log("ppl/base-sliding-seed{seed}"),
-    threads: THREADS
     params:
-        model=lambda wildcards, input: os.path.dirname(input.model),
         common=_ppl_common(sliding=True),
-        stride=max(1, ORIGINAL_CTX // 2),
-        window=ORIGINAL_CTX,
-    conda:
-        CONDA_ENV
-    shell:
-        "yarnlab eval ppl --model {params.model} {params.common} --window {params.window} --stride {params.stride} "
-        "--tag label=base-sliding --tag method=sliding --tag scale=1 --tag finetuned=0 --out {output} > {log} 2>&1"
+        model_options=f"--window {ORIGINAL_CTX} --stride {max(1, ORIGINAL_CTX // 2)} "
+        + tags("base-sliding", "sliding", 1, 0),
 
 
 rule positions_figure:
