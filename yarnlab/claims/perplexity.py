@@ -20,7 +20,7 @@ from yarnlab.claims import stats as S
 from yarnlab.claims import steps as ST
 from yarnlab.claims.results import MissingInputError, Results, voting
 from yarnlab.claims.sections import NotRun, headline_row, named, table
-from yarnlab.workflow.layout import fmt, main_finetunes, noft_names
+from yarnlab.workflow.layout import finetune_name, fmt, main_finetunes, noft_names
 
 # "Explodes" (claims 1 and 7): PPL(n)/PPL(L) above BLOWUP_RATIO at every n >= 4L. The smallest blow-up
 # the paper publishes is Mistral v0.1's (Table 6, L = 8192): 2.96 at L, 36.8 at 2L (12.4x), > 10^3 by
@@ -102,7 +102,7 @@ def measure_claim2(res: Results) -> dict:
     ft = res.settings["finetune"]
     yp, ntk = [], []
     for s in _scales(res):
-        y, p, k = f"yarn-s{fmt(s)}", f"pi-s{fmt(s)}", f"ntk-s{fmt(s)}"
+        y, p, k = finetune_name("yarn", s), finetune_name("pi", s), finetune_name("ntk", s)
         yp += [(y, p, n, "superiority", f"YaRN / PI at s = {fmt(s)}") for n in res.within(y, s)]
         if "ntk" in ft["methods"]:
             ntk += [
@@ -166,7 +166,7 @@ def measure_claim3(res: Results) -> dict:
         raise NotRun("claims.fewer_steps is null in this configuration")
     v = res.settings["variants"][name]
     s, steps = float(v["scale"]), res.settings["finetune"]["steps"]
-    pi = f"pi-s{fmt(s)}"
+    pi = finetune_name("pi", s)
     rows = res.compare(
         [
             (name, pi, n, "noninferiority", f"YaRN {v.get('steps')} steps / PI {steps} steps, s = {fmt(s)}")
@@ -174,10 +174,10 @@ def measure_claim3(res: Results) -> dict:
             if n >= res.L
         ]
     )
-    pairs = [(f"pi-s{fmt(sc)}", f"yarn-s{fmt(sc)}", {"what": f"PI / YaRN steps to PI's last loss + margin, s = "
-                                                             f"{fmt(sc)}", "s": float(sc)})
+    pairs = [(finetune_name("pi", sc), finetune_name("yarn", sc),
+              {"what": f"PI / YaRN steps to PI's last loss + margin, s = {fmt(sc)}", "s": float(sc)})
              for sc in res.settings["finetune"]["scales"]
-             if f"metrics:pi-s{fmt(sc)}" in res.paths and f"metrics:yarn-s{fmt(sc)}" in res.paths]
+             if all(f"metrics:{finetune_name(m, sc)}" in res.paths for m in ("pi", "yarn"))]
     steps_rows, why = _steps_rows(res, pairs, PI_STEPS_RATIO)
     noninf = G.combine(voting(rows))
     steps_part = ST.part(steps_rows) if steps_rows else G.INCONCLUSIVE
@@ -244,7 +244,7 @@ def measure_claim4(res: Results) -> dict:
         for n in beyond
     ]
     rows = res.family(items)
-    same = f"yarn-s{fmt(c)}"
+    same = finetune_name("yarn", c)
     if f"ppl:{same}" in res.paths:
         rows += res.compare(
             [
@@ -260,7 +260,7 @@ def measure_claim4(res: Results) -> dict:
             ],
             role="supporting",
         )
-    full = f"yarn-s{fmt(s)}"
+    full = finetune_name("yarn", s)
     if f"ppl:{full}" in res.paths:
         rows += res.compare(
             [
@@ -313,7 +313,7 @@ def measure_claim5(res: Results) -> dict:
     var = res.settings["variants"]
     v = var[name]
     s = float(v["scale"])
-    full = f"yarn-s{fmt(s)}"
+    full = finetune_name("yarn", s)
     if f"ppl:{full}" in res.paths:
         ref, ref_s, what = full, s, f"{full} ({res.settings['finetune']['steps']} steps from base)"
     else:  # no such model in this config: compare with the starting checkpoint
@@ -443,7 +443,7 @@ def measure_sliding(res: Results) -> dict:
     pairs = []
     for m in ft["methods"]:
         for s in _scales(res):
-            label = f"{m}-s{fmt(s)}"
+            label = finetune_name(m, s)
             pairs += [
                 (label, "base-sliding", n, "superiority", f"{label} / sliding window of L")
                 for n in res.within(label, s)
@@ -465,7 +465,8 @@ def describe_sliding(m: dict, res: Results) -> dict:
         "headline": headline_row(m["rows"]),
         "figures": ["ppl_vs_context.png"],
         "rules": ["ppl_sliding_baseline", "ppl_finetuned"],
-        "sources": res.src("ppl:base-sliding", *[f"ppl:yarn-s{fmt(s)}" for s in res.settings["finetune"]["scales"]]),
+        "sources": res.src("ppl:base-sliding",
+                           *[f"ppl:{finetune_name('yarn', s)}" for s in res.settings["finetune"]["scales"]]),
     }
 
 
@@ -533,7 +534,7 @@ def measure_ramp(res: Results) -> dict:
     if not name:
         raise NotRun("claims.paper_ramp is null in this configuration")
     s = float(res.settings["variants"][name]["scale"])
-    ref = f"yarn-s{fmt(s)}"
+    ref = finetune_name("yarn", s)
     lens = res.within(name, s)
     rows = res.compare(
         [(name, ref, n, "equivalence", f"paper ramp / index ramp, YaRN s = {fmt(s)} fine-tuned") for n in lens]
