@@ -36,4 +36,4 @@ for _rule in workflow.rules:
     if _rule.benchmark is None and not _rule.norun:
         _w = "_".join(f"{w}-{{{w}}}" for w in sorted(_rule.wildcard_names)) or "all"
         _rule.benchmark_modifier = _rule.output_modifier
-        _rule.benchmark = f"{R}/benchmarks/{_rule.name}/{_w}.tsv"
+        _rule.benchmark = LAYOUT.benchmark(_rule.name, _w)

@@ -129,8 +129,8 @@ CLAIMS_MUTANTS = [
     ("gate-first-premise", "registry.py", "hit = [c for c in needs if c in bad]",
      "hit = [c for c in needs[:1] if c in bad]",
      "only a claim's first premise gates it"),
-    ("claim10-ungated", "registry.py", "BASE + (USES_CONTEXT,), perplexity.claim_sliding",
-     "BASE, perplexity.claim_sliding",
+    ("claim10-ungated", "registry.py", "BASE + (USES_CONTEXT,), perplexity.measure_sliding",
+     "BASE, perplexity.measure_sliding",
      "claim 10 no longer needs context use"),
     ("one-family", "results.py", "idx = [i for i, (_, _, row) in enumerate(items) if _votes(row) == votes]",
      "idx = list(range(len(items))) if votes else []", "context rows widen the voting family"),
@@ -159,6 +159,8 @@ def _copy(dst: Path, tests: list[str]) -> None:
     (dst / "tests").mkdir()
     for name in ["conftest.py", *tests]:
         shutil.copy2(ROOT / "tests" / name, dst / "tests" / name)
+    # the workflow's configs and scripts: the claims tests read the regime thresholds from the default config
+    shutil.copytree(ROOT / "workflows", dst / "workflows", ignore=ignore)
     if (ROOT / "tests" / "fixtures").is_dir():  # stored configs some tests read
         shutil.copytree(ROOT / "tests" / "fixtures", dst / "tests" / "fixtures", ignore=ignore)
     for name in ("pyproject.toml", "README.md"):  # README: its example is run by test_testing_api.py

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from yarnlab.claims import grammar as G
 from yarnlab.claims import regime
@@ -31,12 +32,16 @@ from yarnlab.claims.registry import build
 from yarnlab.claims.results import MissingInputError
 from yarnlab.claims.temperature import rule_table, temperature_fit
 from yarnlab.io import read_table, write_table
+from yarnlab.workflow.layout import claims_settings
 
 N_WORKS, PIECES = 8, 4
 DOCS = [f"w{w}@{o * 64}" for w in range(N_WORKS) for o in range(PIECES)]
 L = 16
 M_GRID = np.round(np.arange(0.9, 1.41, 0.05), 2)
 N_BOOT = 200
+# the regime thresholds of the default config, as the workflow writes them into the claims settings
+REGIME = claims_settings(yaml.safe_load((Path(__file__).parents[1] / "workflows/config/default.yaml").read_text()))[
+    "regime"]
 
 
 def settings(corpus: bool = False) -> dict:
@@ -69,7 +74,7 @@ def settings(corpus: bool = False) -> dict:
         "seed": 0,
         "original_ctx": L,
         "data_corpus": "prose",
-        "regime": regime.settings({"positions": {"methods": ["yarn"], "scales": [2], "bins": L}}),
+        "regime": {**REGIME, "positions": {"methods": ["yarn"], "scales": [2], "bins": L}},
         "toy": {"L": L, "works": N_WORKS},
         "finetune": {"methods": ["pi", "ntk", "yarn"], "scales": [2], "steps": 10, "corpus": "prose"},
         "ppl": {"lengths": [8, 16, 32, 64], "noft_methods": ["yarn"]},
@@ -161,8 +166,9 @@ def make_tree(
     curves: dict | None = None,
     seed: int = 0,
     seed_effect: float = 0.0,
-) -> tuple[str, str, dict]:
-    """Write every input of ``input_paths`` (regime inputs and the temperature_fit tables included).
+) -> tuple[str, dict]:
+    """Write every input of ``input_paths`` (regime inputs and the temperature_fit tables included); return
+    the results folder and the claims settings.
 
     ``yarn_vs_pi``: NLL offset of every YaRN model vs PI; ``position_artifact``: nats added to the base's
     last L/16 positions at L; ``base_retrieves``: the base's passkey within L; ``dynamic_blowup``: nats
@@ -175,8 +181,8 @@ def make_tree(
     ``seed_effect``: nats added to every YaRN model (a seed's own effect, for pooling)."""
     st = settings(corpus)
     st["seed"] = seed
-    res, figs = str(root / "results"), str(root / "paper_figs")
-    paths = input_paths(res, figs, st)
+    res = str(root / "results")
+    paths = input_paths(res, st)
     rng = np.random.default_rng(seed)
     work_eff = {f"w{w}": 0.3 * rng.random() for w in range(N_WORKS)}
     doc_base = np.array([1.0 + work_eff[d.split("@")[0]] + 0.05 * rng.random() for d in DOCS])
@@ -343,7 +349,13 @@ def make_tree(
     # the analysis tables, as the workflow's `yarnlab claims temperature-fit` writes them
     write_table(paths["temperature_fit"], temperature_fit(sweeps, N_BOOT), {})
     write_table(paths["temperature_fit_rules"], rule_table(rules, N_BOOT), {})
-    return res, figs, st
+    return res, st
+
+
+def _registered(cid):
+    from yarnlab.claims.registry import CLAIMS
+
+    return next(c for c in CLAIMS if c.id == cid)
 
 
 def _claim(doc, cid):
@@ -357,13 +369,13 @@ def _regime(doc) -> dict:
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory):
     """A tree on which every regime check passes, and its report."""
-    res, figs, st = make_tree(tmp_path_factory.mktemp("clean"))
-    return res, figs, st, build(res, figs, st, N_BOOT)
+    res, st = make_tree(tmp_path_factory.mktemp("clean"))
+    return res, st, build(res, st, N_BOOT)
 
 
 def test_every_input_is_written(clean):
-    res, figs, st, _ = clean
-    paths = input_paths(res, figs, st)
+    res, st, _ = clean
+    paths = input_paths(res, st)
     for key in ("metrics:base", "positions:base", "positions:yarn-s2-noft", "context_use", "logit_spread",
                 "temperature_prediction", "ppl:base-sliding", "temperature_fit", "temperature_fit_rules"):
         assert key in paths
@@ -402,7 +414,7 @@ def test_clean_tree_verdicts_follow_the_data(clean):
     assert "20 x batch x L tokens, as many as yarn-s2" in c8["criterion"]
     assert c3["verdict"] == G.HOLDS and _claim(doc, "5")["verdict"] == G.HOLDS  # the curves resolve both ratios
     assert doc["toy"] == {"L": L, "works": N_WORKS} and (
-        doc["regime_thresholds"]["position_tolerance"] == regime.DEFAULTS["position_tolerance"])
+        doc["regime_thresholds"]["position_tolerance"] == REGIME["position_tolerance"])
 
 
 @pytest.mark.parametrize(
@@ -419,8 +431,8 @@ def test_clean_tree_verdicts_follow_the_data(clean):
 def test_each_regime_check_fails_on_its_own_defect(tmp_path, kwargs, check):
     from yarnlab.claims.results import Results
 
-    res, figs, st = make_tree(tmp_path, **kwargs)
-    table = regime.regime_table(Results(res, figs, st, 100))
+    res, st = make_tree(tmp_path, **kwargs)
+    table = regime.regime_table(Results(res, st, 100))
     assert [r["check"] for r in table] == list(regime.CHECKS)
     assert regime.failed(table) == {check}
     assert all({"what", "value", "threshold", "passed"} <= set(r) for r in table)
@@ -434,8 +446,8 @@ def test_premises_follow_one_rule_and_each_has_a_reason(tmp_path):
     from yarnlab.claims.registry import CLAIMS
     from yarnlab.claims.render import markdown
 
-    res, figs, st = make_tree(tmp_path, context_gain=0.0)
-    doc = build(res, figs, st, N_BOOT)
+    res, st = make_tree(tmp_path, context_gain=0.0)
+    doc = build(res, st, N_BOOT)
     assert {c for c, r in _regime(doc).items() if not r["passed"]} == {"context_use"}
     gated = {c["id"] for c in doc["claims"] + doc["open_questions"] if c["verdict"] == G.NOT_TESTABLE}
     assert gated == {"10"}
@@ -454,8 +466,8 @@ def test_eq22_that_misses_does_not_transfer(tmp_path):
     """Issue 20 item 6: optima 0.1 above 0.1 ln s + 1 at every s reject Eq. 22's fitted constant for
     this model: claim 6 reads 'does not transfer to this toy' (not 'does not hold'), its joint part
     still 'does not hold'; the constancy parts are untouched."""
-    res, figs, st = make_tree(tmp_path, m_offset=0.1)
-    c6 = _claim(build(res, figs, st, N_BOOT), "6")
+    res, st = make_tree(tmp_path, m_offset=0.1)
+    c6 = _claim(build(res, st, N_BOOT), "6")
     assert not any(p["paper_in_band"] for p in c6["per_s"])
     joint = next(v for k, v in c6["parts"].items() if k.startswith("0.1 ln s + 1"))
     assert joint == G.FAILS and c6["verdict"] == G.NOT_TRANSFERRED
@@ -466,12 +478,12 @@ def test_rows_that_do_not_vote_never_widen_the_voting_family(tmp_path):
     """Issue 20 item 6: claim 1's voting rows (lengths >= 4L) carry the simultaneous intervals of a
     family of those rows alone; the context rows (L < n < 4L) form their own family."""
     from yarnlab.claims import stats as S
-    from yarnlab.claims.perplexity import claim1
+    from yarnlab.claims.perplexity import measure_claim1
     from yarnlab.claims.results import Results
 
-    res, figs, st = make_tree(tmp_path)
-    r = Results(res, figs, st, N_BOOT)
-    rows = claim1(r)["measurements"]
+    res, st = make_tree(tmp_path)
+    r = Results(res, st, N_BOOT)
+    rows = measure_claim1(r)["rows"]
     for votes in (True, False):
         mine = [x for x in rows if ("role" not in x) == votes]
         assert mine, votes
@@ -490,17 +502,16 @@ def test_q1_merges_cells_whose_ramps_coincide(tmp_path):
     """Issue 20 item 5: beta 64 gives the same per-document NLL as beta 32 and beta 8 as beta 16 (the
     index ramp clips the same pairs), so Q1 compares (1, 32) = (1, 64) against (1, 8) = (1, 16) once,
     and (1, 16), 0.03 nats better on every document, makes its answer 'does not hold'."""
-    from yarnlab.claims.noft import q_alpha_beta
     from yarnlab.claims.results import Results
 
-    res, figs, st = make_tree(tmp_path)
+    res, st = make_tree(tmp_path)
     rng = np.random.default_rng(1)
     level = {d: 1.0 + 0.3 * rng.random() for d in DOCS}
     cell = {8.0: -0.03, 16.0: -0.03, 32.0: 0.0, 64.0: 0.0}
-    write_table(input_paths(res, figs, st)["ablation"],
+    write_table(input_paths(res, st)["ablation"],
                 [{"alpha": 1.0, "beta": b, "ramp": "index", "s": 2.0, "doc": d, "nll": level[d] + off}
                  for b, off in cell.items() for d in DOCS], {})
-    q1 = q_alpha_beta(Results(res, figs, st, N_BOOT))
+    q1, _ = _registered("Q1").section(Results(res, st, N_BOOT))
     (row,) = q1["measurements"]
     assert row["what"] == "index ramp: (1, 32) = (1, 64) / (1, 8) = (1, 16)"
     assert row["same_as"] == [[1.0, 8.0], [1.0, 16.0]] and row["verdict"] == G.FAILS
@@ -508,26 +519,18 @@ def test_q1_merges_cells_whose_ramps_coincide(tmp_path):
 
 
 def test_q1_with_one_cell_is_not_run(tmp_path):
-    from yarnlab.claims.noft import q_alpha_beta
     from yarnlab.claims.results import Results
 
-    res, figs, st = make_tree(tmp_path)
-    write_table(input_paths(res, figs, st)["ablation"],
+    res, st = make_tree(tmp_path)
+    write_table(input_paths(res, st)["ablation"],
                 [{"alpha": 1.0, "beta": 32.0, "ramp": "index", "s": 2.0, "doc": d, "nll": 1.0} for d in DOCS], {})
-    q1 = q_alpha_beta(Results(res, figs, st, N_BOOT))
-    assert q1["verdict"] == G.NOT_RUN and "no other cell" in q1["criterion"]
-
-
-def test_regime_settings_override_key_by_key():
-    cfg = regime.settings({"position_tolerance": 0.2, "positions": {"bins": 8}})
-    assert cfg["position_tolerance"] == 0.2 and cfg["premise_min_ratio"] == regime.DEFAULTS["premise_min_ratio"]
-    assert cfg["positions"]["bins"] == 8 and cfg["positions"]["methods"] == regime.DEFAULTS["positions"]["methods"]
-    assert regime.settings(None) == regime.DEFAULTS
+    q1, measured = _registered("Q1").section(Results(res, st, N_BOOT))
+    assert q1["verdict"] == G.NOT_RUN and "no other cell" in q1["criterion"] and measured is None
 
 
 def test_claim2_follows_the_sign_of_the_effect(tmp_path):
-    res, figs, st = make_tree(tmp_path, yarn_vs_pi=0.05)
-    c2 = _claim(build(res, figs, st, N_BOOT), "2")
+    res, st = make_tree(tmp_path, yarn_vs_pi=0.05)
+    c2 = _claim(build(res, st, N_BOOT), "2")
     assert c2["parts"]["YaRN < PI at every length L/2..sL"] == G.FAILS and c2["verdict"] == G.FAILS
 
 
@@ -535,8 +538,8 @@ def test_position_artifact_makes_dependent_claims_not_testable(tmp_path):
     """Issue 10 item 2: the base scores several nats worse on its last L/16 positions; every claim that
     needs flat_positions is 'not testable on this toy', naming the check (never 'does not hold'), and
     its rows stay visible. YaRN is made worse than PI, so claim 2 would otherwise not hold."""
-    res, figs, st = make_tree(tmp_path, position_artifact=3.0, yarn_vs_pi=0.05)
-    doc = build(res, figs, st, N_BOOT)
+    res, st = make_tree(tmp_path, position_artifact=3.0, yarn_vs_pi=0.05)
+    doc = build(res, st, N_BOOT)
     reg = _regime(doc)
     assert not reg["flat_positions"]["passed"]
     assert all(reg[c]["passed"] for c in regime.CHECKS if c != "flat_positions")
@@ -558,16 +561,16 @@ def test_position_artifact_makes_dependent_claims_not_testable(tmp_path):
 def test_claim9_says_when_holds_is_unreachable(tmp_path):
     """Issue 11 item 8: with 10 trials per cell even 10/10 has a Wilson lower end of 0.72 < 0.8, so the
     report says 'holds' is unreachable and the verdict cannot be 'holds'."""
-    res, figs, st = make_tree(tmp_path, passkey_trials=10)
-    c9 = _claim(build(res, figs, st, N_BOOT), "9")
+    res, st = make_tree(tmp_path, passkey_trials=10)
+    c9 = _claim(build(res, st, N_BOOT), "9")
     assert "unreachable" in c9["reachability"] and "16" in c9["reachability"]
     assert c9["verdict"] == G.INCONCLUSIVE
     assert all(r["ranked_acc"] == 1.0 and r["ci_low"] < 0.8 for r in c9["measurements"])
 
 
 def test_base_that_cannot_retrieve_makes_claim9_not_testable(tmp_path):
-    res, figs, st = make_tree(tmp_path, base_retrieves=False)
-    doc = build(res, figs, st, N_BOOT)
+    res, st = make_tree(tmp_path, base_retrieves=False)
+    doc = build(res, st, N_BOOT)
     assert not _regime(doc)["retrieval"]["passed"]
     c9 = _claim(doc, "9")
     assert c9["verdict"] == G.NOT_TESTABLE and c9["not_testable_because"][0].startswith("retrieval")
@@ -578,17 +581,17 @@ def test_base_that_cannot_retrieve_makes_claim9_not_testable(tmp_path):
 def test_claim7_blowup_is_judged_by_claim1s_rule(tmp_path):
     """Issue 11 item 2: dynamic methods far better than no scaling still blow up (PPL(4L)/PPL(L) > 2),
     so 'dynamic scaling prevents the blow-up' does not hold, and neither does claim 7."""
-    res, figs, st = make_tree(tmp_path, dynamic_blowup=1.5)
+    res, st = make_tree(tmp_path, dynamic_blowup=1.5)
     from yarnlab.io import read_table
 
-    rows = read_table(input_paths(res, figs, st)["dynamic"])
+    rows = read_table(input_paths(res, st)["dynamic"])
     mean = defaultdict(list)
     for r in rows:
         mean[(r["method"], r["length"])].append(r["nll"])
     for m in ("dynamic-pi", "dynamic-yarn"):  # better than no scaling at 4L, yet more than double at 4L
         assert np.mean(mean[(m, 4 * L)]) < np.mean(mean[("none", 4 * L)])
         assert np.mean(mean[(m, 4 * L)]) - np.mean(mean[(m, L)]) > math.log(2)
-    c7 = _claim(build(res, figs, st, N_BOOT), "7")
+    c7 = _claim(build(res, st, N_BOOT), "7")
     blowup = next(k for k in c7["parts"] if "blow-up" in k)
     assert c7["parts"][blowup] == G.FAILS
     assert c7["parts"]["Dynamic-YaRN < Dynamic-PI past L"] == G.HOLDS
@@ -615,10 +618,10 @@ def test_claim6_bootstrap_is_joint_across_s(tmp_path):
     """Issue 11 item 1: with a strong per-work shift of the optimum shared by every s, a joint draw of
     works moves m*(s) together (the slope barely moves); independent draws per s would widen the
     slope interval several-fold and correlate (a, b) strongly negatively for ln 2, ln 4, ln 8."""
-    res, figs, st = make_tree(tmp_path, work_shift_sd=0.06)
+    res, st = make_tree(tmp_path, work_shift_sd=0.06)
     from yarnlab.io import read_table
 
-    paths = input_paths(res, figs, st)
+    paths = input_paths(res, st)
     table = read_table(paths["temperature_fit"])
     assert len(table) == 3 and len({r["n_works"] for r in table}) == 1 and table[0]["n_works"] == N_WORKS
     assert all(r["n_docs"] == len(DOCS) for r in table)
@@ -630,7 +633,7 @@ def test_claim6_bootstrap_is_joint_across_s(tmp_path):
     assert joint_width < 0.4 * (hi - lo), (joint_width, hi - lo)
     # shared shifts move b, not a: the joint (a, b) correlation is weak, not the -0.9 of independent draws
     assert table[0]["fit_ab_corr"] > -0.5, table[0]["fit_ab_corr"]
-    c6 = _claim(build(res, figs, st, N_BOOT), "6")
+    c6 = _claim(build(res, st, N_BOOT), "6")
     assert c6["fit"]["n_works"] == N_WORKS and c6["fit"]["fit_ab_corr"] == pytest.approx(table[0]["fit_ab_corr"])
     assert "max_abs_residual" in c6["fit"] and "line_in_band_everywhere" in c6["fit"]
 
@@ -648,24 +651,24 @@ def test_temperature_fit_is_joint_by_construction():
 
 @pytest.mark.parametrize("key", ["variant:yarn-s2-from-s1", "positions:base", "temperature_fit"])
 def test_missing_input_raises_naming_it(tmp_path, key):
-    res, figs, st = make_tree(tmp_path)
-    victim = Path(input_paths(res, figs, st)[key])
+    res, st = make_tree(tmp_path)
+    victim = Path(input_paths(res, st)[key])
     victim.unlink()
     with pytest.raises(MissingInputError, match=victim.name.replace(".", r"\.")):
-        build(res, figs, st, N_BOOT)
+        build(res, st, N_BOOT)
 
 
 def test_cli_writes_report_json_figure_and_regime_table(clean, tmp_path):
     from yarnlab.cli import main
 
-    res, figs, st, _ = clean
+    res, st, _ = clean
     sp = tmp_path / "settings.json"
     sp.write_text(json.dumps(st))
     out_dir = tmp_path / "figs"
     out_dir.mkdir()
     out = out_dir / "CLAIMS.md"
     rc = main(
-        ["claims", "--results", res, "--paper-figs", figs, "--settings", str(sp), "--out", str(out),
+        ["claims", "--results", res, "--settings", str(sp), "--out", str(out),
          "--json", str(out_dir / "claims.json"), "--n-boot", "200"]
     )
     assert rc in (0, None)
@@ -691,31 +694,30 @@ def test_cli_writes_report_json_figure_and_regime_table(clean, tmp_path):
 def test_cli_marks_not_testable_claims(tmp_path):
     from yarnlab.cli import main
 
-    res, figs, st = make_tree(tmp_path, position_artifact=3.0)
+    res, st = make_tree(tmp_path, position_artifact=3.0)
     sp = tmp_path / "settings.json"
     sp.write_text(json.dumps(st))
-    out = Path(figs) / "CLAIMS.md"
-    assert main(["claims", "--results", res, "--paper-figs", figs, "--settings", str(sp), "--out", str(out),
-                 "--n-boot", "100"]) in (0, None)
+    figs = tmp_path / "paper_figs"
+    out = figs / "CLAIMS.md"
+    assert main(["claims", "--results", res, "--settings", str(sp), "--out", str(out), "--n-boot", "100"]) in (0, None)
     text = out.read_text()
     assert "**fail**" in text and f"**{G.NOT_TESTABLE}**" in text
     assert "Failed regime check(s): flat_positions" in text
-    assert (Path(figs) / "CLAIMS.json").is_file()
+    assert (figs / "CLAIMS.json").is_file()
 
 
 def test_cli_missing_settings_is_a_usage_error(tmp_path):
     from yarnlab.cli import main
 
-    assert main(["claims", "--results", str(tmp_path), "--paper-figs", str(tmp_path), "--out",
-                 str(tmp_path / "C.md")]) == 2
+    assert main(["claims", "--results", str(tmp_path), "--out", str(tmp_path / "C.md")]) == 2
 
 
 def test_cli_temperature_fit_writes_its_tables(clean, tmp_path):
     from yarnlab.cli import main
     from yarnlab.io import read_table
 
-    res, figs, st, _ = clean
-    paths = input_paths(res, figs, st)
+    res, st, _ = clean
+    paths = input_paths(res, st)
     scales = st["sweep"]["scales"]
     out, rules_out = tmp_path / "fit.csv", tmp_path / "rules.csv"
     rc = main(
@@ -741,9 +743,9 @@ def test_a_base_pretrained_elsewhere_has_no_convergence_check(tmp_path):
     not a failure, and gates nothing (a base pretrained here that has not converged still fails)."""
     from yarnlab.claims.render import markdown
 
-    res, figs, st = make_tree(tmp_path, converged=False)
-    assert _regime(build(res, figs, st, N_BOOT))["convergence"]["passed"] is False
-    doc = build(res, figs, {**st, "base_source": "gguf"}, N_BOOT)
+    res, st = make_tree(tmp_path, converged=False)
+    assert _regime(build(res, st, N_BOOT))["convergence"]["passed"] is False
+    doc = build(res, {**st, "base_source": "gguf"}, N_BOOT)
     row = _regime(doc)["convergence"]
     assert row["passed"] is None and row["value"].startswith("n/a (base pretrained elsewhere, source gguf")
     assert regime.outcome(row) == "n/a" and "convergence" not in regime.failed(doc["regime"])
@@ -754,10 +756,10 @@ def test_a_base_pretrained_elsewhere_has_no_convergence_check(tmp_path):
 def test_a_claim_whose_tables_this_configuration_lacks_is_not_run(tmp_path):
     from yarnlab.io import read_table
 
-    res, figs, st = make_tree(tmp_path)
-    path = input_paths(res, figs, st)["dynamic"]
+    res, st = make_tree(tmp_path)
+    path = input_paths(res, st)["dynamic"]
     write_table(path, [r for r in read_table(path) if r["method"] != "dynamic-pi"], {})
-    doc = build(res, figs, st, N_BOOT)
+    doc = build(res, st, N_BOOT)
     c7 = _claim(doc, "7")
     assert c7["verdict"] == G.NOT_RUN
     assert c7["criterion"] == "not run in this configuration: claim 7: dynamic table lacks ['dynamic-pi'] " \
@@ -771,12 +773,12 @@ def test_no_finetune_table_pairs_each_method_with_itself_at_L(clean):
     from yarnlab.claims.render import markdown
     from yarnlab.io import read_table
 
-    res, figs, st, doc = clean
+    res, st, doc = clean
     t = doc["no_finetune"]
     assert t["columns"][:3] == ["model", "length", "PPL [CI]"]
     models = {r[0] for r in t["rows"]}
     assert models == {"base", "yarn-s2"}
-    rows = read_table(input_paths(res, figs, st)["ppl:base"])
+    rows = read_table(input_paths(res, st)["ppl:base"])
     nll = {(r["doc"], r["length"]): r["nll"] for r in rows}
     diff = defaultdict(list)
     for d in DOCS:
@@ -791,10 +793,10 @@ def test_no_finetune_table_pairs_each_method_with_itself_at_L(clean):
 def test_claim6_at_one_scale_reads_the_band_against_eq22(tmp_path):
     from yarnlab.io import read_table
 
-    res, figs, st = make_tree(tmp_path, m_offset=0.2)
-    path = input_paths(res, figs, st)["temperature_fit"]
+    res, st = make_tree(tmp_path, m_offset=0.2)
+    path = input_paths(res, st)["temperature_fit"]
     write_table(path, [r for r in read_table(path) if r["s"] == 2.0], {})
-    c6 = _claim(build(res, figs, st, N_BOOT), "6")
+    c6 = _claim(build(res, st, N_BOOT), "6")
     assert c6["headline"].startswith("m*(2) = ") and "vs Eq. 22's 1.069: outside the band" in c6["headline"]
 
 
@@ -824,8 +826,8 @@ def test_forest_without_comparisons_says_so(tmp_path, monkeypatch):
 def test_claims_3_5_8_say_does_not_hold_when_false(tmp_path, cid, kwargs):
     """Each of these claims can fail: a synthetic tree where it is false reads "does not hold" (issue 20
     item 5): through its perplexity rows, its steps-to-reach ratio (3, 5) or its control (8)."""
-    res, figs, st = make_tree(tmp_path, **kwargs)
-    c = _claim(build(res, figs, st, N_BOOT), cid)
+    res, st = make_tree(tmp_path, **kwargs)
+    c = _claim(build(res, st, N_BOOT), cid)
     assert c["verdict"] == G.FAILS, (cid, c["verdict"], c.get("parts"))
     if "curves" in kwargs:  # the perplexity part holds: the steps ratio alone makes the claim false
         steps_part = next(v for k, v in c["parts"].items() if k.startswith("steps to reach"))
@@ -847,8 +849,8 @@ def test_claims_3_5_8_say_does_not_hold_when_false(tmp_path, cid, kwargs):
 def test_a_steps_ratio_capped_by_the_grid_says_so_and_does_not_pass(tmp_path, curve, note):
     """Issue 20 item 5: YaRN at PI's target by its first evaluation after step 0 (or before training) gives a
     ratio the grid caps: the row reads inconclusive with the reason, so claim 3 cannot hold."""
-    res, figs, st = make_tree(tmp_path, curves={"yarn-s2": curve})
-    c3 = _claim(build(res, figs, st, N_BOOT), "3")
+    res, st = make_tree(tmp_path, curves={"yarn-s2": curve})
+    c3 = _claim(build(res, st, N_BOOT), "3")
     (row,) = c3["steps_to_target"]
     assert row["capped"] and row["verdict"] == G.INCONCLUSIVE and row["note"].startswith(note)
     assert row["steps_ratio"]["high"] is None  # unbounded above
@@ -857,11 +859,11 @@ def test_a_steps_ratio_capped_by_the_grid_says_so_and_does_not_pass(tmp_path, cu
 
 def test_runs_without_per_window_losses_leave_the_steps_part_unresolved(tmp_path):
     """Metrics written before per-window losses existed: the steps part is inconclusive, and says why."""
-    res, figs, st = make_tree(tmp_path)
-    path = Path(input_paths(res, figs, st)["metrics:yarn-s2"])
+    res, st = make_tree(tmp_path)
+    path = Path(input_paths(res, st)["metrics:yarn-s2"])
     rows = [json.loads(x) for x in path.read_text().splitlines()]
     _jsonl(str(path), [{k: v for k, v in r.items() if not k.startswith("heldout_unit")} for r in rows])
-    c3 = _claim(build(res, figs, st, N_BOOT), "3")
+    c3 = _claim(build(res, st, N_BOOT), "3")
     assert c3["verdict"] == G.INCONCLUSIVE and "heldout_unit_loss" in c3["criterion"] and not c3["steps_to_target"]
 
 
@@ -871,8 +873,8 @@ def test_steps_ratio_interval_recomputed_from_the_curves(tmp_path):
     from yarnlab.claims.results import Results
     from yarnlab.claims.steps import ratio_family
 
-    res, figs, st = make_tree(tmp_path)
-    r = Results(res, figs, st, N_BOOT)
+    res, st = make_tree(tmp_path)
+    r = Results(res, st, N_BOOT)
     (row,) = ratio_family(r, [("pi-s2", "yarn-s2", {"what": "x"})], 2.5)
     curve = {}
     for lb in ("pi-s2", "yarn-s2"):
@@ -919,18 +921,18 @@ def test_a_context_blind_base_reads_ratio_one_on_the_same_targets_and_not_under_
     from yarnlab.cli import main
     from yarnlab.evaluate.docs import write_eval_docs
 
-    res, figs, st = make_tree(tmp_path)
+    res, st = make_tree(tmp_path)
     st["ppl"].update(same_targets=4, truncation_reading=True)
-    paths = input_paths(res, figs, st)
+    paths = input_paths(res, st)
     _context_blind_checkpoint(tmp_path / "blind")
     write_eval_docs(tmp_path / "docs.npz", _drifting_pieces(), DOCS, {}, {})
     assert main(["eval", "ppl", "--model", str(tmp_path / "blind"), "--docs", str(tmp_path / "docs.npz"),
                  "--lengths", ",".join(map(str, st["ppl"]["lengths"])), "--same-targets", "4", "--target-end", "64",
                  "--also-truncation", "--dtype", "float64", "--tag", "label=base", "--no-progress",
                  "--out", paths["ppl:base"]]) == 0
-    r = Results(res, figs, st, N_BOOT)
+    r = Results(res, st, N_BOOT)
     assert r.reading == "same-targets" and r.with_reading("truncation").lengths("base") == st["ppl"]["lengths"]
-    doc = build(res, figs, st, N_BOOT)
+    doc = build(res, st, N_BOOT)
     c1 = _claim(doc, "1")
     assert c1["reading"]["name"] == "same-targets" and len(c1["measurements"]) == 2  # 32 and 64 vs L = 16
     assert all(x["ppl_ratio"]["value"] == pytest.approx(1.0, abs=1e-9) for x in c1["measurements"])
@@ -958,14 +960,14 @@ def test_a_comparison_at_one_length_votes_on_truncation_and_a_length_comparison_
     (3, 5, 8, Q3) vote on the truncation reading, which scores every token, with the same targets beside."""
     from yarnlab.claims.registry import CLAIMS
 
-    res, figs, st = make_tree(tmp_path)
+    res, st = make_tree(tmp_path)
     st["ppl"].update(same_targets=4, truncation_reading=True)
-    paths = input_paths(res, figs, st)
+    paths = input_paths(res, st)
     for key, p in paths.items():
         if key.startswith(("ppl:", "long:", "variant:")):
             rows = read_table(p)
             write_table(p, [{**r, "reading": rd} for rd in ("same-targets", "truncation") for r in rows], {})
-    doc = build(res, figs, st, N_BOOT)
+    doc = build(res, st, N_BOOT)
     kinds = {c.id: c.ppl for c in CLAIMS}
     assert {k for k, v in kinds.items() if v == "models"} == {"3", "5", "8", "Q3"}
     for cid in ("1", "3", "5", "8"):
@@ -980,19 +982,43 @@ def test_tables_of_two_readings_are_read_one_reading_at_a_time(tmp_path):
     error naming it, not an empty comparison."""
     from yarnlab.claims.results import Results
 
-    res, figs, st = make_tree(tmp_path)
+    res, st = make_tree(tmp_path)
     st["ppl"].update(same_targets=4, truncation_reading=True)
-    p = input_paths(res, figs, st)["ppl:base"]
+    p = input_paths(res, st)["ppl:base"]
     write_table(p, [{"label": "base", "length": n, "reading": rd, "doc": d, "nll": 1.0 + (rd == "truncation") * n / 64}
                     for rd in ("same-targets", "truncation") for n in (8, 16, 32, 64) for d in DOCS], {})
-    r = Results(res, figs, st, N_BOOT)
+    r = Results(res, st, N_BOOT)
     assert set(r.nll("base", 64).values()) == {1.0}
     assert set(r.with_reading("truncation").nll("base", 64).values()) == {2.0}
     write_table(p, [{"label": "base", "length": n, "reading": "truncation", "doc": d, "nll": 1.0}
                     for n in (8, 16) for d in DOCS], {})
     with pytest.raises(MissingInputError, match="base: no rows of the same-targets reading"):
-        Results(res, figs, st, N_BOOT).nll("base", 8)
+        Results(res, st, N_BOOT).nll("base", 8)
     from yarnlab.errors import UsageError
 
     with pytest.raises(UsageError, match=r"reading: must be one of \['same-targets', 'truncation'\]"):
         r.with_reading("sliding")
+
+
+def test_a_claim_reads_the_measurement_of_the_claims_it_declares(tmp_path, monkeypatch):
+    """Claim dependencies are declared in the registry (Q4 reads claim 6's band), each on a claim listed
+    before it; when the claim it reads is not run, the reader is not run and says which claim."""
+    import dataclasses
+
+    from yarnlab.claims import registry
+
+    order = [c.id for c in registry.CLAIMS]
+    reads = {c.id: [r.claim for r in c.reads] for c in registry.CLAIMS}
+    assert reads["Q4"] == ["6"]
+    assert all(order.index(d) < order.index(cid) for cid, ds in reads.items() for d in ds)
+    res, st = make_tree(tmp_path)
+
+    def missing(_res):
+        raise MissingInputError("no sweep")
+
+    monkeypatch.setattr(registry, "CLAIMS", tuple(dataclasses.replace(c, measure=missing) if c.id == "6" else c
+                                                  for c in registry.CLAIMS))
+    doc = build(res, st, N_BOOT)
+    assert _claim(doc, "6")["criterion"] == "not run in this configuration: no sweep"
+    assert _claim(doc, "Q4")["verdict"] == G.NOT_RUN
+    assert _claim(doc, "Q4")["criterion"] == "not run in this configuration: claim 6, whose band it reads, was not run"

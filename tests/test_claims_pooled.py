@@ -25,11 +25,11 @@ def test_pooled_rows_are_hierarchical_over_the_seeds(tmp_path):
     seeds' values (equal works per seed); claims 3 and 5 pool their steps ratios over seeds and windows;
     claims 6, 9 and Q4 are left to the per-seed table."""
     runs = _runs(tmp_path)
-    doc = build_pooled([(r, f, st) for r, f, st in runs], N_BOOT)
+    doc = build_pooled(runs, N_BOOT)
     assert doc["seeds"] == [0, 1, 2] and doc["interval_method"] == S.METHOD_SEEDS and not doc["regime_failed_in"]
     c2 = _claim(doc, "2")
     assert c2["verdict"] == G.HOLDS and c2["pooled"]
-    single = [_claim(build(r, f, st, N_BOOT), "2") for r, f, st in runs]
+    single = [_claim(build(r, st, N_BOOT), "2") for r, st in runs]
     for j, row in enumerate(c2["measurements"]):
         assert (row["nll_diff"]["n"], row["nll_diff"]["n_inner"]) == (3, 8)
         assert row["nll_diff"]["value"] == pytest.approx(np.mean([s["measurements"][j]["nll_diff"]["value"]
@@ -47,8 +47,8 @@ def test_a_between_seed_effect_widens_the_pooled_interval(tmp_path):
     interval (works only) is narrow and decides, seed 0 against the others; pooled over seeds the interval
     spans the seeds' spread and claim 2's YaRN < PI part reads inconclusive."""
     runs = _runs(tmp_path, effects=(0.10, -0.06, -0.14))
-    per_seed = [_claim(build(r, f, st, N_BOOT), "2")["parts"]["YaRN < PI at every length L/2..sL"]
-                for r, f, st in runs]
+    per_seed = [_claim(build(r, st, N_BOOT), "2")["parts"]["YaRN < PI at every length L/2..sL"]
+                for r, st in runs]
     assert per_seed == [G.FAILS, G.HOLDS, G.HOLDS]
     c2 = _claim(build_pooled(runs, N_BOOT), "2")
     assert c2["parts"]["YaRN < PI at every length L/2..sL"] == G.INCONCLUSIVE
@@ -70,10 +70,10 @@ def test_a_premise_failed_in_one_seed_gates_the_pooled_claim(tmp_path):
 def test_pooling_refuses_fewer_than_three_seeds_and_runs_that_differ(tmp_path):
     runs = _runs(tmp_path)
     with pytest.raises(UsageError, match="pooling needs >= 3 seeds"):
-        PooledResults([(st["seed"], Results(r, f, st, N_BOOT)) for r, f, st in runs[:2]])
-    r, f, st = runs[2]
+        PooledResults([(st["seed"], Results(r, st, N_BOOT)) for r, st in runs[:2]])
+    r, st = runs[2]
     with pytest.raises(UsageError, match=r"differ in \['claims'\]"):
-        build_pooled(runs[:2] + [(r, f, {**st, "claims": {**st["claims"], "margin": 0.05}})], N_BOOT)
+        build_pooled(runs[:2] + [(r, {**st, "claims": {**st["claims"], "margin": 0.05}})], N_BOOT)
 
 
 def test_sensitivity_table_only_pools_finished_runs(tmp_path, monkeypatch):
@@ -91,11 +91,11 @@ def test_sensitivity_table_only_pools_finished_runs(tmp_path, monkeypatch):
     (root / "sensitivity").mkdir(parents=True)
     for toy, seeds in (("wide", (0, 1, 2)), ("one", (0,))):
         for k in seeds:
-            res, figs, st = make_tree(tmp_path / f"{toy}{k}", seed=k)
+            res, st = make_tree(tmp_path / f"{toy}{k}", seed=k)
             (root / "sensitivity" / f"{toy}-seed{k}").symlink_to(res, target_is_directory=True)
             Path(res, "claims_settings.json").write_text(json.dumps(st))
             (Path(res) / "paper_figs").mkdir()
-            Path(res, "paper_figs", "claims.json").write_text(json.dumps(build(res, figs, st, N_BOOT)))
+            Path(res, "paper_figs", "claims.json").write_text(json.dumps(build(res, st, N_BOOT)))
     config = {"results": str(root), "sensitivity": {"toys": {"wide": None, "one": {"base": {"rope_base": 1e4}}},
                                                      "seeds": [0, 1, 2]}}
     # "one" has a single finished seed: restrict its runs to seed 0 through a config the script reads

@@ -100,7 +100,7 @@ def test_eval_and_finetune_options_reach_the_spec(registered):
 
 
 def test_the_workflow_config_check_accepts_it(registered):
-    from yarnlab import workflow_config as wc
+    from yarnlab.workflow import config as wc
 
     config = yaml.safe_load((ROOT / "workflows" / "config" / "smoke.yaml").read_text())
     config["finetune"]["methods"] = ["slow-share", "slow-share-dynamic"]

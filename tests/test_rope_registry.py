@@ -104,7 +104,7 @@ def test_workflow_schema_holds_no_method_list_and_the_config_check_reads_the_reg
     """The schema checks only the shape of a method name; which names exist is the registry's: a method
     registered at run time is accepted by the workflow's config check with no other edit, and one that
     needs a parameter the config cannot give (LongRoPE's factor lists) is refused, naming the key."""
-    from yarnlab import workflow_config as wc
+    from yarnlab.workflow import config as wc
 
     schema = yaml.safe_load((ROOT / "workflows" / "schemas" / "config.schema.yaml").read_text())
     assert "enum" not in schema["$defs"]["method"] and "pattern" in schema["$defs"]["method"]

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from yarnlab.errors import SpecError, UsageError
-from yarnlab.workflow_config import CHECKS, check, check_config, problems
+from yarnlab.workflow.config import CHECKS, check, check_config, problems
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = yaml.safe_load((ROOT / "workflows/config/default.yaml").read_text())
@@ -198,7 +198,7 @@ def test_the_default_config_carries_the_preregistered_thresholds(monkeypatch):
 def test_workflow_methods_come_from_the_registry():
     """Every registered method that needs only s may be named; a new one needs no schema edit."""
     from yarnlab.rope.methods import METHODS
-    from yarnlab.workflow_config import workflow_methods
+    from yarnlab.workflow.config import workflow_methods
 
     assert workflow_methods() == [m for m in METHODS if m not in ("longrope", "proportional")]
 

@@ -1,14 +1,71 @@
-# Paths, labels and the final targets, all computed from the config.
+# Settings, labels and the final targets, all computed from the config. Every path comes from
+# yarnlab.workflow.layout (LAYOUT), whose methods the claims generator names its inputs with too.
 import json
 import os
 import re
 import shlex
-R = config["results"]
-P = config["paper_figs"]
+
+from yarnlab.workflow.config import check_config
+from yarnlab.workflow.layout import (
+    CLAIMS_PRODUCTS,
+    SENSITIVITY_PRODUCTS,
+    METRICS,
+    SUMMARY,
+    Layout,
+    claims_settings,
+    extra_base_name,
+    figure_families,
+    finetune_name,
+    fmt,
+    main_finetunes,
+    model_meta,
+    noft_names,
+    position_names,
+    products,
+    seeded,
+    split_seed,
+    theory_figure_names,
+)
+
+# every cross-key problem of the config at once (one error listing all), before any job runs;
+# add new checks in yarnlab/workflow/config.py
+check_config(config)
+
+
+# ---- the config's sections; the claims' settings (yarnlab.workflow.layout.claims_settings)
+def _preregistration_record():
+    """Where the regime thresholds were fixed (yarnlab.claims.preregistration.record), or None."""
+    from yarnlab.claims.preregistration import record
+
+    path = config.get("preregistration")
+    return record(path) if path else None
+
+
+# what the generator needs to know about this run (it derives every input path from it); read once
+CLAIMS_SETTINGS = claims_settings(config, _preregistration_record())
+
+
 SEEDS = config["seeds"]
-FT = config["finetune"]
-THREADS = config["threads"]
-L = config["base"]["original_ctx"]
+FIRST_SEED = SEEDS[0]  # the seed the figures and the claims read
+THREADS = config["threads"]  # torch threads per job
+BASE = config["base"]
+ORIGINAL_CTX = BASE["original_ctx"]  # L, the base model's trained context
+FINETUNE = config["finetune"]
+DATA = config["data"]
+PERPLEXITY = config["ppl"]
+LONG_PPL = config["long_ppl"]
+SWEEP = config["sweep"]
+DYNAMIC = config["dynamic"]
+PASSKEY = config["passkey"]
+ABLATION = config["ablation"]
+THEORY = config["theory"]
+VARIANTS = config["variants"]
+EXTRA_BASES = config["extra_bases"]
+REGIME = CLAIMS_SETTINGS["regime"]  # the regime checks' thresholds and evaluation settings
+POSITIONS = REGIME["positions"]
+LAYOUT = Layout(config["results"], config["paper_figs"], VARIANTS)
+EVAL_DOCS = LAYOUT.eval_docs()  # the evaluation documents of data.corpus
+CONDA_ENV = "../envs/yarnlab.yaml"
 
 
 wildcard_constraints:
@@ -17,185 +74,87 @@ wildcard_constraints:
     method=r"[a-z][a-z0-9-]*?",
 
 
-def fmt(x):
-    """1.0 -> '1', 2.5 -> '2.5' (scales in file names)."""
-    return f"{float(x):g}"
-
-
 def csv(xs):
     return ",".join(str(x) for x in xs)
 
 
 def finetuned_labels(seed):
-    return [f"{m}-s{fmt(s)}-seed{seed}" for m in FT["methods"] for s in FT["scales"]]
+    return [seeded(name, seed) for name in main_finetunes(FINETUNE)]
 
 
-def noft_labels(seed):
-    scales = config["ppl"].get("noft_scales") or FT["scales"]
-    return [f"{m}-s{fmt(s)}-noft-seed{seed}" for m in config["ppl"]["noft_methods"] for s in scales]
+def model_summary(label):
+    """The training summary of model ``label`` = <name>-seed<N> (a rule's model input)."""
+    return LAYOUT.model(*split_seed(label), SUMMARY)
 
 
-VAR = config["variants"]
-XB = config["extra_bases"]
-LONG = config["long_ppl"]
-CL = config["claims"]
-
-
-def split_seed(label):
-    """'yarn-s4-seed0' -> ('yarn-s4', '0')."""
-    m = re.fullmatch(r"(.+)-seed(\d+)", label)
-    if not m:
-        raise ValueError(f"model label {label!r}: expected <name>-seed<N>")
-    return m.group(1), m.group(2)
-
-
-def model_path(name, seed):
-    """The folder of model ``name`` (label without its seed): base, base-<corpus>, a variant or a
-    main fine-tune <method>-s<scale>."""
-    if name == "base":
-        return f"{R}/models/base-seed{seed}"
-    if name.startswith("base-"):
-        return f"{R}/models/bases/{name}-seed{seed}"
-    if name in VAR:
-        return f"{R}/models/variants/{name}-seed{seed}"
-    return f"{R}/models/{name}-seed{seed}"
-
-
-def model_dir(label):
-    """The folder of model ``label`` = <name>-seed<N> (see model_path)."""
-    return model_path(*split_seed(label))
-
-
-def model_meta(name):
-    """(family, scale, corpus of its evaluation documents) of a model name: a variant or extra base with
-    its own corpus is evaluated on that corpus' held-out documents, every other model on data.corpus."""
-    if name == "base":
-        return "none", 1.0, DATA["corpus"]
-    if name.startswith("base-"):
-        return "none", 1.0, name[len("base-"):]
-    if name in VAR:
-        v = VAR[name]
-        return v["method"], float(v["scale"]), v.get("corpus", DATA["corpus"])
-    m = re.fullmatch(r"([a-z][a-z0-9-]*?)-s([0-9.]+)", name)
-    if not m:
-        raise ValueError(f"model {name!r}: not base, base-<corpus>, a variant or <method>-s<scale>")
-    return m.group(1), float(m.group(2)), DATA["corpus"]
+def eval_corpus(name):
+    """The corpus whose held-out documents model ``name`` is evaluated on (yarnlab.workflow.layout.model_meta)."""
+    return model_meta(name, VARIANTS, DATA["corpus"])[2]
 
 
 def docs_for(corpus):
     """Evaluation documents of a corpus: the main set for data.corpus, else eval_docs-<corpus>."""
-    return DOCS if corpus == DATA["corpus"] else f"{R}/data/eval_docs-{corpus}.npz"
+    return EVAL_DOCS if corpus == DATA["corpus"] else LAYOUT.eval_docs(corpus)
 
 
-# every cross-key problem of the config at once (one error listing all), before any job runs;
-# add new checks in yarnlab/workflow_config.py
-from yarnlab.workflow_config import check_config
-
-check_config(config)
-
-
-FIGS = {
-    "context": [f"{P}/ppl_vs_context", f"{P}/short_context"],
-    # a model loaded from a checkpoint (gguf, hf) was not trained here: no training curves
-    "pretrain": [f"{P}/pretrain_curve", f"{P}/induction_curve"] if config["base"]["source"] == "pretrain" else [],
-    "temperature": [f"{P}/temperature_study_s{fmt(config['sweep']['figure_scale'])}", f"{P}/temperature_fit"],
-    "dynamic": [f"{P}/dynamic_scaling"],
-    "passkey": [f"{P}/passkey"],
-    "ablation": [f"{P}/alpha_beta_ablation"],
-    # the training-efficiency curves exist only when the config fine-tunes
-    "efficiency": [f"{P}/training_efficiency"] if config["finetune"]["methods"] else [],
-    "reference": [f"{P}/paper_llama2_reference"],
-    "regime": [f"{P}/positions"],
-}
-# which of PREFIX.png / .csv each product has
-TABLE_ONLY = {"short_context"}
-FIG_ONLY = {"pretrain_curve", "induction_curve"}
-FIG_ONLY_PREFIXES = ("temperature_fit",)  # temperature_fit*: tables in results/analysis/
-
-
-def products(prefix):
-    name = prefix.rsplit("/", 1)[-1]
-    out = []
-    if name not in TABLE_ONLY:
-        out += [f"{prefix}.png", f"{prefix}.pdf"]
-    if name not in FIG_ONLY and not name.startswith(FIG_ONLY_PREFIXES):
-        out += [f"{prefix}.csv", f"{prefix}.md"]
-    return out
+# ---- products
+FIGURE_FAMILIES = {family: [LAYOUT.figure(name) for name in names]
+                   for family, names in figure_families(config).items()}
 
 
 def family_targets(family):
-    return [p for prefix in FIGS[family] for p in products(prefix)]
+    return [p for prefix in FIGURE_FAMILIES[family] for p in products(prefix)]
 
 
 def all_targets():
-    return theory_targets() + [p for fam in FIGS for p in family_targets(fam)] + claims_targets()
+    return theory_targets() + [p for fam in FIGURE_FAMILIES for p in family_targets(fam)] + claims_targets()
 
 
 def claims_targets():
-    extra = ([f"{P}/sensitivity/geometry{x}" for x in (".md", ".csv", "_pooled.csv", "_pooled.json")]
-             if config.get("sensitivity") else [])
+    extra = [LAYOUT.figure(p) for p in SENSITIVITY_PRODUCTS] if config.get("sensitivity") else []
     # the temperature fit per extra corpus (m*(s) of its base, without fine-tuning), e.g. code vs prose
-    extra += [p for c in XB for p in products(f"{P}/temperature_fit_{c}")]
-    return extra + [f"{P}/CLAIMS.md", f"{P}/claims.json", f"{P}/claims_forest.png", f"{P}/claims_forest.pdf",
-            f"{P}/regime_checks.csv", f"{P}/regime_checks.md"]
+    extra += [p for c in EXTRA_BASES for p in products(LAYOUT.figure(f"temperature_fit_{c}"))]
+    return extra + [LAYOUT.figure(p) for p in CLAIMS_PRODUCTS]
 
 
 # ---- evaluation settings
-DATA = config["data"]
-HELD = DATA.get("heldout_fraction", 0.1)  # works held out of every training run: the evaluation text
+HELDOUT_FRACTION = DATA.get("heldout_fraction", 0.1)  # works held out of every training run: the evaluation text
 # the order of each work's evaluation pieces (yarnlab.evaluate.docs): every evaluation set is a prefix
 PIECES = f"--pieces {DATA.get('pieces', 'balanced')} --pieces-seed {DATA.get('pieces_seed', 0)}"
 # training data: random windows of one stream (no position artifacts) or the paper's bookended chunks
 # synthetic documents (passkey, copy) keep the base's shares in fine-tuning windows too, so fine-tuned
 # models are judged on the same kind of text (windows only)
-SYNTH = {k: config["base"].get(k, 0) for k in ("retrieval_fraction", "copy_fraction")}
-_OPT = {"rope_base": "--rope-base", "lr": "--lr", "warmup": "--warmup", "schedule": "--schedule",
-        "weight_decay": "--weight-decay", "copy_gap_share": "--copy-gap-share", "warm_steps": "--warm-steps",
-        "decay_start": "--decay-start", "copy_alphabet": "--copy-alphabet",
-        "warm_copy_fraction": "--warm-copy-fraction", "warm_copy_gap_share": "--warm-copy-gap-share",
-        "warm_copy_alphabet": "--warm-copy-alphabet", "precision": "--precision", "compile": "--compile"}
+SYNTHETIC_SHARES = {k: BASE.get(k, 0) for k in ("retrieval_fraction", "copy_fraction")}
+TRAIN_FLAGS = {"rope_base": "--rope-base", "lr": "--lr", "warmup": "--warmup", "schedule": "--schedule",
+               "weight_decay": "--weight-decay", "copy_gap_share": "--copy-gap-share", "warm_steps": "--warm-steps",
+               "decay_start": "--decay-start", "copy_alphabet": "--copy-alphabet",
+               "warm_copy_fraction": "--warm-copy-fraction", "warm_copy_gap_share": "--warm-copy-gap-share",
+               "warm_copy_alphabet": "--warm-copy-alphabet", "precision": "--precision", "compile": "--compile"}
 
 
 def _flags(section, keys):
     """`--flag value` for each key of `keys` the config section sets (a boolean is on | off)."""
-    return "".join(f" {_OPT[k]} {('on' if section[k] else 'off') if isinstance(section[k], bool) else section[k]}"
+    return "".join(f" {TRAIN_FLAGS[k]} {('on' if section[k] else 'off') if isinstance(section[k], bool) else section[k]}"
                    for k in keys if section.get(k) is not None)
 
 
-BASE_DATA = (f"--heldout-fraction {HELD} --data-format {config['base'].get('data_format', 'chunks')} "
-             f"--retrieval-fraction {SYNTH['retrieval_fraction']} --copy-fraction {SYNTH['copy_fraction']}"
-             + _flags(config["base"], _OPT))
+_SYNTHETIC = (f"--retrieval-fraction {SYNTHETIC_SHARES['retrieval_fraction']} "
+              f"--copy-fraction {SYNTHETIC_SHARES['copy_fraction']}")
+PRETRAIN_DATA = (f"--heldout-fraction {HELDOUT_FRACTION} --data-format {BASE.get('data_format', 'chunks')} "
+                 f"{_SYNTHETIC}{_flags(BASE, TRAIN_FLAGS)}")
 # the speed settings of fine-tuning (training precision, compile) are the finetune section's own
-_FT_SYNTH = (f" --retrieval-fraction {SYNTH['retrieval_fraction']} --copy-fraction {SYNTH['copy_fraction']}"
-             f"{_flags(config['base'], ('copy_gap_share', 'copy_alphabet'))}"
-             if FT.get("data_format") == "windows" else "")
-FT_DATA = (f"--heldout-fraction {HELD} --data-format {FT.get('data_format', 'chunks')}"
-           f"{_flags(FT, ('precision', 'compile'))}{_FT_SYNTH}")
+_FINETUNE_SYNTHETIC = (f" {_SYNTHETIC}{_flags(BASE, ('copy_gap_share', 'copy_alphabet'))}"
+                       if FINETUNE.get("data_format") == "windows" else "")
+FINETUNE_DATA = (f"--heldout-fraction {HELDOUT_FRACTION} --data-format {FINETUNE.get('data_format', 'chunks')}"
+                 f"{_flags(FINETUNE, ('precision', 'compile'))}{_FINETUNE_SYNTHETIC}")
 # the dense early evaluation grid of every fine-tune (steps-to-reach of claims 3 and 5)
-FT_EVAL = (f" --eval-early-every {FT['eval_early_every']} --eval-early-until {FT['eval_early_until']}"
-           if FT.get("eval_early_every") else "")
-PPL = config["ppl"]
-SW = config["sweep"]
-DYN = config["dynamic"]
-PK = config["passkey"]
-AB = config["ablation"]
-DOCS = f"{R}/data/eval_docs.npz"
-
-
-def _regime_settings():
-    from yarnlab.claims.regime import settings
-
-    return settings(config.get("regime"))
-
-
-REGIME = _regime_settings()
+FINETUNE_EARLY_EVAL = (f" --eval-early-every {FINETUNE['eval_early_every']} "
+                       f"--eval-early-until {FINETUNE['eval_early_until']}" if FINETUNE.get("eval_early_every") else "")
 
 
 def _eval_common(wildcards, input):
     """`yarnlab eval` options shared by the regime rules: the model folder, the documents, threads."""
     return f"--model {os.path.dirname(input.model)} --docs {input.docs} --threads {THREADS} --no-progress"
-POS = REGIME["positions"]
-
 
 
 def ppl_reading(lengths, sliding=False):
@@ -204,19 +163,19 @@ def ppl_reading(lengths, sliding=False):
     out only where it differs from max(lengths), the command's default), plus the paper's truncation reading
     when ppl.truncation_reading. ``sliding``: the sliding-window baseline, on the same targets when
     ppl.sliding_same_targets, else on its own windows over the first n tokens."""
-    same = PPL.get("same_targets")
-    if not same or (sliding and not PPL.get("sliding_same_targets", True)):
+    same = PERPLEXITY.get("same_targets")
+    if not same or (sliding and not PERPLEXITY.get("sliding_same_targets", True)):
         return ""
     end = int(DATA["tokens"])
     target_end = f" --target-end {end}" if end != max(lengths) else ""
-    truncation = " --also-truncation" if PPL.get("truncation_reading", True) else ""
+    truncation = " --also-truncation" if PERPLEXITY.get("truncation_reading", True) else ""
     return f" --same-targets {same}{target_end}{truncation}"
 
 
 def _voting_reading():
     from yarnlab.claims.results import primary_reading
 
-    return primary_reading({"ppl": PPL})
+    return primary_reading({"ppl": PERPLEXITY})
 
 
 # the reading the claims vote on, and the perplexity figure and short-context table draw
@@ -225,39 +184,26 @@ PPL_READING = _voting_reading()
 
 def _ppl_common(sliding=False):
     """`yarnlab eval ppl` options of the perplexity of the main documents at ppl.lengths."""
-    return f"--docs {DOCS} --lengths {csv(PPL['lengths'])} --threads {THREADS} --no-progress" \
-        f"{ppl_reading(PPL['lengths'], sliding)}"
+    return f"--docs {EVAL_DOCS} --lengths {csv(PERPLEXITY['lengths'])} --threads {THREADS} --no-progress" \
+        f"{ppl_reading(PERPLEXITY['lengths'], sliding)}"
 
 
 if config.get("nll_cache"):
-    os.environ.update({"YARNLAB_NLL_CACHE": os.path.abspath(f"{R}/cache/nll")})  # read by every eval job
-
+    os.environ.update({"YARNLAB_NLL_CACHE": os.path.abspath(LAYOUT.nll_cache())})  # read by every eval job
 
 
 # ---- theory
-TH = config["theory"]
-THEORY_FIGS = (
-    ["wavelengths", "entropy", "temperature_fit"]
-    + [f"{k}_{g}" for g in TH["geometries"] for k in ("interp_factor", "ramp")]
-    + [f"similarity_{TH['geometries'][0]}_s{s}" for s in (4, 16)]
-)
+THEORY_FIGS = theory_figure_names(THEORY)
 
 
 def theory_targets():
-    return expand(f"{P}/theory/{{name}}.{{ext}}", name=THEORY_FIGS, ext=["png", "pdf"])
+    return expand(LAYOUT.figure("theory/{name}.{ext}"), name=THEORY_FIGS, ext=["png", "pdf"])
 
 
 # ---- figures
-S0 = SEEDS[0]
-ENV = "../envs/yarnlab.yaml"
-
-
 def ppl_inputs(wildcards=None):
-    out = []
-    for seed in SEEDS:
-        labels = [f"base-seed{seed}", f"base-sliding-seed{seed}"] + finetuned_labels(seed) + noft_labels(seed)
-        out += [f"{R}/eval/ppl/{x}.csv" for x in labels]
-    return out
+    names = ["base", "base-sliding"] + main_finetunes(FINETUNE) + noft_names(PERPLEXITY, FINETUNE)
+    return [LAYOUT.ppl_table(name, seed) for seed in SEEDS for name in names]
 
 
 def fig_outputs(prefix, caption, category):
@@ -273,41 +219,28 @@ def _alternation(names):
 
 
 def variant_args(name):
-    v = VAR[name]
+    v = VARIANTS[name]
     scale = float(v["scale"])
-    seq_len = int(round(float(v.get("train_ctx", scale)) * L))
-    args = (f"--method {v['method']} --factor {scale:g} --seq-len {seq_len} --steps {v.get('steps', FT['steps'])} "
-            f"--corpus {v.get('corpus', FT['corpus'])} --batch-size {FT['batch_size']} --eval-every {FT['eval_every']} "
-            f"--eval-batches {FT['eval_batches']} --final-eval-chunks {FT['final_eval_chunks']} {FT_DATA}{FT_EVAL}")
+    seq_len = int(round(float(v.get("train_ctx", scale)) * ORIGINAL_CTX))
+    ft = FINETUNE
+    args = (f"--method {v['method']} --factor {scale:g} --seq-len {seq_len} --steps {v.get('steps', ft['steps'])} "
+            f"--corpus {v.get('corpus', ft['corpus'])} --batch-size {ft['batch_size']} --eval-every {ft['eval_every']} "
+            f"--eval-batches {ft['eval_batches']} --final-eval-chunks {ft['final_eval_chunks']} "
+            f"{FINETUNE_DATA}{FINETUNE_EARLY_EVAL}")
     if v.get("ramp"):
         args += f" --ramp {v['ramp']}"
     return args
 
 
+def tags(label, method, scale, finetuned):
+    """`yarnlab eval` columns naming the model of a per-document table (what the summaries group by)."""
+    return f"--tag label={label} --tag method={method} --tag scale={scale} --tag finetuned={finetuned}"
+
+
 def eval_args(name):
-    family, scale, _ = model_meta(name)
+    family, scale, _ = model_meta(name, VARIANTS, DATA["corpus"])
     finetuned = 0 if name == "base" or name.startswith("base-") or name.endswith("-noft") else 1
-    return f"--tag label={name} --tag method={family} --tag scale={scale:g} --tag finetuned={finetuned}"
-
-
-def _preregistration_record():
-    """Where the regime thresholds were fixed (yarnlab.claims.preregistration.record), or None."""
-    from yarnlab.claims.preregistration import record
-
-    path = config.get("preregistration")
-    return record(path) if path else None
-
-
-PREREG = _preregistration_record()  # read once: claims_settings() is called by several input functions
-
-
-def claims_settings():
-    """What the generator needs to know about this run (it derives every input path from it)."""
-    return {"regime": REGIME, "toy": config.get("toy", {}), "seed": S0, "original_ctx": L, "finetune": {k: FT[k] for k in ("methods", "scales", "steps", "corpus")},
-            "ppl": PPL, "sweep": {k: SW[k] for k in ("scales", "figure_scale")}, "dynamic": DYN,
-            "passkey": {k: PK[k] for k in ("models", "lengths", "candidates")}, "ablation": {"scale": AB["scale"]},
-            "variants": VAR, "extra_bases": XB, "long_ppl": LONG, "claims": CL, "data_corpus": DATA["corpus"],
-            "preregistration": PREREG, "base_source": config["base"].get("source", "pretrain")}
+    return tags(name, family, fmt(scale), finetuned)
 
 
 def regime_inputs(wildcards=None):
@@ -315,12 +248,12 @@ def regime_inputs(wildcards=None):
     from yarnlab.claims.inputs import input_paths
     from yarnlab.claims.regime import REGIME_ROLES
 
-    paths = input_paths(R, P, claims_settings())
+    paths = input_paths(LAYOUT.results, CLAIMS_SETTINGS)
     return sorted({paths[k] for k in REGIME_ROLES if k in paths})
 
 
 def claims_inputs(wildcards=None):
-    """Every result file the generator reads (yarnlab.claims.inputs.required_inputs mirrors this)."""
+    """Every result file the generator reads (yarnlab.claims.inputs.required_inputs)."""
     from yarnlab.claims.inputs import required_inputs
 
-    return required_inputs(R, P, claims_settings())
+    return required_inputs(LAYOUT.results, CLAIMS_SETTINGS)

@@ -3,113 +3,102 @@ rule ppl_and_passkey:
     """The perplexity and passkey tables only (no sweep at sL, no figures, no claims): the target of
     real-smollm2-cpu, whose other evaluations need sL >= 16k-token forwards."""
     input:
-        lambda wildcards: ppl_inputs() + [f"{R}/eval/passkey/{m}-seed{S0}.csv" for m in PK["models"]],
+        lambda wildcards: ppl_inputs() + [LAYOUT.passkey_table(seeded(m, FIRST_SEED)) for m in PASSKEY["models"]],
 
 
 rule eval_documents:
+    """The held-out evaluation documents of data.corpus (from a Hugging Face data set with data.hf_dataset;
+    with the base model's tokenizer for a base that was not pretrained here)."""
     output:
-        DOCS,
+        EVAL_DOCS,
     log:
-        f"{R}/logs/eval_documents.log",
+        LAYOUT.log("eval_documents"),
     params:
         n_docs=DATA["n_docs"],
         tokens=DATA["tokens"],
-        held=HELD,
+        held=HELDOUT_FRACTION,
         pieces=PIECES,
         src=(
-            f"--hf-dataset {DATA['hf_dataset']} --tokenizer {R}/models/base-seed{SEEDS[0]}"
+            f"--hf-dataset {DATA['hf_dataset']} --tokenizer {LAYOUT.base_model(FIRST_SEED)}"
             if DATA.get("hf_dataset")
             else f"--corpus {DATA['corpus']}"
-            + (f" --tokenizer {R}/models/base-seed{SEEDS[0]}" if B["source"] != "pretrain" else "")
+            + (f" --tokenizer {LAYOUT.base_model(FIRST_SEED)}" if BASE["source"] != "pretrain" else "")
         ),
     input:
         (
-            f"{R}/models/base-seed{SEEDS[0]}/train_summary.json"
-            if DATA.get("hf_dataset") or B["source"] != "pretrain"
+            LAYOUT.base_model(FIRST_SEED, SUMMARY)
+            if DATA.get("hf_dataset") or BASE["source"] != "pretrain"
             else []
         ),
     conda:
-        ENV
+        CONDA_ENV
     shell:
         "yarnlab eval docs {params.src} --heldout-fraction {params.held} --tokens {params.tokens} "
         "--n-docs {params.n_docs} {params.pieces} --out {output} > {log} 2>&1"
 
 
 rule ppl_base:
+    """Perplexity of the main documents at ppl.lengths; the other main perplexity tables are this rule with
+    another model and its columns (ppl_finetuned, ppl_without_finetuning, ppl_sliding_baseline)."""
     input:
-        model=f"{R}/models/base-seed{{seed}}/train_summary.json",
-        docs=DOCS,
+        model=LAYOUT.base_model("{seed}", SUMMARY),
+        docs=EVAL_DOCS,
     output:
-        f"{R}/eval/ppl/base-seed{{seed}}.csv",
+        LAYOUT.ppl_table("base", "{seed}"),
     log:
-        f"{R}/logs/ppl/base-seed{{seed}}.log",
+        LAYOUT.log("ppl/base-seed{seed}"),
     threads: THREADS
     params:
         model=lambda wildcards, input: os.path.dirname(input.model),
         common=_ppl_common(),
+        model_options=lambda w: tags(f"base-seed{w.seed}", "none", 1, 1),
     conda:
-        ENV
+        CONDA_ENV
     shell:
-        "yarnlab eval ppl --model {params.model} {params.common} --tag label=base-seed{wildcards.seed} "
-        "--tag method=none --tag scale=1 --tag finetuned=1 --out {output} > {log} 2>&1"
+        "yarnlab eval ppl --model {params.model} {params.common} {params.model_options} --out {output} > {log} 2>&1"
 
 
-rule ppl_finetuned:
+use rule ppl_base as ppl_finetuned with:
     input:
-        model=f"{R}/models/{{method}}-s{{scale}}-seed{{seed}}/train_summary.json",
-        docs=DOCS,
+        model=LAYOUT.finetuned_model("{method}-s{scale}", "{seed}", SUMMARY),
+        docs=EVAL_DOCS,
     output:
-        f"{R}/eval/ppl/{{method}}-s{{scale}}-seed{{seed}}.csv",
+        LAYOUT.ppl_table("{method}-s{scale}", "{seed}"),
     log:
-        f"{R}/logs/ppl/{{method}}-s{{scale}}-seed{{seed}}.log",
-    threads: THREADS
+        LAYOUT.log("ppl/{method}-s{scale}-seed{seed}"),
     params:
-        model=lambda wildcards, input: os.path.dirname(input.model),
-        common=_ppl_common(),
-    conda:
-        ENV
-    shell:
-        "yarnlab eval ppl --model {params.model} {params.common} --tag label={wildcards.method}-s{wildcards.scale} "
-        "--tag method={wildcards.method} --tag scale={wildcards.scale} --tag finetuned=1 --out {output} > {log} 2>&1"
+        model_options=lambda w: tags(f"{w.method}-s{w.scale}", w.method, w.scale, 1),
 
 
-rule ppl_without_finetuning:
-    input:
-        model=f"{R}/models/base-seed{{seed}}/train_summary.json",
-        docs=DOCS,
+use rule ppl_base as ppl_without_finetuning with:
     output:
-        f"{R}/eval/ppl/{{method}}-s{{scale}}-noft-seed{{seed}}.csv",
+        LAYOUT.ppl_table("{method}-s{scale}-noft", "{seed}"),
     log:
-        f"{R}/logs/ppl/{{method}}-s{{scale}}-noft-seed{{seed}}.log",
-    threads: THREADS
+        LAYOUT.log("ppl/{method}-s{scale}-noft-seed{seed}"),
     params:
-        model=lambda wildcards, input: os.path.dirname(input.model),
-        common=_ppl_common(),
-    conda:
-        ENV
-    shell:
-        "yarnlab eval ppl --model {params.model} {params.common} --method {wildcards.method} "
-        "--factor {wildcards.scale} --tag label={wildcards.method}-s{wildcards.scale}-noft --tag method={wildcards.method} "
-        "--tag scale={wildcards.scale} --tag finetuned=0 --out {output} > {log} 2>&1"
+        model_options=lambda w: f"--method {w.method} --factor {w.scale} "
+        + tags(f"{w.method}-s{w.scale}-noft", w.method, w.scale, 0),
 
 
 rule temperature_sweep:
+    """Perplexity of the base over the grid of m and the named temperature rules at length sL (NTK-by-parts,
+    no fine-tuning); temperature_sweep_corpus runs the same for an extra base on its own corpus."""
     input:
-        model=f"{R}/models/base-seed{{seed}}/train_summary.json",
-        docs=DOCS,
+        model=LAYOUT.base_model("{seed}", SUMMARY),
+        docs=EVAL_DOCS,
     output:
-        sweep=f"{R}/eval/sweep/s{{scale}}-seed{{seed}}.csv",
-        rules=f"{R}/eval/sweep/rules-s{{scale}}-seed{{seed}}.csv",
+        sweep=LAYOUT.sweep_table("{scale}", "{seed}"),
+        rules=LAYOUT.sweep_rules_table("{scale}", "{seed}"),
     log:
-        f"{R}/logs/temperature_sweep/s{{scale}}-seed{{seed}}.log",
+        LAYOUT.log("temperature_sweep/s{scale}-seed{seed}"),
     threads: THREADS
     params:
-        n_docs=SW["n_docs"],
+        n_docs=SWEEP["n_docs"],
         model=lambda wildcards, input: os.path.dirname(input.model),
-        grid=":".join(str(x) for x in SW["grid"]),
-        rules=csv(SW["rules"]),
+        grid=":".join(str(x) for x in SWEEP["grid"]),
+        rules=csv(SWEEP["rules"]),
     conda:
-        ENV
+        CONDA_ENV
     shell:
         "yarnlab eval sweep --model {params.model} --docs {input.docs} --method ntk-by-parts --factor {wildcards.scale} "
         "--tag s={wildcards.scale} --ms {params.grid} --rules {params.rules} --max-docs {params.n_docs} "
@@ -118,20 +107,20 @@ rule temperature_sweep:
 
 rule dynamic_table:
     input:
-        model=f"{R}/models/base-seed{{seed}}/train_summary.json",
-        docs=DOCS,
+        model=LAYOUT.base_model("{seed}", SUMMARY),
+        docs=EVAL_DOCS,
     output:
-        f"{R}/eval/dynamic/seed{{seed}}.csv",
+        LAYOUT.dynamic_table("{seed}"),
     log:
-        f"{R}/logs/dynamic_table/seed{{seed}}.log",
+        LAYOUT.log("dynamic_table/seed{seed}"),
     threads: THREADS
     params:
-        n_docs=DYN["n_docs"],
+        n_docs=DYNAMIC["n_docs"],
         model=lambda wildcards, input: os.path.dirname(input.model),
-        methods=csv(DYN["methods"]),
-        lengths=csv(DYN["lengths"]),
+        methods=csv(DYNAMIC["methods"]),
+        lengths=csv(DYNAMIC["lengths"]),
     conda:
-        ENV
+        CONDA_ENV
     shell:
         "yarnlab eval dynamic --model {params.model} --docs {input.docs} --methods {params.methods} "
         "--lengths {params.lengths} --max-docs {params.n_docs} --threads {threads} --no-progress --out {output} > {log} 2>&1"
@@ -139,19 +128,19 @@ rule dynamic_table:
 
 rule passkey_table:
     input:
-        model=lambda wildcards: f"{model_dir(wildcards.label)}/train_summary.json",
+        model=lambda wildcards: model_summary(wildcards.label),
     output:
-        f"{R}/eval/passkey/{{label}}.csv",
+        LAYOUT.passkey_table("{label}"),
     log:
-        f"{R}/logs/passkey_table/{{label}}.log",
+        LAYOUT.log("passkey_table/{label}"),
     threads: THREADS
     params:
-        candidates=PK["candidates"],
-        trials=PK["trials"],
+        candidates=PASSKEY["candidates"],
+        trials=PASSKEY["trials"],
         model=lambda wildcards, input: os.path.dirname(input.model),
-        lengths=csv(PK["lengths"]),
+        lengths=csv(PASSKEY["lengths"]),
     conda:
-        ENV
+        CONDA_ENV
     shell:
         "yarnlab eval passkey --model {params.model} --tag label={wildcards.label} --lengths {params.lengths} "
         "--trials {params.trials} --candidates {params.candidates} --threads {threads} --no-progress --out {output} > {log} 2>&1"
@@ -159,21 +148,21 @@ rule passkey_table:
 
 rule ablation_table:
     input:
-        model=f"{R}/models/base-seed{{seed}}/train_summary.json",
-        docs=DOCS,
+        model=LAYOUT.base_model("{seed}", SUMMARY),
+        docs=EVAL_DOCS,
     output:
-        f"{R}/eval/ablation/s{{scale}}-seed{{seed}}.csv",
+        LAYOUT.ablation_table("{scale}", "{seed}"),
     log:
-        f"{R}/logs/ablation_table/s{{scale}}-seed{{seed}}.log",
+        LAYOUT.log("ablation_table/s{scale}-seed{seed}"),
     threads: THREADS
     params:
-        n_docs=AB["n_docs"],
+        n_docs=ABLATION["n_docs"],
         model=lambda wildcards, input: os.path.dirname(input.model),
-        alphas=csv(AB["alphas"]),
-        betas=csv(AB["betas"]),
-        ramps=csv(AB["ramps"]),
+        alphas=csv(ABLATION["alphas"]),
+        betas=csv(ABLATION["betas"]),
+        ramps=csv(ABLATION["ramps"]),
     conda:
-        ENV
+        CONDA_ENV
     shell:
         "yarnlab eval ablation --model {params.model} --docs {input.docs} --factor {wildcards.scale} "
         "--alphas {params.alphas} --betas {params.betas} --ramps {params.ramps} --max-docs {params.n_docs} "

@@ -4,84 +4,66 @@
 # baseline (plain RoPE, at most L tokens of context per token). Every rule calls `yarnlab eval`.
 
 
-
 rule positions_base:
     input:
-        model=f"{R}/models/base-seed{{seed}}/train_summary.json",
-        docs=DOCS,
+        model=LAYOUT.base_model("{seed}", SUMMARY),
+        docs=EVAL_DOCS,
     output:
-        f"{R}/eval/regime/positions-base-seed{{seed}}.csv",
+        LAYOUT.positions_table("base", "{seed}"),
     log:
-        f"{R}/logs/regime/positions-base-seed{{seed}}.log",
+        LAYOUT.log("regime/positions-base-seed{seed}"),
     threads: THREADS
     params:
         common=_eval_common,
-        bins=POS["bins"],
-        length=L,
+        scaling="",  # positions_without_finetuning: the method applied to the base (` --method M --factor S`)
+        bins=POSITIONS["bins"],
+        length=ORIGINAL_CTX,
     conda:
-        ENV
+        CONDA_ENV
     shell:
-        "yarnlab eval positions {params.common} --all-windows --length {params.length} --bins {params.bins} "
-        "--out {output} > {log} 2>&1"
+        "yarnlab eval positions {params.common} --all-windows{params.scaling} --length {params.length} "
+        "--bins {params.bins} --out {output} > {log} 2>&1"
 
 
-rule positions_without_finetuning:
+use rule positions_base as positions_without_finetuning with:
+    output:
+        LAYOUT.positions_table("{method}-s{scale}-noft", "{seed}"),
+    log:
+        LAYOUT.log("regime/positions-{method}-s{scale}-noft-seed{seed}"),
+    params:
+        scaling=lambda w: f" --method {w.method} --factor {w.scale}",
+        length=lambda w: int(round(float(w.scale) * ORIGINAL_CTX)),
+
+
+use rule positions_base as positions_finetuned with:
+    # A fine-tuned model at its sL: what fine-tuning on sL windows does to the per-position profile.
     input:
-        model=f"{R}/models/base-seed{{seed}}/train_summary.json",
-        docs=DOCS,
+        model=LAYOUT.finetuned_model("{method}-s{scale}", "{seed}", SUMMARY),
+        docs=EVAL_DOCS,
     output:
-        f"{R}/eval/regime/positions-{{method}}-s{{scale}}-noft-seed{{seed}}.csv",
+        LAYOUT.positions_table("{method}-s{scale}-ft", "{seed}"),
     log:
-        f"{R}/logs/regime/positions-{{method}}-s{{scale}}-noft-seed{{seed}}.log",
-    threads: THREADS
+        LAYOUT.log("regime/positions-{method}-s{scale}-ft-seed{seed}"),
     params:
-        common=_eval_common,
-        bins=POS["bins"],
-        length=lambda w: int(round(float(w.scale) * L)),
-    conda:
-        ENV
-    shell:
-        "yarnlab eval positions {params.common} --all-windows --method {wildcards.method} --factor {wildcards.scale} "
-        "--length {params.length} --bins {params.bins} --out {output} > {log} 2>&1"
-
-
-rule positions_finetuned:
-    """A fine-tuned model at its sL: what fine-tuning on sL windows does to the per-position profile."""
-    input:
-        model=f"{R}/models/{{method}}-s{{scale}}-seed{{seed}}/train_summary.json",
-        docs=DOCS,
-    output:
-        f"{R}/eval/regime/positions-{{method}}-s{{scale}}-ft-seed{{seed}}.csv",
-    log:
-        f"{R}/logs/regime/positions-{{method}}-s{{scale}}-ft-seed{{seed}}.log",
-    threads: THREADS
-    params:
-        common=_eval_common,
-        bins=POS["bins"],
-        length=lambda w: int(round(float(w.scale) * L)),
-    conda:
-        ENV
-    shell:
-        "yarnlab eval positions {params.common} --all-windows --length {params.length} --bins {params.bins} "
-        "--out {output} > {log} 2>&1"
+        length=lambda w: int(round(float(w.scale) * ORIGINAL_CTX)),
 
 
 rule context_use:
     input:
-        model=f"{R}/models/base-seed{{seed}}/train_summary.json",
-        docs=DOCS,
+        model=LAYOUT.base_model("{seed}", SUMMARY),
+        docs=EVAL_DOCS,
     output:
-        f"{R}/eval/regime/context_use-seed{{seed}}.csv",
+        LAYOUT.context_use_table("{seed}"),
     log:
-        f"{R}/logs/regime/context_use-seed{{seed}}.log",
+        LAYOUT.log("regime/context_use-seed{seed}"),
     threads: THREADS
     params:
         common=_eval_common,
-        visible=max(1, int(round(REGIME["context_visible_frac"] * L))),
-        length=L,
+        visible=max(1, int(round(REGIME["context_visible_frac"] * ORIGINAL_CTX))),
+        length=ORIGINAL_CTX,
         targets="" if REGIME["context_targets"] is None else f"--targets {REGIME['context_targets']}",
     conda:
-        ENV
+        CONDA_ENV
     shell:
         "yarnlab eval context-use {params.common} --length {params.length} --visible {params.visible} "
         "{params.targets} --out {output} > {log} 2>&1"
@@ -91,21 +73,21 @@ rule induction_base:
     """Induction gain on repeated random-letter spans at distances up to L - span, and the
     in-context-learning score of the evaluation documents' L-windows (the `induction` check)."""
     input:
-        model=f"{R}/models/base-seed{{seed}}/train_summary.json",
-        docs=DOCS,
+        model=LAYOUT.base_model("{seed}", SUMMARY),
+        docs=EVAL_DOCS,
     output:
-        rows=f"{R}/eval/regime/induction-seed{{seed}}.csv",
-        summary=f"{R}/eval/regime/induction_summary-seed{{seed}}.csv",
+        rows=LAYOUT.induction_table("{seed}"),
+        summary=LAYOUT.induction_summary("{seed}"),
     log:
-        f"{R}/logs/regime/induction-seed{{seed}}.log",
+        LAYOUT.log("regime/induction-seed{seed}"),
     threads: THREADS
     params:
         common=_eval_common,
         span=REGIME["induction_span"],
         n_seqs=REGIME["induction_seqs"],
-        length=L,
+        length=ORIGINAL_CTX,
     conda:
-        ENV
+        CONDA_ENV
     shell:
         "yarnlab eval induction {params.common} --length {params.length} --span {params.span} --n-seqs {params.n_seqs} "
         "--out {output.rows} --summary-out {output.summary} > {log} 2>&1"
@@ -115,80 +97,70 @@ rule regime_checks:
     """The regime table of the base model alone (no fine-tune): the target that screens a pretraining
     recipe (workflows/scripts/candidates.py runs it per pre-registered candidate)."""
     input:
-        settings=f"{R}/claims_settings.json",
+        settings=LAYOUT.claims_settings_file(),
         results=regime_inputs(),
     output:
-        csv=f"{R}/regime/regime_checks.csv",
-        md=f"{R}/regime/regime_checks.md",
+        csv=LAYOUT.regime_checks("csv"),
+        md=LAYOUT.regime_checks("md"),
     log:
-        f"{R}/logs/regime_checks.log",
+        LAYOUT.log("regime_checks"),
     params:
         results=lambda wildcards, output: os.path.dirname(os.path.dirname(output.csv)),
     conda:
-        ENV
+        CONDA_ENV
     shell:
         "yarnlab claims regime --results {params.results} --settings {input.settings} --out {output.csv} > {log} 2>&1"
 
 
 rule logit_spread:
     input:
-        model=f"{R}/models/base-seed{{seed}}/train_summary.json",
-        docs=DOCS,
+        model=LAYOUT.base_model("{seed}", SUMMARY),
+        docs=EVAL_DOCS,
     output:
-        spread=f"{R}/eval/regime/logit_spread-seed{{seed}}.csv",
-        prediction=f"{R}/eval/regime/temperature_prediction-seed{{seed}}.csv",
+        spread=LAYOUT.logit_spread_table("{seed}"),
+        prediction=LAYOUT.temperature_prediction_table("{seed}"),
     log:
-        f"{R}/logs/regime/logit_spread-seed{{seed}}.log",
+        LAYOUT.log("regime/logit_spread-seed{seed}"),
     threads: THREADS
     params:
         common=_eval_common,
-        scales=csv(SW["scales"]),
+        scales=csv(SWEEP["scales"]),
         n_docs=REGIME["spread_docs"],
-        length=L,
+        length=ORIGINAL_CTX,
     conda:
-        ENV
+        CONDA_ENV
     shell:
         "yarnlab eval logit-spread {params.common} --length {params.length} --max-docs {params.n_docs} --scales {params.scales} "
         "--out {output.spread} --prediction-out {output.prediction} > {log} 2>&1"
 
 
-rule ppl_sliding_baseline:
-    """Plain RoPE with windows of L and stride L/2 at every evaluated length (the paper's Fig. 1 reading),
-    on the same target tokens as the other perplexity rules when ppl.sliding_same_targets."""
-    input:
-        model=f"{R}/models/base-seed{{seed}}/train_summary.json",
-        docs=DOCS,
+use rule ppl_base as ppl_sliding_baseline with:
+    # Plain RoPE with windows of L and stride L/2 at every evaluated length (the paper's Fig. 1 reading),
+    # on the same target tokens as the other perplexity rules when ppl.sliding_same_targets.
     output:
-        f"{R}/eval/ppl/base-sliding-seed{{seed}}.csv",
+        LAYOUT.ppl_table("base-sliding", "{seed}"),
     log:
-        f"{R}/logs/ppl/base-sliding-seed{{seed}}.log",
-    threads: THREADS
+        LAYOUT.log("ppl/base-sliding-seed{seed}"),
     params:
-        model=lambda wildcards, input: os.path.dirname(input.model),
         common=_ppl_common(sliding=True),
-        stride=max(1, L // 2),
-        window=L,
-    conda:
-        ENV
-    shell:
-        "yarnlab eval ppl --model {params.model} {params.common} --window {params.window} --stride {params.stride} "
-        "--tag label=base-sliding --tag method=sliding --tag scale=1 --tag finetuned=0 --out {output} > {log} 2>&1"
+        model_options=f"--window {ORIGINAL_CTX} --stride {max(1, ORIGINAL_CTX // 2)} "
+        + tags("base-sliding", "sliding", 1, 0),
 
 
 rule positions_figure:
     input:
-        [f"{R}/eval/regime/positions-base-seed{S0}.csv"]
-        + [f"{R}/eval/regime/positions-{m}-s{fmt(s)}-noft-seed{S0}.csv" for m in POS["methods"] for s in POS["scales"]]
-        + [f"{R}/eval/regime/positions-yarn-s{fmt(s)}-ft-seed{S0}.csv" for s in POS["scales"] if "yarn" in FT["methods"]
-           and s in FT["scales"]],
+        [LAYOUT.positions_table("base", FIRST_SEED)]
+        + [LAYOUT.positions_table(name, FIRST_SEED) for name in position_names(POSITIONS)]
+        + [LAYOUT.positions_table(f"{finetune_name('yarn', s)}-ft", FIRST_SEED) for s in POSITIONS["scales"]
+           if "yarn" in FINETUNE["methods"] and s in FINETUNE["scales"]],
     output:
-        fig_outputs(f"{P}/positions", "positions", "Regime"),
+        fig_outputs(LAYOUT.figure("positions"), "positions", "Regime"),
     log:
-        f"{R}/logs/figures/positions.log",
+        LAYOUT.log("figures/positions"),
     params:
         prefix=lambda wildcards, output: os.path.splitext(output[0])[0],
-        L=L,
+        L=ORIGINAL_CTX,
     conda:
-        ENV
+        CONDA_ENV
     shell:
         "python -m yarnlab.figures positions --inputs {input} --out {params.prefix} --set original_ctx={params.L} > {log} 2>&1"

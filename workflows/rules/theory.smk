@@ -3,19 +3,19 @@
 
 rule theory_tables:
     output:
-        summary=f"{R}/theory/summary.json",
-        entropy=f"{R}/theory/entropy_invariant.csv",
-        figs=expand(f"{R}/theory/figures/{{name}}.{{ext}}", name=THEORY_FIGS, ext=["png", "pdf"]),
+        summary=LAYOUT.theory("summary.json"),
+        entropy=LAYOUT.theory("entropy_invariant.csv"),
+        figs=expand(LAYOUT.theory("figures/{name}.{ext}"), name=THEORY_FIGS, ext=["png", "pdf"]),
     log:
-        f"{R}/logs/theory_tables.log",
+        LAYOUT.log("theory_tables"),
     params:
         out=lambda wildcards, output: os.path.dirname(output.summary),
-        geoms=csv(TH["geometries"]),
-        scales=csv(TH["scales"]),
-        egeom=TH["geometries"][0],
-        n_boot=TH["n_boot"],
+        geoms=csv(THEORY["geometries"]),
+        scales=csv(THEORY["scales"]),
+        egeom=THEORY["geometries"][0],
+        n_boot=THEORY["n_boot"],
     conda:
-        ENV
+        CONDA_ENV
     shell:
         "yarnlab theory --out {params.out} --geometries {params.geoms} --entropy-geometry "
         "{params.egeom} --scales {params.scales} --tiny-dim 32 --tiny-base 300 --tiny-ctx 256 "
@@ -24,15 +24,15 @@ rule theory_tables:
 
 rule theory_figure:
     input:
-        f"{R}/theory/figures/{{name}}.{{ext}}",
+        LAYOUT.theory("figures/{name}.{ext}"),
     output:
-        report(f"{P}/theory/{{name}}.{{ext}}", caption="../report/theory.rst", category="Theory"),
+        report(LAYOUT.figure("theory/{name}.{ext}"), caption="../report/theory.rst", category="Theory"),
     log:
-        f"{R}/logs/theory_figure/{{name}}.{{ext}}.log",
+        LAYOUT.log("theory_figure/{name}.{ext}"),
     wildcard_constraints:
         ext="png|pdf",
     conda:
-        ENV
+        CONDA_ENV
     shell:
         "cp {input} {output}.tmp && mv {output}.tmp {output} 2> {log}"
 

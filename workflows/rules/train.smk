@@ -5,42 +5,40 @@
 # --set-aside-stale moves it to <out>/checkpoints.stale-<UTC time> (logged); any other error fails
 # the job and leaves everything in place. The base model runs alone on the critical path, so it
 # uses every core (threads: workflow.cores); the other jobs keep `threads` so the DAG fills the cores.
-B = config["base"]
-
-if B["source"] == "pretrain":
+if BASE["source"] == "pretrain":
 
     rule base_model:
         output:
-            f"{R}/models/base-seed{{seed}}/train_summary.json",
-            f"{R}/models/base-seed{{seed}}/metrics.jsonl",
+            LAYOUT.base_model("{seed}", SUMMARY),
+            LAYOUT.base_model("{seed}", METRICS),
         log:
-            f"{R}/logs/base_model/seed{{seed}}.log",
+            LAYOUT.log("base_model/seed{seed}"),
         threads: max(THREADS, workflow.cores)
         params:
             out=lambda wildcards, output: os.path.dirname(output[0]),
-            args=f"--preset {B['preset']} --corpus {B['corpus']} --steps {B['steps']} "
-            f"--batch-size {B['batch_size']} --eval-every {B['eval_every']} {BASE_DATA}",
+            args=f"--preset {BASE['preset']} --corpus {BASE['corpus']} --steps {BASE['steps']} "
+            f"--batch-size {BASE['batch_size']} --eval-every {BASE['eval_every']} {PRETRAIN_DATA}",
         conda:
-            ENV
+            CONDA_ENV
         shell:
             "yarnlab train pretrain {params.args} --out {params.out} --seed {wildcards.seed} "
             "--threads {threads} --no-progress --resume --set-aside-stale > {log} 2>&1"
 
-elif B["source"] == "gguf":
+elif BASE["source"] == "gguf":
 
     rule base_model:
         """A real pretrained model from a GGUF file (base.gguf: a path, pkg:<package> or smollm2-135m),
         de-quantized into a float32 Hugging Face folder with its tokenizer (the [real] extra)."""
         output:
-            f"{R}/models/base-seed{{seed}}/train_summary.json",
-            f"{R}/models/base-seed{{seed}}/metrics.jsonl",
+            LAYOUT.base_model("{seed}", SUMMARY),
+            LAYOUT.base_model("{seed}", METRICS),
         log:
-            f"{R}/logs/base_model/seed{{seed}}.log",
+            LAYOUT.log("base_model/seed{seed}"),
         params:
             out=lambda wildcards, output: os.path.dirname(output[0]),
-            source=B.get("gguf"),
+            source=BASE.get("gguf"),
         conda:
-            ENV
+            CONDA_ENV
         shell:
             "yarnlab model from-gguf --source {params.source} --out {params.out} > {log} 2>&1"
 
@@ -48,37 +46,37 @@ else:
 
     rule base_model:
         output:
-            f"{R}/models/base-seed{{seed}}/train_summary.json",
-            f"{R}/models/base-seed{{seed}}/metrics.jsonl",
+            LAYOUT.base_model("{seed}", SUMMARY),
+            LAYOUT.base_model("{seed}", METRICS),
         log:
-            f"{R}/logs/base_model/seed{{seed}}.log",
+            LAYOUT.log("base_model/seed{seed}"),
         params:
             out=lambda wildcards, output: os.path.dirname(output[0]),
-            repo=B["hf_model"],
+            repo=BASE["hf_model"],
         conda:
-            ENV
+            CONDA_ENV
         shell:
             "yarnlab model fetch --repo {params.repo} --out {params.out} > {log} 2>&1"
 
 
 rule finetuned_model:
     input:
-        f"{R}/models/base-seed{{seed}}/train_summary.json",
+        LAYOUT.base_model("{seed}", SUMMARY),
     output:
-        f"{R}/models/{{method}}-s{{scale}}-seed{{seed}}/train_summary.json",
-        f"{R}/models/{{method}}-s{{scale}}-seed{{seed}}/metrics.jsonl",
+        LAYOUT.finetuned_model("{method}-s{scale}", "{seed}", SUMMARY),
+        LAYOUT.finetuned_model("{method}-s{scale}", "{seed}", METRICS),
     log:
-        f"{R}/logs/finetuned_model/{{method}}-s{{scale}}-seed{{seed}}.log",
+        LAYOUT.log("finetuned_model/{method}-s{scale}-seed{seed}"),
     threads: THREADS
     params:
         base=lambda wildcards, input: os.path.dirname(input[0]),
         out=lambda wildcards, output: os.path.dirname(output[0]),
-        seq_len=lambda w: int(round(float(w.scale) * L)),
-        args=f"--corpus {FT['corpus']} --steps {FT['steps']} --batch-size {FT['batch_size']} "
-        f"--eval-every {FT['eval_every']} --eval-batches {FT['eval_batches']} "
-        f"--final-eval-chunks {FT['final_eval_chunks']} {FT_DATA}{FT_EVAL}",
+        seq_len=lambda w: int(round(float(w.scale) * ORIGINAL_CTX)),
+        args=f"--corpus {FINETUNE['corpus']} --steps {FINETUNE['steps']} --batch-size {FINETUNE['batch_size']} "
+        f"--eval-every {FINETUNE['eval_every']} --eval-batches {FINETUNE['eval_batches']} "
+        f"--final-eval-chunks {FINETUNE['final_eval_chunks']} {FINETUNE_DATA}{FINETUNE_EARLY_EVAL}",
     conda:
-        ENV
+        CONDA_ENV
     shell:
         "yarnlab train finetune --base {params.base} --method {wildcards.method} "
         "--factor {wildcards.scale} --seq-len {params.seq_len} {params.args} --out {params.out} "

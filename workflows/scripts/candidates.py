@@ -101,10 +101,11 @@ def read_record(prefix: str, name: str) -> dict | None:
 def write_record(prefix: str, cand: dict, cfg: dict) -> dict:
     """The record of a finished candidate, from its run directory."""
     from yarnlab.io import atomic_write_text
+    from yarnlab.workflow.layout import Layout
 
     res = cfg["results"]
     rec = {"name": cand["name"], "config_sha256": fingerprint(cfg),
-           "regime": read_rows(Path(res, "regime", "regime_checks.csv")), "pretraining": _pretraining(res),
+           "regime": read_rows(Path(Layout(res).regime_checks("csv"))), "pretraining": _pretraining(res),
            "source": f"run directory {res}"}
     old = read_record(prefix, cand["name"])
     if old is not None and old.get("note"):  # a note written by hand about the run is kept
@@ -118,6 +119,8 @@ def run(doc: dict, results: str, cores: int, prefix: str) -> list[tuple[dict, st
     """Run the candidates by the stopping rule; ``[(candidate, status)]`` with status ran / finished /
     recorded / skipped."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from yarnlab.workflow.layout import Layout
+
     out, passed = [], False
     for cand in doc["candidates"]:
         if passed and doc["stop"] == "first_pass":
@@ -125,7 +128,7 @@ def run(doc: dict, results: str, cores: int, prefix: str) -> list[tuple[dict, st
             continue
         cfg = candidate_config(doc, cand, results)
         path = Path(cfg["results"], "config.yaml")
-        table = Path(cfg["results"], "regime", "regime_checks.csv")
+        table = Path(Layout(cfg["results"]).regime_checks("csv"))
         fp, rec = fingerprint(cfg), read_record(prefix, cand["name"])
         if table.exists() and path.exists() and fingerprint(yaml.safe_load(path.read_text())) == fp:
             print(f"== {cand['name']}: finished ({table}), not redone", flush=True)
@@ -148,8 +151,10 @@ def run(doc: dict, results: str, cores: int, prefix: str) -> list[tuple[dict, st
 
 
 def _pretraining(res: str) -> dict:
-    summ = json.loads(Path(res, "models", "base-seed0", "train_summary.json").read_text())
-    bench = Path(res, "benchmarks", "base_model", "seed-0.tsv")
+    from yarnlab.workflow.layout import SUMMARY, Layout
+
+    summ = json.loads(Path(Layout(res).base_model(0, SUMMARY)).read_text())
+    bench = Path(Layout(res).benchmark("base_model", "seed-0"))
     wall = float(read_rows_tsv(bench)[0]["s"]) if bench.exists() else float("nan")
     return {"tokens": summ["tokens"], "tokens_per_s": summ["tokens_per_s_this_run"], "wall_s": wall,
             "heldout_bpb": summ.get("heldout_bpb")}

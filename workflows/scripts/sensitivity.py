@@ -56,11 +56,12 @@ def collect(config: dict) -> tuple[list[str], list[dict]]:
     """``(toys, rows)``: one tidy row per toy, seed and regime check or claim, read from each run's
     claims.json. The default toy (no overrides) comes first."""
     from yarnlab.claims.regime import outcome
+    from yarnlab.workflow.layout import Layout
 
     toys = sorted(config["sensitivity"]["toys"], key=lambda t: (config["sensitivity"]["toys"][t] is not None, t))
     rows = []
     for toy, seed, cfg in sorted(runs(config), key=lambda r: (toys.index(r[0]), r[1])):
-        doc = json.loads(Path(cfg["paper_figs"], "claims.json").read_text())
+        doc = json.loads(Path(Layout(cfg["results"], cfg["paper_figs"]).figure("claims.json")).read_text())
         for r in doc["regime"]:
             rows.append({"kind": "regime", "id": r["check"], "title": r["what"], "toy": toy, "seed": seed,
                          "verdict": outcome(r), "verdict_if_testable": "",
@@ -76,13 +77,14 @@ def pooled(config: dict) -> dict[str, dict | str]:
     """Per toy, :func:`yarnlab.claims.pooled.build_pooled` of its seed runs (each run's results folder and
     ``claims_settings.json``), or why it is not pooled (fewer seeds than a hierarchical interval needs)."""
     from yarnlab.claims.pooled import MIN_SEEDS, build_pooled
+    from yarnlab.workflow.layout import Layout
 
     by_toy: dict[str, list] = {}
     for toy, _seed, cfg in runs(config):
-        settings = Path(cfg["results"], "claims_settings.json")
+        settings = Path(Layout(cfg["results"]).claims_settings_file())
         if not settings.is_file():
             sys.exit(f"sensitivity: {settings} is missing: run {toy} first (without --table-only)")
-        by_toy.setdefault(toy, []).append((cfg["results"], cfg["paper_figs"], json.loads(settings.read_text())))
+        by_toy.setdefault(toy, []).append((cfg["results"], json.loads(settings.read_text())))
     out: dict[str, dict | str] = {}
     for toy, seed_runs in by_toy.items():
         if len(seed_runs) < MIN_SEEDS:
@@ -228,12 +230,15 @@ def main() -> None:
     p.add_argument("--table-only", action="store_true", help="only rebuild the table from finished runs")
     a = p.parse_args()
     config = json.loads(Path(a.config).read_text())
+    from yarnlab.workflow.layout import Layout
+
     if not a.table_only:
         for toy, seed, cfg in runs(config):
             path = Path(cfg["results"], "config.yaml")
             text = yaml.safe_dump(cfg, sort_keys=False)
-            if Path(cfg["paper_figs"], "claims.json").exists() and path.exists() and path.read_text() == text:
-                print(f"== {toy} seed {seed}: finished ({cfg['paper_figs']}/claims.json), not redone", flush=True)
+            report = Path(Layout(cfg["results"], cfg["paper_figs"]).figure("claims.json"))
+            if report.exists() and path.exists() and path.read_text() == text:
+                print(f"== {toy} seed {seed}: finished ({report}), not redone", flush=True)
                 continue
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)

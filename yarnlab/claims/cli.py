@@ -1,6 +1,6 @@
-"""``yarnlab claims --results DIR --paper-figs DIR --out FILE [--settings JSON] [--json FILE]
-[--n-boot N]``: run the regime checks, test the paper's claims on a workflow run and write CLAIMS.md,
-its JSON twin and the claims forest figure (next to --out).
+"""``yarnlab claims --results DIR --out FILE [--settings JSON] [--json FILE] [--n-boot N]``: run the
+regime checks, test the paper's claims on a workflow run and write CLAIMS.md, its JSON twin and the claims
+forest figure (next to --out).
 
 ``yarnlab claims temperature-fit --sweeps CSV... --rules CSV... --out CSV [--rules-out CSV]``: reduce the
 temperature sweeps to m*(s) with a joint bootstrap over works (the table the figure and CLAIMS.md read).
@@ -36,7 +36,7 @@ def _run(args) -> int:
     settings = _load_settings(args)
     if args.n_boot is not None and args.n_boot < 100:
         raise UsageError(f"--n-boot: must be >= 100 (got {args.n_boot})")
-    doc = build(args.results, args.paper_figs, settings, args.n_boot)
+    doc = build(args.results, settings, args.n_boot)
     out = Path(args.out)
     forest(doc, str(out.parent / "claims_forest"))
     atomic_write_text(out, markdown(doc))
@@ -48,9 +48,7 @@ def _run(args) -> int:
         json_path,
         {
             **doc,
-            "provenance": provenance(
-                {"results": args.results, "paper_figs": args.paper_figs, "settings": settings, "n_boot": doc["n_boot"]}
-            ),
+            "provenance": provenance({"results": args.results, "settings": settings, "n_boot": doc["n_boot"]}),
         },
     )
     print(out)
@@ -116,7 +114,6 @@ def _regime(args) -> int:
 def register(subparsers) -> None:
     p = subparsers.add_parser("claims", help="test the paper's claims on a workflow run; write CLAIMS.md + JSON")
     p.add_argument("--results", help="the run's results directory (config `results`)")
-    p.add_argument("--paper-figs", help="the run's figure directory (config `paper_figs`)")
     p.add_argument("--out", help="Markdown output, e.g. paper_figs/CLAIMS.md")
     p.add_argument("--settings", default=None, help="settings JSON (default RESULTS/claims_settings.json)")
     p.add_argument("--json", default=None, help="JSON output (default: --out with .json)")
@@ -139,22 +136,15 @@ def register(subparsers) -> None:
     g = sub.add_parser("regime", help="the regime checks alone, from the base model's evaluations")
     g.add_argument("--results", required=True, help="the run's results directory")
     g.add_argument("--settings", required=True, help="the claims settings JSON")
-    g.add_argument("--paper-figs", default="", help=argparse_suppress())
     g.add_argument("--out", required=True, help="CSV output (a .md twin is written beside it)")
     g.add_argument("--n-boot", type=int, default=None, help="bootstrap resamples (default: the settings' n_boot)")
     g.set_defaults(func=_regime)
 
 
-def argparse_suppress():
-    import argparse
-
-    return argparse.SUPPRESS
-
-
 def _dispatch(args) -> int:
     from yarnlab.errors import UsageError
 
-    missing = [f"--{k.replace('_', '-')}" for k in ("results", "paper_figs", "out") if not getattr(args, k)]
+    missing = [f"--{k}" for k in ("results", "out") if not getattr(args, k)]
     if missing:
-        raise UsageError(f"{', '.join(missing)}: required (or use a sub-command: temperature-fit)")
+        raise UsageError(f"{', '.join(missing)}: required (or use a sub-command: temperature-fit, summarize, regime)")
     return _run(args)

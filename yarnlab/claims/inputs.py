@@ -1,76 +1,71 @@
 """The result files the claims generator reads, derived from the workflow's settings.
 
-``settings`` is the JSON the workflow's ``claims_settings_file`` rule writes (seed, L, the fine-tune
-grid, evaluation settings, ``variants``, ``extra_bases``, ``long_ppl`` and the ``claims`` roles). The
-same function gives the Snakemake ``claims`` rule its inputs and the generator its paths, so the two
-cannot drift apart. Standard library only (the Snakefile imports it while parsing).
+``settings`` is the JSON the workflow's ``claims_settings_file`` rule writes
+(:func:`yarnlab.workflow.layout.claims_settings`: seed, L, the fine-tune grid, evaluation settings,
+``variants``, ``extra_bases``, ``long_ppl`` and the ``claims`` roles). Every path comes from
+:class:`yarnlab.workflow.layout.Layout`, the same methods the rules name their outputs with; the Snakemake
+``claims`` rule takes its inputs from :func:`required_inputs`, so the two cannot drift apart.
 """
 
 from __future__ import annotations
 
 import os
 
+from yarnlab.workflow.layout import (
+    METRICS,
+    SUMMARY,
+    Layout,
+    extra_base_name,
+    fmt,
+    main_finetunes,
+    noft_names,
+    position_names,
+    seeded,
+)
+
 # claims settings that name a variant (its perplexity table, training summary and metrics are inputs)
 ROLES = ("fewer_steps", "transfer", "short_data", "paper_ramp", "short_context_control")
 
 
-def fmt(x) -> str:
-    """1.0 -> '1', 2.5 -> '2.5' (scales in file names, as the workflow writes them)."""
-    return f"{float(x):g}"
+def layout(results: str, settings: dict) -> Layout:
+    """The layout of the run ``settings`` describe, under ``results``."""
+    return Layout(results, variants=settings["variants"])
 
 
-def model_path(results: str, settings: dict, name: str) -> str:
-    """Folder of model ``name`` (label without seed), as workflows/rules/common.smk lays it out."""
-    seed = settings["seed"]
-    if name == "base":
-        return f"{results}/models/base-seed{seed}"
-    if name.startswith("base-"):
-        return f"{results}/models/bases/{name}-seed{seed}"
-    if name in settings["variants"]:
-        return f"{results}/models/variants/{name}-seed{seed}"
-    return f"{results}/models/{name}-seed{seed}"
-
-
-def input_paths(results: str, paper_figs: str, settings: dict) -> dict[str, str]:
+def input_paths(results: str, settings: dict) -> dict[str, str]:
     """Every input of the generator, keyed by role (``ppl:<label>``, ``long:<label>``,
     ``variant:<label>``, ``sweep:<s>``, ``rules:<s>``, ``metrics:<label>``, ...)."""
+    at = layout(results, settings)
     seed = settings["seed"]
-    ft = settings["finetune"]
     cl = settings["claims"]
-    out: dict[str, str] = {}
-    ppl = f"{results}/eval/ppl"
-    out["ppl:base"] = f"{ppl}/base-seed{seed}.csv"
-    for m in ft["methods"]:
-        for s in ft["scales"]:
-            label = f"{m}-s{fmt(s)}"
-            out[f"ppl:{label}"] = f"{ppl}/{label}-seed{seed}.csv"
-            out[f"metrics:{label}"] = f"{model_path(results, settings, label)}/metrics.jsonl"
-    for m in settings["ppl"]["noft_methods"]:
-        for s in settings["ppl"].get("noft_scales") or ft["scales"]:
-            label = f"{m}-s{fmt(s)}-noft"
-            out[f"ppl:{label}"] = f"{ppl}/{label}-seed{seed}.csv"
+    out: dict[str, str] = {"ppl:base": at.ppl_table("base", seed)}
+    for label in main_finetunes(settings["finetune"]):
+        out[f"ppl:{label}"] = at.ppl_table(label, seed)
+        out[f"metrics:{label}"] = at.model(label, seed, METRICS)
+    for label in noft_names(settings["ppl"], settings["finetune"]):
+        out[f"ppl:{label}"] = at.ppl_table(label, seed)
     for name in settings["long_ppl"]["models"]:
         if settings["long_ppl"]["lengths"]:
-            out[f"long:{name}"] = f"{results}/eval/ppl_long/{name}-seed{seed}.csv"
+            out[f"long:{name}"] = at.long_ppl_table(name, seed)
     roles = [cl[k] for k in ROLES if cl.get(k)]
     if cl.get("corpus"):
-        roles += [cl["corpus"]["yarn"], cl["corpus"]["pi"], f"base-{cl['corpus']['corpus']}"]
+        roles += [cl["corpus"]["yarn"], cl["corpus"]["pi"], extra_base_name(cl["corpus"]["corpus"])]
     for name in roles:
-        out[f"variant:{name}"] = f"{results}/eval/variants/{name}-seed{seed}.csv"
-        out[f"summary:{name}"] = f"{model_path(results, settings, name)}/train_summary.json"
+        out[f"variant:{name}"] = at.variant_ppl_table(name, seed)
+        out[f"summary:{name}"] = at.model(name, seed, SUMMARY)
         if not name.startswith("base-"):
-            out[f"metrics:{name}"] = f"{model_path(results, settings, name)}/metrics.jsonl"
+            out[f"metrics:{name}"] = at.model(name, seed, METRICS)
     for s in settings["sweep"]["scales"]:
-        out[f"sweep:{fmt(s)}"] = f"{results}/eval/sweep/s{fmt(s)}-seed{seed}.csv"
-        out[f"rules:{fmt(s)}"] = f"{results}/eval/sweep/rules-s{fmt(s)}-seed{seed}.csv"
-    out["temperature_fit"] = f"{results}/analysis/temperature_fit.csv"
-    out["temperature_fit_rules"] = f"{results}/analysis/temperature_fit_rules.csv"
-    out["dynamic"] = f"{results}/eval/dynamic/seed{seed}.csv"
-    for label in settings["passkey"]["models"]:
-        out[f"passkey:{label}"] = f"{results}/eval/passkey/{label}-seed{seed}.csv"
-    out["ablation"] = f"{results}/eval/ablation/s{fmt(settings['ablation']['scale'])}-seed{seed}.csv"
-    out["theory_entropy"] = f"{results}/theory/entropy_invariant.csv"
-    out["theory_summary"] = f"{results}/theory/summary.json"
+        out[f"sweep:{fmt(s)}"] = at.sweep_table(s, seed)
+        out[f"rules:{fmt(s)}"] = at.sweep_rules_table(s, seed)
+    out["temperature_fit"] = at.temperature_fit()
+    out["temperature_fit_rules"] = at.temperature_fit_rules()
+    out["dynamic"] = at.dynamic_table(seed)
+    for name in settings["passkey"]["models"]:
+        out[f"passkey:{name}"] = at.passkey_table(seeded(name, seed))
+    out["ablation"] = at.ablation_table(settings["ablation"]["scale"], seed)
+    out["theory_entropy"] = at.theory("entropy_invariant.csv")
+    out["theory_summary"] = at.theory("summary.json")
     out.update(regime_paths(results, settings))
     return out
 
@@ -78,31 +73,25 @@ def input_paths(results: str, paper_figs: str, settings: dict) -> dict[str, str]
 def regime_paths(results: str, settings: dict) -> dict[str, str]:
     """The regime layer's inputs: the base's training metrics, its per-position profile at L (and
     each no-fine-tune method's at sL), context use, attention-logit spread, the sliding baseline."""
+    at = layout(results, settings)
     seed = settings["seed"]
-    reg = f"{results}/eval/regime"
     out = {
-        "metrics:base": f"{model_path(results, settings, 'base')}/metrics.jsonl",
-        "positions:base": f"{reg}/positions-base-seed{seed}.csv",
-        "context_use": f"{reg}/context_use-seed{seed}.csv",
-        "induction": f"{reg}/induction_summary-seed{seed}.csv",
-        "logit_spread": f"{reg}/logit_spread-seed{seed}.csv",
-        "temperature_prediction": f"{reg}/temperature_prediction-seed{seed}.csv",
-        "ppl:base-sliding": f"{results}/eval/ppl/base-sliding-seed{seed}.csv",
+        "metrics:base": at.base_model(seed, METRICS),
+        "positions:base": at.positions_table("base", seed),
+        "context_use": at.context_use_table(seed),
+        "induction": at.induction_summary(seed),
+        "logit_spread": at.logit_spread_table(seed),
+        "temperature_prediction": at.temperature_prediction_table(seed),
+        "ppl:base-sliding": at.ppl_table("base-sliding", seed),
     }
-    for label in position_labels(settings):
-        out[f"positions:{label}"] = f"{reg}/positions-{label}-seed{seed}.csv"
+    for label in position_names(settings["regime"]["positions"]):
+        out[f"positions:{label}"] = at.positions_table(label, seed)
     return out
 
 
-def position_labels(settings: dict) -> list[str]:
-    """``<method>-s<s>-noft`` for every method and scale of the per-position figure."""
-    pos = settings["regime"]["positions"]
-    return [f"{m}-s{fmt(s)}-noft" for m in pos["methods"] for s in pos["scales"]]
-
-
-def required_inputs(results: str, paper_figs: str, settings: dict) -> list[str]:
+def required_inputs(results: str, settings: dict) -> list[str]:
     """The paths of :func:`input_paths`, sorted (the Snakemake rule's input list)."""
-    return sorted(set(input_paths(results, paper_figs, settings).values()))
+    return sorted(set(input_paths(results, settings).values()))
 
 
 def missing_inputs(paths: dict[str, str]) -> list[str]:

@@ -1,14 +1,15 @@
 """Claims on the base model without fine-tuning: dynamic scaling (claim 7) and the (alpha, beta)
-ablation (Q1)."""
+ablation (Q1). Each is a measurement and a section, as in :mod:`yarnlab.claims.perplexity`."""
 
 from __future__ import annotations
 
 from yarnlab.claims import grammar as G
-from yarnlab.claims.perplexity import BLOWUP_RATIO, BLOWUP_REASON, LOG2, not_run
-from yarnlab.claims.results import MissingInputError, Results, by_key, fmt_ratio, voting
+from yarnlab.claims.perplexity import BLOWUP_RATIO, BLOWUP_REASON, LOG2
+from yarnlab.claims.results import MissingInputError, Results, by_key, voting
+from yarnlab.claims.sections import NotRun, interval, named
 
 
-def claim7(res: Results) -> dict:
+def measure_claim7(res: Results) -> dict:
     by = by_key(res.table("dynamic"), "method", "length")
     methods = sorted({m for m, _ in by})
     need = {"none", "dynamic-pi", "dynamic-yarn"}
@@ -71,31 +72,39 @@ def claim7(res: Results) -> dict:
                 for n in lengths
             ]
         )
-    parts = {
-        "Dynamic-YaRN < Dynamic-PI past L": G.combine(voting(a)),
-        f"dynamic scaling prevents the blow-up (PPL(n)/PPL(L) < {BLOWUP_RATIO:g} for every dynamic method)":
-            G.combine(voting(b)),
-    }
+    parts = {"yarn_pi": G.combine(voting(a)), "no_blowup": G.combine(voting(b))}
     top = max(lengths)
+    # the sweep's m*(s) at the longest length (one row per seed when pooled), for the diagnosis
+    s = top / L
+    fit = [r for r in res.table("temperature_fit") if abs(r["s"] - s) < 1e-9]
+    return {"yarn_pi": a, "blowup": b, "without_temperature": diag, "parts": parts,
+            "verdict": G.combine(list(parts.values())), "longest": top, "fit_at_longest": fit}
+
+
+def describe_claim7(m: dict, res: Results) -> dict:
+    a, top = m["yarn_pi"], m["longest"]
     return {
-        "measurements": a + b + diag,
-        "parts": parts,
-        "verdict": G.combine(list(parts.values())),
-        "diagnosis": _diagnosis(res, a, diag, top),
+        "measurements": a + m["blowup"] + m["without_temperature"],
+        "parts": named(m["parts"], {
+            "yarn_pi": "Dynamic-YaRN < Dynamic-PI past L",
+            "no_blowup": f"dynamic scaling prevents the blow-up (PPL(n)/PPL(L) < {BLOWUP_RATIO:g} for every dynamic "
+                         "method)"}),
+        "verdict": m["verdict"],
+        "diagnosis": _diagnosis(res.L, a, m["without_temperature"], top, m["fit_at_longest"]),
         "criterion": "base model, no fine-tuning, one window of N tokens per document (s = N/L for dynamic methods); "
         "superiority of Dynamic-YaRN over Dynamic-PI at each N > L, and the blow-up criterion of claim 1 "
         f"(perplexity at least doubles; {BLOWUP_REASON}) applied to every dynamic method: 'prevents' holds only if "
         f"PPL(N)/PPL(L) stays below {BLOWUP_RATIO:g}. Context rows: the same method without its temperature",
-        "headline": next(f"{r['what']} at {r['length']}: {fmt_ratio(r['ppl_ratio'])}" for r in a if r["length"] == top),
+        "headline": next(f"{r['what']} at {r['length']}: {interval(r['ppl_ratio'])}" for r in a if r["length"] == top),
         "figures": ["dynamic_scaling.png"],
         "rules": ["dynamic_table", "dynamic_scaling_figure"],
         "sources": res.src("dynamic", "temperature_fit"),
     }
 
 
-def _diagnosis(res: Results, a: list[dict], diag: list[dict], n: int) -> str:
+def _diagnosis(L: int, a: list[dict], diag: list[dict], n: int, fit: list[dict]) -> str:
     """One sentence at the longest length: method vs temperature, from the rows and the sweep's m*."""
-    s = n / res.L
+    s = n / L
     pick = {r["what"]: r for r in a + diag if r["length"] == n}
     parts = [f"at {n} tokens (s = {s:g})"]
     for what in (
@@ -104,8 +113,7 @@ def _diagnosis(res: Results, a: list[dict], diag: list[dict], n: int) -> str:
         "Dynamic-YaRN without temperature / Dynamic-PI",
     ):
         if what in pick:
-            parts.append(f"{what} = {fmt_ratio(pick[what]['ppl_ratio'])}")
-    fit = [r for r in res.table("temperature_fit") if abs(r["s"] - s) < 1e-9]
+            parts.append(f"{what} = {interval(pick[what]['ppl_ratio'])}")
     if len(fit) == 1:
         f = fit[0]
         parts.append(
@@ -138,7 +146,7 @@ def _cell_name(cells: list[tuple[float, float]]) -> str:
     return " = ".join(f"({a:g}, {b:g})" for a, b in cells)
 
 
-def q_alpha_beta(res: Results) -> dict:
+def measure_alpha_beta(res: Results) -> dict:
     by = by_key(res.table("ablation"), "ramp", "alpha", "beta")
     rows = []
     for ramp in sorted({k[0] for k in by}):
@@ -168,15 +176,19 @@ def q_alpha_beta(res: Results) -> dict:
             ]
         )
     if not rows:
-        return not_run("the ablation grid holds only (alpha, beta) = (1, 32): there is no other cell to compare")
+        raise NotRun("the ablation grid holds only (alpha, beta) = (1, 32): there is no other cell to compare")
     # (1, 32) is the best cell unless another is significantly better: no test can confirm optimality,
     # so the verdict is at most "consistent with"
     v = [G.FAILS if r["verdict"] == G.FAILS else G.CONSISTENT for r in rows]
-    better = [r for r in rows if r["verdict"] == G.FAILS]
-    best = min(rows, key=lambda r: -r["ppl_ratio"]["value"]) if rows else None
+    return {"rows": rows, "better": [r for r in rows if r["verdict"] == G.FAILS],
+            "largest": min(rows, key=lambda r: -r["ppl_ratio"]["value"]), "verdict": G.combine(v)}
+
+
+def describe_alpha_beta(m: dict, res: Results) -> dict:
+    rows, best = m["rows"], m["largest"]
     return {
         "measurements": rows,
-        "verdict": G.combine(v),
+        "verdict": m["verdict"],
         "criterion": "descriptive question: where the best (alpha, beta) lies for this model and head size. The "
         "paper sets (1, 32) for the Llama family and says other models are tuned case by case, so a better "
         "cell here does not contradict it; the verdict answers whether (1, 32) is also best here. Every "
@@ -184,8 +196,8 @@ def q_alpha_beta(res: Results) -> dict:
         "per-document perplexity (coinciding ramps) merged into one: 'does not hold' if some cell is "
         "significantly better, else 'consistent with' (optimality cannot be shown)",
         "headline": (
-            f"{len(better)} of {len(rows)} cells significantly better than (1, 32)"
-            + (f"; largest: {best['what']} = {fmt_ratio(best['ppl_ratio'])}" if best else "")
+            f"{len(m['better'])} of {len(rows)} cells significantly better than (1, 32)"
+            + f"; largest: {best['what']} = {interval(best['ppl_ratio'])}"
         ),
         "figures": ["alpha_beta_ablation.png"],
         "rules": ["ablation_table", "alpha_beta_ablation_figure"],

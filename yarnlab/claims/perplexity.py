@@ -1,9 +1,14 @@
 """Claims read from perplexity tables: 1, 2, 3, 4, 5, 8, the sliding-window baseline (10) and the
 open questions on extrapolation (Q2), the ramp form (Q3) and a second corpus (Q5).
 
-Each function takes :class:`~yarnlab.claims.results.Results` and returns the claim's section dict
-(measurements, parts, verdict, criterion, headline, figures, rules, sources); the registry
-(:mod:`yarnlab.claims.registry`) adds the id, the published entry and the regime gate.
+Each claim is two functions. ``measure_<claim>(res)`` takes :class:`~yarnlab.claims.results.Results` and
+returns the measurement: the verdict rows (paired comparisons with their intervals and verdicts), the
+verdict of each part and of the claim, and the numbers the section shows; it raises
+:class:`~yarnlab.claims.results.MissingInputError` for a table this configuration does not make and
+:class:`~yarnlab.claims.sections.NotRun` for a claim the configuration leaves out. ``describe_<claim>(m,
+res)`` writes the section from the measurement: parts by name, criterion, headline, tables, figures,
+rules and sources (``res`` for the settings and file names only; it computes no statistic). The registry
+(:mod:`yarnlab.claims.registry`) runs both and adds the id, the published entry and the regime gate.
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ import math
 from yarnlab.claims import grammar as G
 from yarnlab.claims import stats as S
 from yarnlab.claims import steps as ST
-from yarnlab.claims.inputs import fmt
-from yarnlab.claims.results import MissingInputError, Results, headline_row, table, voting
+from yarnlab.claims.results import MissingInputError, Results, voting
+from yarnlab.claims.sections import NotRun, headline_row, named, table
+from yarnlab.workflow.layout import finetune_name, fmt, main_finetunes, noft_names
 
 # "Explodes" (claims 1 and 7): PPL(n)/PPL(L) above BLOWUP_RATIO at every n >= 4L. The smallest blow-up
 # the paper publishes is Mistral v0.1's (Table 6, L = 8192): 2.96 at L, 36.8 at 2L (12.4x), > 10^3 by
@@ -28,26 +34,12 @@ BLOWUP_REASON = ("the threshold 2 is a sixth of the smallest blow-up the paper p
 LOG2 = math.log(BLOWUP_RATIO)
 
 
-def not_run(why: str) -> dict:
-    return {
-        "measurements": [],
-        "verdict": G.NOT_RUN,
-        "criterion": why,
-        "headline": "not run",
-        "figures": [],
-        "rules": [],
-        "sources": [],
-    }
-
-
 def no_finetune_table(res: Results) -> dict | None:
     """Descriptive, no verdict: perplexity of the base and of every method applied without
     fine-tuning (``ppl.noft_methods`` x ``ppl.noft_scales``) at each of its lengths, on the same
     documents (interval over works), and PPL(n) / PPL(L) paired per document. None when the
     configuration evaluates no method without fine-tuning."""
-    ppl = res.settings["ppl"]
-    scales = ppl.get("noft_scales") or res.settings["finetune"]["scales"]
-    labels = [f"{m}-s{fmt(s)}-noft" for m in ppl["noft_methods"] for s in scales]
+    labels = noft_names(res.settings["ppl"], res.settings["finetune"])
     if not labels:
         return None
     rows = []
@@ -71,11 +63,11 @@ def _scales(res: Results) -> list[float]:
     return [float(s) for s in res.settings["finetune"]["scales"]]
 
 
-def claim1(res: Results) -> dict:
+# ---------------------------------------------------------------- claim 1
+def measure_claim1(res: Results) -> dict:
     """Without scaling, perplexity at least doubles at every length >= 4L (base, same documents)."""
     L = res.L
     far = [n for n in res.lengths("base") if n >= 4 * L]
-    rows = []
     items = [
         (
             res.nll("base", n),
@@ -86,26 +78,31 @@ def claim1(res: Results) -> dict:
         for n in res.lengths("base")
         if n > L
     ]
-    rows += res.family(items)
+    rows = res.family(items)
     if not far:
         raise MissingInputError(f"claim 1: no base-model length >= 4L = {4 * L}")
+    return {"rows": rows, "verdict": G.combine(voting(rows))}
+
+
+def describe_claim1(m: dict, res: Results) -> dict:
     return {
-        "measurements": rows,
-        "verdict": G.combine(voting(rows)),
+        "measurements": m["rows"],
+        "verdict": m["verdict"],
         "criterion": f"at every length >= 4L the paired PPL ratio vs L has its interval above {BLOWUP_RATIO:g} "
         f"(perplexity at least doubles; {BLOWUP_REASON}); shorter lengths shown for context",
-        "headline": headline_row(rows),
+        "headline": headline_row(m["rows"]),
         "figures": ["ppl_vs_context.png", "positions.png"],
         "rules": ["ppl_base", "ppl_vs_context_figure"],
         "sources": res.src("ppl:base"),
     }
 
 
-def claim2(res: Results) -> dict:
+# ---------------------------------------------------------------- claim 2
+def measure_claim2(res: Results) -> dict:
     ft = res.settings["finetune"]
     yp, ntk = [], []
     for s in _scales(res):
-        y, p, k = f"yarn-s{fmt(s)}", f"pi-s{fmt(s)}", f"ntk-s{fmt(s)}"
+        y, p, k = finetune_name("yarn", s), finetune_name("pi", s), finetune_name("ntk", s)
         yp += [(y, p, n, "superiority", f"YaRN / PI at s = {fmt(s)}") for n in res.within(y, s)]
         if "ntk" in ft["methods"]:
             ntk += [
@@ -117,89 +114,34 @@ def claim2(res: Results) -> dict:
     if not yp:
         raise MissingInputError("claim 2: no YaRN/PI lengths within the trained window")
     a, b = res.compare(yp), res.compare(ntk)
-    parts = {"YaRN < PI at every length L/2..sL": G.combine(voting(a))}
+    parts = {"yarn_pi": G.combine(voting(a))}
     if b:
-        parts["NTK-aware worse than PI and YaRN at <= L"] = G.combine(voting(b))
-    rows = a + b
+        parts["ntk"] = G.combine(voting(b))
+    return {"yarn_pi": a, "ntk": b, "parts": parts, "verdict": G.combine(list(parts.values()))}
+
+
+def describe_claim2(m: dict, res: Results) -> dict:
     return {
-        "measurements": rows,
-        "parts": parts,
-        "verdict": G.combine(list(parts.values())),
+        "measurements": m["yarn_pi"] + m["ntk"],
+        "parts": named(m["parts"], {"yarn_pi": "YaRN < PI at every length L/2..sL",
+                                    "ntk": "NTK-aware worse than PI and YaRN at <= L"}),
+        "verdict": m["verdict"],
         "criterion": "paired per-document PPL ratios, simultaneous intervals within each part; superiority "
         "(interval below 1) for YaRN vs PI, the reverse for NTK-aware vs each",
-        "headline": headline_row(a),
+        "headline": headline_row(m["yarn_pi"]),
         "figures": ["ppl_vs_context.png"],
         "rules": ["finetuned_model", "ppl_finetuned", "ppl_vs_context_figure"],
-        "sources": res.src(*[f"ppl:{m}-s{fmt(s)}" for m in ft["methods"] for s in ft["scales"]]),
+        "sources": res.src(*[f"ppl:{lb}" for lb in main_finetunes(res.settings["finetune"])]),
     }
 
 
+# ---------------------------------------------------------------- claims 3 and 5: steps to reach
 # Steps-to-reach thresholds (yarnlab.claims.steps): the paper's own step counts (Section 4.1).
 PI_STEPS_RATIO = 2.5
 PI_STEPS_REASON = "the paper's '2.5x fewer training steps than PI': 400 steps against PI's 1000 (Section 4.1)"
 TRANSFER_STEPS_RATIO = 2.0
 TRANSFER_STEPS_REASON = ("Section 4.1: s = 32 in 200 steps from the s = 16 checkpoint, which took 400 steps "
                          "from the base")
-
-
-def claim3(res: Results) -> dict:
-    """Two tested parts. (a) YaRN fine-tuned for fewer steps (the ``fewer_steps`` variant) is no worse than
-    PI at the main steps: paired non-inferiority on the evaluation documents. (b) Steps to reach PI's last
-    held-out loss + margin, PI's first passage over YaRN's (same held-out windows), at every fine-tuned s:
-    above :data:`PI_STEPS_RATIO`, percentile intervals over windows (seeds, then windows, when pooled),
-    Bonferroni over the scales; a ratio capped by the evaluation grid is inconclusive
-    (:mod:`yarnlab.claims.steps`)."""
-    name = res.settings["claims"].get("fewer_steps")
-    if not name:
-        return not_run("claims.fewer_steps is null in this configuration")
-    v = res.settings["variants"][name]
-    s, steps = float(v["scale"]), res.settings["finetune"]["steps"]
-    pi = f"pi-s{fmt(s)}"
-    rows = res.compare(
-        [
-            (name, pi, n, "noninferiority", f"YaRN {v.get('steps')} steps / PI {steps} steps, s = {fmt(s)}")
-            for n in res.within(name, s)
-            if n >= res.L
-        ]
-    )
-    pairs = [(f"pi-s{fmt(sc)}", f"yarn-s{fmt(sc)}", {"what": f"PI / YaRN steps to PI's last loss + margin, s = "
-                                                             f"{fmt(sc)}", "s": float(sc)})
-             for sc in res.settings["finetune"]["scales"]
-             if f"metrics:pi-s{fmt(sc)}" in res.paths and f"metrics:yarn-s{fmt(sc)}" in res.paths]
-    steps_rows, why = _steps_rows(res, pairs, PI_STEPS_RATIO)
-    tokens = res.json(f"summary:{name}").get("tokens")
-    noninf = G.combine(voting(rows))
-    steps_part = ST.part(steps_rows) if steps_rows else G.INCONCLUSIVE
-    parts = {
-        f"YaRN with {steps / v.get('steps', steps):.2g}x fewer steps no worse than PI": noninf,
-        f"steps to reach PI's last loss: PI / YaRN above {PI_STEPS_RATIO:g} at every s": steps_part,
-        "~10x fewer tokens (against Code Llama's recipe)": G.NOT_RUN,
-    }
-    capped = [r for r in steps_rows if r["capped"]]
-    head = "; ".join(f"s = {fmt(r['s'])}: {ST.fmt_steps(r)}" for r in steps_rows) or why
-    return {
-        "measurements": rows,
-        "steps_to_target": steps_rows,
-        "tables": [ST.steps_table(
-            f"Steps to reach PI's last periodic held-out loss + {res.margin} nats (first evaluation at or below it; "
-            f"{S.LEVEL:.0%} percentile intervals over held-out windows, Bonferroni over the scales)", steps_rows)]
-        if steps_rows else [],
-        "parts": parts,
-        "verdict": G.combine([noninf, steps_part]),
-        "criterion": f"tested: (a) YaRN fine-tuned for {v.get('steps')} steps ({tokens} tokens) is no worse than "
-        f"PI at {steps} steps (non-inferiority, margin {res.margin} nats/token, every length L..sL); (b) the steps "
-        f"PI needs to reach its last held-out loss + {res.margin} nats over the steps YaRN needs to reach it, "
-        f"{ST.threshold_text(PI_STEPS_RATIO, PI_STEPS_REASON)}; a ratio capped by the evaluation grid is "
-        "inconclusive. Tokens per step are equal, so step ratios are token ratios against PI. Not tested: the "
-        "paper's ~10x fewer tokens is against Code Llama's recipe, which is not run"
-        + (f"; {why}" if why else ""),
-        "headline": f"steps ratio {head}" + (" (capped: not resolved)" if capped else "")
-        + f"; {headline_row(rows)}",
-        "figures": ["training_efficiency.png", "claims_forest.png"],
-        "rules": ["variant_model", "ppl_variant", "training_efficiency_figure"],
-        "sources": res.src(f"variant:{name}", f"ppl:{pi}", f"summary:{name}",
-                           *[f"metrics:{x}" for a, b, _ in pairs for x in (a, b)]),
-    }
 
 
 def _steps_rows(res: Results, pairs: list, threshold: float) -> tuple[list[dict], str]:
@@ -212,10 +154,78 @@ def _steps_rows(res: Results, pairs: list, threshold: float) -> tuple[list[dict]
         return [], f"steps to reach not computed ({exc})"
 
 
-def claim4(res: Results) -> dict:
+def measure_claim3(res: Results) -> dict:
+    """Two tested parts. (a) YaRN fine-tuned for fewer steps (the ``fewer_steps`` variant) is no worse than
+    PI at the main steps: paired non-inferiority on the evaluation documents. (b) Steps to reach PI's last
+    held-out loss + margin, PI's first passage over YaRN's (same held-out windows), at every fine-tuned s:
+    above :data:`PI_STEPS_RATIO`, percentile intervals over windows (seeds, then windows, when pooled),
+    Bonferroni over the scales; a ratio capped by the evaluation grid is inconclusive
+    (:mod:`yarnlab.claims.steps`)."""
+    name = res.settings["claims"].get("fewer_steps")
+    if not name:
+        raise NotRun("claims.fewer_steps is null in this configuration")
+    v = res.settings["variants"][name]
+    s, steps = float(v["scale"]), res.settings["finetune"]["steps"]
+    pi = finetune_name("pi", s)
+    rows = res.compare(
+        [
+            (name, pi, n, "noninferiority", f"YaRN {v.get('steps')} steps / PI {steps} steps, s = {fmt(s)}")
+            for n in res.within(name, s)
+            if n >= res.L
+        ]
+    )
+    pairs = [(finetune_name("pi", sc), finetune_name("yarn", sc),
+              {"what": f"PI / YaRN steps to PI's last loss + margin, s = {fmt(sc)}", "s": float(sc)})
+             for sc in res.settings["finetune"]["scales"]
+             if all(f"metrics:{finetune_name(m, sc)}" in res.paths for m in ("pi", "yarn"))]
+    steps_rows, why = _steps_rows(res, pairs, PI_STEPS_RATIO)
+    noninf = G.combine(voting(rows))
+    steps_part = ST.part(steps_rows) if steps_rows else G.INCONCLUSIVE
+    return {"name": name, "reference": pi, "rows": rows, "steps_rows": steps_rows, "steps_why": why,
+            "runs": [x for a, b, _ in pairs for x in (a, b)], "tokens": res.json(f"summary:{name}").get("tokens"),
+            "parts": {"noninferior": noninf, "steps": steps_part, "tokens": G.NOT_RUN},
+            "verdict": G.combine([noninf, steps_part])}
+
+
+def describe_claim3(m: dict, res: Results) -> dict:
+    name, rows, steps_rows, why = m["name"], m["rows"], m["steps_rows"], m["steps_why"]
+    v = res.settings["variants"][name]
+    steps = res.settings["finetune"]["steps"]
+    capped = [r for r in steps_rows if r["capped"]]
+    head = "; ".join(f"s = {fmt(r['s'])}: {ST.fmt_steps(r)}" for r in steps_rows) or why
+    return {
+        "measurements": rows,
+        "steps_to_target": steps_rows,
+        "tables": [ST.steps_table(
+            f"Steps to reach PI's last periodic held-out loss + {res.margin} nats (first evaluation at or below it; "
+            f"{S.LEVEL:.0%} percentile intervals over held-out windows, Bonferroni over the scales)", steps_rows)]
+        if steps_rows else [],
+        "parts": named(m["parts"], {
+            "noninferior": f"YaRN with {steps / v.get('steps', steps):.2g}x fewer steps no worse than PI",
+            "steps": f"steps to reach PI's last loss: PI / YaRN above {PI_STEPS_RATIO:g} at every s",
+            "tokens": "~10x fewer tokens (against Code Llama's recipe)"}),
+        "verdict": m["verdict"],
+        "criterion": f"tested: (a) YaRN fine-tuned for {v.get('steps')} steps ({m['tokens']} tokens) is no worse "
+        f"than PI at {steps} steps (non-inferiority, margin {res.margin} nats/token, every length L..sL); (b) the "
+        f"steps PI needs to reach its last held-out loss + {res.margin} nats over the steps YaRN needs to reach it, "
+        f"{ST.threshold_text(PI_STEPS_RATIO, PI_STEPS_REASON)}; a ratio capped by the evaluation grid is "
+        "inconclusive. Tokens per step are equal, so step ratios are token ratios against PI. Not tested: the "
+        "paper's ~10x fewer tokens is against Code Llama's recipe, which is not run"
+        + (f"; {why}" if why else ""),
+        "headline": f"steps ratio {head}" + (" (capped: not resolved)" if capped else "")
+        + f"; {headline_row(rows)}",
+        "figures": ["training_efficiency.png", "claims_forest.png"],
+        "rules": ["variant_model", "ppl_variant", "training_efficiency_figure"],
+        "sources": res.src(f"variant:{name}", f"ppl:{m['reference']}", f"summary:{name}",
+                           *[f"metrics:{x}" for x in m["runs"]]),
+    }
+
+
+# ---------------------------------------------------------------- claim 4
+def measure_claim4(res: Results) -> dict:
     name = res.settings["claims"].get("short_data")
     if not name:
-        return not_run("claims.short_data is null in this configuration")
+        raise NotRun("claims.short_data is null in this configuration")
     v = res.settings["variants"][name]
     s, c = float(v["scale"]), float(v.get("train_ctx", v["scale"]))
     data_len = int(round(c * res.L))
@@ -234,7 +244,7 @@ def claim4(res: Results) -> dict:
         for n in beyond
     ]
     rows = res.family(items)
-    same = f"yarn-s{fmt(c)}"
+    same = finetune_name("yarn", c)
     if f"ppl:{same}" in res.paths:
         rows += res.compare(
             [
@@ -250,7 +260,7 @@ def claim4(res: Results) -> dict:
             ],
             role="supporting",
         )
-    full = f"yarn-s{fmt(s)}"
+    full = finetune_name("yarn", s)
     if f"ppl:{full}" in res.paths:
         rows += res.compare(
             [
@@ -269,20 +279,28 @@ def claim4(res: Results) -> dict:
     prim = [r["verdict"] for r in rows if r.get("role") == "primary"]
     if not prim:
         raise MissingInputError(f"claim 4: {name} has no length in ({data_len}, {int(s * res.L)}]")
+    return {"name": name, "same_data": same, "data_length": data_len, "rows": rows, "verdict": G.combine(prim)}
+
+
+def describe_claim4(m: dict, res: Results) -> dict:
+    name, same, data_len = m["name"], m["same_data"], m["data_length"]
+    v = res.settings["variants"][name]
+    s, c = float(v["scale"]), float(v.get("train_ctx", v["scale"]))
     return {
-        "measurements": rows,
-        "verdict": G.combine(prim),
+        "measurements": m["rows"],
+        "verdict": m["verdict"],
         "criterion": f"YaRN at s = {fmt(s)} fine-tuned on {data_len}-token chunks: perplexity at every length in "
         f"({data_len}, sL = {int(s * res.L)}] no worse than at the data length (non-inferiority, "
         f"margin {res.margin} nats/token); supporting: better than YaRN s = {fmt(c)} on the same chunks",
-        "headline": headline_row(rows),
+        "headline": headline_row(m["rows"]),
         "figures": ["claims_forest.png"],
         "rules": ["variant_model", "ppl_variant", "ppl_long"],
         "sources": [res.paths[k] for k in res.paths if k.endswith(f":{name}") or k.endswith(f":{same}")],
     }
 
 
-def claim5(res: Results) -> dict:
+# ---------------------------------------------------------------- claim 5
+def measure_claim5(res: Results) -> dict:
     """Two tested parts. (a) The transfer (continuing a smaller-s YaRN fine-tune at s) is no worse than the
     fine-tune from the base at s (or than its starting checkpoint when there is none): paired
     non-inferiority. (b) Steps the fine-tune from the base needs to reach its last held-out loss + margin
@@ -291,11 +309,11 @@ def claim5(res: Results) -> dict:
     cl = res.settings["claims"]
     name = cl.get("transfer")
     if not name:
-        return not_run("claims.transfer is null in this configuration")
+        raise NotRun("claims.transfer is null in this configuration")
     var = res.settings["variants"]
     v = var[name]
     s = float(v["scale"])
-    full = f"yarn-s{fmt(s)}"
+    full = finetune_name("yarn", s)
     if f"ppl:{full}" in res.paths:
         ref, ref_s, what = full, s, f"{full} ({res.settings['finetune']['steps']} steps from base)"
     else:  # no such model in this config: compare with the starting checkpoint
@@ -324,28 +342,38 @@ def claim5(res: Results) -> dict:
     steps_rows, why = _steps_rows(res, pairs, TRANSFER_STEPS_RATIO)
     noninf = G.combine(voting(rows))
     steps_part = ST.part(steps_rows) if steps_rows else G.INCONCLUSIVE
-    parts = {f"transfer no worse than {what}": noninf,
-             f"steps to reach the from-base fine-tune's last loss: ratio above {TRANSFER_STEPS_RATIO:g}": steps_part}
+    return {"name": name, "from_base": full, "reference": ref, "reference_text": what, "rows": rows,
+            "steps_rows": steps_rows, "steps_why": why, "parts": {"noninferior": noninf, "steps": steps_part},
+            "verdict": G.combine([noninf, steps_part])}
+
+
+def describe_claim5(m: dict, res: Results) -> dict:
+    name, full, what, steps_rows, why = m["name"], m["from_base"], m["reference_text"], m["steps_rows"], m["steps_why"]
+    v = res.settings["variants"][name]
+    s = float(v["scale"])
     return {
-        "measurements": rows,
+        "measurements": m["rows"],
         "steps_to_target": steps_rows,
         "tables": [ST.steps_table(
             f"Steps to reach {full}'s last periodic held-out loss + {res.margin} nats ({S.LEVEL:.0%} percentile "
             "interval over held-out windows)", steps_rows)] if steps_rows else [],
-        "parts": parts,
-        "verdict": G.combine([noninf, steps_part]),
+        "parts": named(m["parts"], {
+            "noninferior": f"transfer no worse than {what}",
+            "steps": f"steps to reach the from-base fine-tune's last loss: ratio above {TRANSFER_STEPS_RATIO:g}"}),
+        "verdict": m["verdict"],
         "criterion": f"(a) continuing {v['init']} at s = {fmt(s)} for {v.get('steps')} steps is no worse than {what} "
         f"(non-inferiority, margin {res.margin} nats/token, lengths L..sL); (b) the steps {full} needs from the base "
         f"to reach its last held-out loss + {res.margin} nats over the steps the transfer needs, "
         f"{ST.threshold_text(TRANSFER_STEPS_RATIO, TRANSFER_STEPS_REASON)}; a ratio capped by the evaluation grid "
         "is inconclusive; supporting: better than the same steps from base" + (f"; {why}" if why else ""),
-        "headline": (f"steps ratio {ST.fmt_steps(steps_rows[0])}; " if steps_rows else "") + headline_row(rows),
+        "headline": (f"steps ratio {ST.fmt_steps(steps_rows[0])}; " if steps_rows else "") + headline_row(m["rows"]),
         "figures": ["claims_forest.png"],
         "rules": ["variant_model", "ppl_variant"],
-        "sources": res.src(f"variant:{name}", *res.ppl_keys(ref), f"metrics:{name}", f"metrics:{full}"),
+        "sources": res.src(f"variant:{name}", *res.ppl_keys(m["reference"]), f"metrics:{name}", f"metrics:{full}"),
     }
 
 
+# ---------------------------------------------------------------- claim 8
 def _windows(res: Results, label: str) -> float:
     """Training tokens of a fine-tune in units of batch_size x L: steps x (training length / L). Every
     fine-tune and variant shares finetune.batch_size, so equal values mean equal training tokens."""
@@ -356,21 +384,19 @@ def _windows(res: Results, label: str) -> float:
     return float(ft["steps"]) * float(label.rsplit("-s", 1)[1])
 
 
-def claim8(res: Results) -> dict:
+def measure_claim8(res: Results) -> dict:
     """Perplexity at L of each fine-tune, non-inferiority. With a control (``claims.short_context_control``:
     the base trained on at L, method none, for as many tokens as one YaRN fine-tune) the voting rows are the
     YaRN fine-tunes whose training tokens equal the control's, against the control: the comparison then
     isolates the extension from the extra training. Context rows: every fine-tune against the base (extension
     and extra training together), the control against the base (extra training alone), token-unmatched
     fine-tunes against the control. Without a control the base is the reference (and the criterion says so)."""
-    ft = res.settings["finetune"]
-    labels = [f"{m}-s{fmt(s)}" for m in ft["methods"] for s in ft["scales"]]
+    labels = main_finetunes(res.settings["finetune"])
     ctl = res.settings["claims"].get("short_context_control")
+    n_ctl, matched = None, []
     if not ctl:
         rows = res.compare([(lb, "base", res.L, "noninferiority", f"{lb} / base at L") for lb in labels],
                            context=lambda a: not a.startswith("yarn-"))
-        ref_text = ("no control in this configuration: compared with the base, so a ratio below 1 is NOT evidence "
-                    "of improvement (the fine-tunes trained longer on the same corpus)")
     else:
         n_ctl = _windows(res, ctl)
         matched = [lb for lb in labels if lb.startswith("yarn-") and _windows(res, lb) == n_ctl]
@@ -381,32 +407,43 @@ def claim8(res: Results) -> dict:
                             + [(ctl, "base", res.L, "noninferiority", f"{ctl} / base at L (extra training alone)")]
                             + [(lb, "base", res.L, "noninferiority", f"{lb} / base at L") for lb in labels],
                             role="context")
-        ref_text = (f"the reference is {ctl}, the base trained on at L with plain RoPE for {n_ctl:g} x batch x L "
-                    f"tokens, as many as {', '.join(matched) or 'no YaRN fine-tune'}, so extension is separated from "
-                    "extra training; the base and token-unmatched rows are context")
     if not voting(rows):
         raise MissingInputError("claim 8: no YaRN fine-tune in finetune.methods"
                                 + (f" trained on as many tokens as {ctl}" if ctl else ""))
+    return {"control": ctl, "control_windows": n_ctl, "matched": matched, "rows": rows,
+            "verdict": G.combine(voting(rows))}
+
+
+def describe_claim8(m: dict, res: Results) -> dict:
+    ctl, labels = m["control"], main_finetunes(res.settings["finetune"])
+    if not ctl:
+        ref_text = ("no control in this configuration: compared with the base, so a ratio below 1 is NOT evidence "
+                    "of improvement (the fine-tunes trained longer on the same corpus)")
+    else:
+        ref_text = (f"the reference is {ctl}, the base trained on at L with plain RoPE for {m['control_windows']:g} x "
+                    f"batch x L tokens, as many as {', '.join(m['matched']) or 'no YaRN fine-tune'}, so extension is "
+                    "separated from extra training; the base and token-unmatched rows are context")
     return {
-        "measurements": rows,
-        "verdict": G.combine(voting(rows)),
+        "measurements": m["rows"],
+        "verdict": m["verdict"],
         "criterion": f"perplexity at the original context L = {res.L} of each YaRN fine-tune is no worse than the "
         f"reference's (non-inferiority, margin {res.margin} nats/token); {ref_text}. Perplexity at L stands in for "
         "the paper's benchmarks",
-        "headline": headline_row(rows),
+        "headline": headline_row(m["rows"]),
         "figures": ["short_context.md"],
         "rules": ["short_context_table"] + (["variant_model", "ppl_variant"] if ctl else []),
         "sources": res.src("ppl:base", *[f"ppl:{lb}" for lb in labels], *([f"variant:{ctl}"] if ctl else [])),
     }
 
 
-def claim_sliding(res: Results) -> dict:
+# ---------------------------------------------------------------- claim 10: the sliding window
+def measure_sliding(res: Results) -> dict:
     """Context beyond L is used: an extended model beats plain RoPE with a sliding window of L."""
     ft = res.settings["finetune"]
     pairs = []
     for m in ft["methods"]:
         for s in _scales(res):
-            label = f"{m}-s{fmt(s)}"
+            label = finetune_name(m, s)
             pairs += [
                 (label, "base-sliding", n, "superiority", f"{label} / sliding window of L")
                 for n in res.within(label, s)
@@ -415,25 +452,34 @@ def claim_sliding(res: Results) -> dict:
     rows = res.compare(pairs, context=lambda a: not a.startswith("yarn-"))
     if not voting(rows):
         raise MissingInputError("sliding baseline: no YaRN fine-tune scored beyond L")
+    return {"rows": rows, "verdict": G.combine(voting(rows))}
+
+
+def describe_sliding(m: dict, res: Results) -> dict:
     return {
-        "measurements": rows,
-        "verdict": G.combine(voting(rows)),
+        "measurements": m["rows"],
+        "verdict": m["verdict"],
         "criterion": "each YaRN fine-tune at every length in (L, sL] against plain RoPE scoring the same tokens with "
         "windows of L and stride L/2 (every token sees at most L tokens): superiority means the "
         "extended model turns context beyond L into lower perplexity (the paper's Fig. 1 reading)",
-        "headline": headline_row(rows),
+        "headline": headline_row(m["rows"]),
         "figures": ["ppl_vs_context.png"],
         "rules": ["ppl_sliding_baseline", "ppl_finetuned"],
-        "sources": res.src("ppl:base-sliding", *[f"ppl:yarn-s{fmt(s)}" for s in ft["scales"]]),
+        "sources": res.src("ppl:base-sliding",
+                           *[f"ppl:{finetune_name('yarn', s)}" for s in res.settings["finetune"]["scales"]]),
     }
 
 
-def q_extrapolation(res: Results) -> dict:
-    ft = res.settings["finetune"]
-    labels = [f"{m}-s{fmt(s)}" for m in ft["methods"] for s in ft["scales"]]
-    labels += [n for n in res.settings["long_ppl"]["models"] if n not in labels and n != "base"]
+# ---------------------------------------------------------------- Q2: extrapolation beyond sL
+def _extrapolated(res: Results) -> list[str]:
+    """The models Q2 reads: every main fine-tune, then the other long_ppl models but the base."""
+    labels = main_finetunes(res.settings["finetune"])
+    return labels + [n for n in res.settings["long_ppl"]["models"] if n not in labels and n != "base"]
+
+
+def measure_extrapolation(res: Results) -> dict:
     items = []
-    for label in labels:
+    for label in _extrapolated(res):
         var = res.settings["variants"]
         s = float(var[label]["scale"]) if label in var else float(label.rsplit("-s", 1)[1])
         sl = int(round(s * res.L))
@@ -464,26 +510,31 @@ def q_extrapolation(res: Results) -> dict:
         bad = [r["length"] for r in rows if r["label"] == label and r["verdict"] == G.FAILS]
         breaks[label] = min(bad) if bad else None
     v = voting(rows)
+    return {"rows": rows, "breaks_at": breaks, "verdict": G.combine(v) if v else G.INCONCLUSIVE}
+
+
+def describe_extrapolation(m: dict, res: Results) -> dict:
     return {
-        "measurements": rows,
-        "breaks_at": breaks,
-        "verdict": G.combine(v) if v else G.INCONCLUSIVE,
+        "measurements": m["rows"],
+        "breaks_at": m["breaks_at"],
+        "verdict": m["verdict"],
         "criterion": f"claim tested: YaRN extrapolates beyond its trained sL (perplexity beyond sL no worse than at "
         f"sL, margin {res.margin} nats/token); 'breaks at' = shortest length significantly worse. Verdict "
         "over the main YaRN fine-tunes",
-        "headline": "breaks at: " + ", ".join(f"{k} {v if v else '-'}" for k, v in breaks.items()),
+        "headline": "breaks at: " + ", ".join(f"{k} {v if v else '-'}" for k, v in m["breaks_at"].items()),
         "figures": ["ppl_vs_context.png", "claims_forest.png"],
         "rules": ["ppl_finetuned", "ppl_long"],
-        "sources": sorted({res.paths[k] for lb in labels for k in res.ppl_keys(lb)}),
+        "sources": sorted({res.paths[k] for lb in _extrapolated(res) for k in res.ppl_keys(lb)}),
     }
 
 
-def q_ramp(res: Results) -> dict:
+# ---------------------------------------------------------------- Q3: the ramp form
+def measure_ramp(res: Results) -> dict:
     name = res.settings["claims"].get("paper_ramp")
     if not name:
-        return not_run("claims.paper_ramp is null in this configuration")
+        raise NotRun("claims.paper_ramp is null in this configuration")
     s = float(res.settings["variants"][name]["scale"])
-    ref = f"yarn-s{fmt(s)}"
+    ref = finetune_name("yarn", s)
     lens = res.within(name, s)
     rows = res.compare(
         [(name, ref, n, "equivalence", f"paper ramp / index ramp, YaRN s = {fmt(s)} fine-tuned") for n in lens]
@@ -491,8 +542,13 @@ def q_ramp(res: Results) -> dict:
     diff = res.compare(
         [(name, ref, n, "superiority", "paper ramp better than index ramp") for n in lens], role="context"
     )
-    worse = [r["length"] for r in diff if r["verdict"] == G.FAILS]
-    better = [r["length"] for r in diff if r["verdict"] == G.HOLDS]
+    return {"name": name, "reference": ref, "rows": rows, "difference": diff,
+            "worse_at": [r["length"] for r in diff if r["verdict"] == G.FAILS],
+            "better_at": [r["length"] for r in diff if r["verdict"] == G.HOLDS], "verdict": G.combine(voting(rows))}
+
+
+def describe_ramp(m: dict, res: Results) -> dict:
+    worse, better = m["worse_at"], m["better_at"]
     note = (
         "paper ramp significantly worse at " + ", ".join(map(str, worse))
         if worse
@@ -501,22 +557,23 @@ def q_ramp(res: Results) -> dict:
         else "no significant difference at any length"
     )
     return {
-        "measurements": rows + diff,
-        "verdict": G.combine(voting(rows)),
+        "measurements": m["rows"] + m["difference"],
+        "verdict": m["verdict"],
         "criterion": f"claim tested: the two ramp forms are equivalent after fine-tuning (95% simultaneous "
         f"intervals within +/- {res.margin} nats/token at every length L/2..sL); context rows test "
         f"a difference in either direction: {note}",
-        "headline": headline_row(rows) + f"; {note}",
+        "headline": headline_row(m["rows"]) + f"; {note}",
         "figures": ["claims_forest.png", "theory/ramp_tiny.png"],
         "rules": ["variant_model", "ppl_variant"],
-        "sources": res.src(f"variant:{name}", f"ppl:{ref}"),
+        "sources": res.src(f"variant:{m['name']}", f"ppl:{m['reference']}"),
     }
 
 
-def q_corpus(res: Results) -> dict:
+# ---------------------------------------------------------------- Q5: a second corpus
+def measure_corpus(res: Results) -> dict:
     cc = res.settings["claims"].get("corpus")
     if not cc:
-        return not_run(
+        raise NotRun(
             "the code-vs-prose check is not in this configuration; run `snakemake --cores all paper_figs "
             "--configfile workflows/config/claims-full.yaml`"
         )
@@ -535,17 +592,23 @@ def q_corpus(res: Results) -> dict:
             if n >= 4 * L
         ]
     )
-    parts = {f"claim 2 on {cc['corpus']}: YaRN < PI": G.combine(voting(a))}
+    parts = {"yarn_pi": G.combine(voting(a))}
     if b:
-        parts[f"claim 1 on {cc['corpus']}: no scaling explodes"] = G.combine(voting(b))
+        parts["blowup"] = G.combine(voting(b))
+    return {"yarn_pi": a, "blowup": b, "parts": parts, "verdict": G.combine(list(parts.values()))}
+
+
+def describe_corpus(m: dict, res: Results) -> dict:
+    cc = res.settings["claims"]["corpus"]
     return {
-        "measurements": a + b,
-        "parts": parts,
-        "verdict": G.combine(list(parts.values())),
+        "measurements": m["yarn_pi"] + m["blowup"],
+        "parts": named(m["parts"], {"yarn_pi": f"claim 2 on {cc['corpus']}: YaRN < PI",
+                                    "blowup": f"claim 1 on {cc['corpus']}: no scaling explodes"}),
+        "verdict": m["verdict"],
         "criterion": "claims 1 and 2 repeated with a base model pretrained, fine-tuned and evaluated on the second "
         "corpus",
-        "headline": headline_row(a),
+        "headline": headline_row(m["yarn_pi"]),
         "figures": ["claims_forest.png"],
         "rules": ["extra_base_model", "variant_model", "ppl_variant"],
-        "sources": res.src(f"variant:{y}", f"variant:{p}", f"variant:{base}"),
+        "sources": res.src(f"variant:{cc['yarn']}", f"variant:{cc['pi']}", f"variant:base-{cc['corpus']}"),
     }

@@ -22,10 +22,10 @@ from __future__ import annotations
 import json
 
 from yarnlab.claims import grammar as G
-from yarnlab.claims import perplexity
 from yarnlab.claims import stats as S
 from yarnlab.claims.regime import CHECKS, regime_table
 from yarnlab.claims.results import MissingInputError, Results
+from yarnlab.claims.sections import not_run
 from yarnlab.errors import UsageError
 
 NOT_POOLED = {
@@ -56,7 +56,7 @@ class PooledResults(Results):
             raise UsageError(f"settings: the seeds' runs differ in {differ}; only the seed may differ")
         self.runs = list(runs)
         self.settings = {**first.settings, "seed": seeds}
-        self.results, self.paper_figs = [r.results for _, r in runs], [r.paper_figs for _, r in runs]
+        self.results = [r.results for _, r in runs]
         self.paths = first.paths  # the roles of the configuration (membership tests); src() lists every seed's
         self.n_boot, self.margin, self.L = first.n_boot, first.margin, first.L
         self._cache = {}
@@ -112,12 +112,12 @@ def _gate(section: dict, premises, failed_in: dict[str, list[int]]) -> dict:
     return section
 
 
-def build_pooled(runs: list[tuple[str, str, dict]], n_boot: int | None = None) -> dict:
-    """Pooled sections of every claim from ``runs`` = (results folder, paper_figs folder, claims settings)
-    of each seed (settings as each run's ``claims_settings.json``); a JSON-able dict."""
+def build_pooled(runs: list[tuple[str, dict]], n_boot: int | None = None) -> dict:
+    """Pooled sections of every claim from ``runs`` = (results folder, claims settings) of each seed
+    (settings as each run's ``claims_settings.json``); a JSON-able dict."""
     from yarnlab.claims.registry import CLAIMS, PUBLISHED
 
-    per = [(int(st["seed"]), Results(res, figs, st, n_boot)) for res, figs, st in runs]
+    per = [(int(st["seed"]), Results(res, st, n_boot)) for res, st in runs]
     pooled = PooledResults(per)
     pub = json.loads(PUBLISHED.read_text())
     regimes = {sd: regime_table(r) for sd, r in per}
@@ -126,14 +126,14 @@ def build_pooled(runs: list[tuple[str, str, dict]], n_boot: int | None = None) -
     sections = []
     for claim in CLAIMS:
         head = {"id": claim.id, **pub[claim.published[0]][claim.published[1]]}
-        if claim.id in NOT_POOLED or claim.compute is None:
+        if claim.id in NOT_POOLED or claim.reads:
             sections.append({**head, "verdict": "per seed only", "pooled": False,
                              "criterion": NOT_POOLED.get(claim.id, "not pooled"), "headline": "", "needs": []})
             continue
         try:
-            sec = claim.compute(pooled)
+            sec, _ = claim.section(pooled)
         except MissingInputError as exc:
-            sec = perplexity.not_run(f"not run in this configuration: {exc}")
+            sec = not_run(f"not run in this configuration: {exc}")
         sections.append(_gate({**head, **sec, "pooled": True}, claim.premises, failed_in))
     return {
         "seeds": [sd for sd, _ in per],

@@ -1,7 +1,8 @@
 """Regime checks: can this toy test the paper's claims at all?
 
-Checks on the BASE model only, none of which tests a claim of the paper; their thresholds come from
-the workflow config (``regime:``), fixed before the run. A claim whose test depends on a failed
+Checks on the BASE model only, none of which tests a claim of the paper; their thresholds are the
+claims settings' ``regime`` (the workflow config's ``regime:`` section, whose every value
+``workflows/config/default.yaml`` holds), fixed before the run. A claim whose test depends on a failed
 check is reported as "not testable on this toy", naming the check.
 
 - ``convergence``: relative drop of the periodic held-out loss over the last 20% of pretraining,
@@ -33,31 +34,6 @@ from yarnlab.claims import stats as S
 from yarnlab.claims.results import MissingInputError, Results, second_reading
 
 CHECKS = ("convergence", "flat_positions", "context_use", "retrieval", "premise", "induction")
-
-# the thresholds (workflow config ``regime:`` overrides them key by key). position_tolerance was 0.10 until the
-# first windows-trained candidates: with 8 held-out works its interval could not pass for a profile whose mean
-# difference was 0.008 nats (between-work sd 0.12), so it became 0.25, still far below the +7-9 of an artifact
-DEFAULTS = {
-    "convergence_max_rel_drop": 0.03,  # held-out loss may still fall by at most 3% over the last 20% of steps
-    "position_tolerance": 0.25,  # nats/token: last L/16 positions vs the middle half (the artifact was +7-9)
-    "context_use_min_gain": 0.05,  # nats/token lost on [L/2, L) when only the last L/8 tokens are visible
-    "context_visible_frac": 0.125,  # L/8
-    "context_targets": None,  # evenly spaced targets of [L/2, L) per document (None: all L/2)
-    "retrieval_min_accuracy": 0.5,  # Wilson lower end of the base's passkey ranked accuracy within L
-    "premise_min_ratio": 1.5,  # base PPL(2L)/PPL(L), interval lower end
-    "induction_min_gain": 1.0,  # nats: t lower end of the induction gain at the least favourable distance
-    "induction_span": 32,  # letters in the repeated span of the induction test
-    "induction_seqs": 16,  # random sequences per distance
-    "positions": {"methods": ["pi", "ntk-by-parts", "yarn"], "scales": [2, 4], "bins": 64},
-    "spread_docs": 8,  # documents for the attention-logit spread
-}
-
-
-def settings(config: dict | None) -> dict:
-    """The regime settings: :data:`DEFAULTS` updated by the config's ``regime`` section."""
-    out = {**DEFAULTS, **(config or {})}
-    out["positions"] = {**DEFAULTS["positions"], **(config or {}).get("positions", {})}
-    return out
 
 
 def _row(check: str, what: str, value: str, threshold: str, ok: bool | None, detail: dict) -> dict:
@@ -242,7 +218,7 @@ REGIME_ROLES = {"metrics:base", "positions:base", "context_use", "passkey:base",
 
 def regime_only(results: str, settings: dict, n_boot: int | None = None) -> list[dict]:
     """The regime table from the base model's evaluations alone (no fine-tune needed)."""
-    return regime_table(Results(results, "", settings, n_boot, only=REGIME_ROLES))
+    return regime_table(Results(results, settings, n_boot, only=REGIME_ROLES))
 
 
 def failed(table: list[dict]) -> set[str]:

@@ -1,9 +1,13 @@
 """The registry of claims, like the method registry of :mod:`yarnlab.rope`: each claim names its
 id, its entry in ``published.json`` (the paper's words and numbers), the regime checks its test
-depends on, and the function computing its section from the run's results.
+depends on, the claims whose measurement it reads, and its two steps: ``measure`` (the run's results ->
+rows, intervals, verdicts and numbers) and ``describe`` (that measurement -> the section CLAIMS.md and
+claims.json show: criterion, headline, tables, figures, rules, sources).
 
-:func:`build` runs the regime checks first; a claim that depends on a failed check is computed
-(its numbers stay visible) but its verdict is "not testable on this toy", naming the checks.
+:func:`build` runs the regime checks first, then the claims in registry order (a claim after the claims
+it reads); a claim that depends on a failed check is computed (its numbers stay visible) but its
+verdict is "not testable on this toy", naming the checks. A claim that reads another's measurement is
+"not run" when that claim was not run.
 
 A claim read from perplexity tables (``ppl``) votes on one reading and shows the other beside it. A
 claim that compares lengths (``ppl="lengths"``: a ratio PPL(n)/PPL(n') or a model's curve over n)
@@ -29,6 +33,7 @@ from yarnlab.claims import noft, perplexity, retrieval, temperature
 from yarnlab.claims import stats as S
 from yarnlab.claims.regime import failed, regime_table
 from yarnlab.claims.results import MissingInputError, Results, second_reading
+from yarnlab.claims.sections import NotRun, not_run
 
 PUBLISHED = Path(__file__).with_name("published.json")
 
@@ -54,16 +59,42 @@ EXTENDS = BASE + (DEGRADES,)  # claims about extending a base past L, fine-tuned
 
 
 @dataclass(frozen=True)
+class Reads:
+    """Another claim whose measurement a claim reads, and what of it (named when that claim was not run)."""
+
+    claim: str
+    what: str
+
+
+@dataclass(frozen=True)
 class Claim:
     id: str
     published: tuple[str, str]  # (section, key) in published.json
     premises: tuple[Premise, ...]  # regime checks the test depends on, each with its reason
-    compute: Callable[[Results], dict]
+    measure: Callable[..., dict]  # (Results, *the measurements of `reads`) -> rows, verdicts, numbers
+    describe: Callable[[dict, Results], dict]  # (measurement, Results) -> the section's words, tables, files
     ppl: str | None = None  # perplexity tables: "lengths" (compares lengths) or "models" (one length); see above
+    reads: tuple[Reads, ...] = ()  # claims whose measurement `measure` takes, listed before this one
 
     @property
     def needs(self) -> tuple[str, ...]:
         return tuple(p.check for p in self.premises)
+
+    def section(self, res: Results, measured: dict[str, dict | None] | None = None) -> tuple[dict, dict | None]:
+        """(the claim's section, its measurement) on ``res``; a claim its configuration leaves out gives the
+        "not run" section and no measurement. ``measured``: the measurements of the claims computed before
+        (None for one not run), from which ``reads`` takes its own. A missing table raises MissingInputError."""
+        earlier = []
+        for r in self.reads:
+            m = (measured or {}).get(r.claim)
+            if m is None:
+                raise MissingInputError(f"claim {r.claim}, whose {r.what} it reads, was not run")
+            earlier.append(m)
+        try:
+            m = self.measure(res, *earlier)
+        except NotRun as exc:
+            return not_run(exc.why), None
+        return self.describe(m, res), m
 
 
 # Claims 1, 4 and Q2 are one phenomenon (positional extrapolation past what was seen) and share BASE
@@ -72,21 +103,25 @@ class Claim:
 # the base past L: EXTENDS. None of them reads how far back the base looks; only claim 10 (perplexity
 # keeps falling with context) rests on context use.
 CLAIMS: tuple[Claim, ...] = (
-    Claim("1", ("claims", "1"), BASE, perplexity.claim1, ppl="lengths"),
-    Claim("2", ("claims", "2"), EXTENDS, perplexity.claim2, ppl="lengths"),
-    Claim("3", ("claims", "3"), EXTENDS, perplexity.claim3, ppl="models"),
-    Claim("4", ("claims", "4"), BASE, perplexity.claim4, ppl="lengths"),
-    Claim("5", ("claims", "5"), EXTENDS, perplexity.claim5, ppl="models"),
-    Claim("6", ("claims", "6"), EXTENDS, temperature.claim6),
-    Claim("7", ("claims", "7"), EXTENDS, noft.claim7),
-    Claim("8", ("claims", "8"), BASE, perplexity.claim8, ppl="models"),
-    Claim("9", ("claims", "9"), (CONVERGED, RETRIEVES), retrieval.claim9),
-    Claim("10", ("claims", "10"), BASE + (USES_CONTEXT,), perplexity.claim_sliding, ppl="lengths"),
-    Claim("Q1", ("open_questions", "alpha_beta"), EXTENDS, noft.q_alpha_beta),
-    Claim("Q2", ("open_questions", "extrapolation"), BASE, perplexity.q_extrapolation, ppl="lengths"),
-    Claim("Q3", ("open_questions", "ramp"), BASE, perplexity.q_ramp, ppl="models"),
-    Claim("Q4", ("open_questions", "temperature_theory"), EXTENDS, None),  # needs claim 6's band
-    Claim("Q5", ("open_questions", "corpus"), EXTENDS, perplexity.q_corpus, ppl="lengths"),
+    Claim("1", ("claims", "1"), BASE, perplexity.measure_claim1, perplexity.describe_claim1, ppl="lengths"),
+    Claim("2", ("claims", "2"), EXTENDS, perplexity.measure_claim2, perplexity.describe_claim2, ppl="lengths"),
+    Claim("3", ("claims", "3"), EXTENDS, perplexity.measure_claim3, perplexity.describe_claim3, ppl="models"),
+    Claim("4", ("claims", "4"), BASE, perplexity.measure_claim4, perplexity.describe_claim4, ppl="lengths"),
+    Claim("5", ("claims", "5"), EXTENDS, perplexity.measure_claim5, perplexity.describe_claim5, ppl="models"),
+    Claim("6", ("claims", "6"), EXTENDS, temperature.measure_claim6, temperature.describe_claim6),
+    Claim("7", ("claims", "7"), EXTENDS, noft.measure_claim7, noft.describe_claim7),
+    Claim("8", ("claims", "8"), BASE, perplexity.measure_claim8, perplexity.describe_claim8, ppl="models"),
+    Claim("9", ("claims", "9"), (CONVERGED, RETRIEVES), retrieval.measure_claim9, retrieval.describe_claim9),
+    Claim("10", ("claims", "10"), BASE + (USES_CONTEXT,), perplexity.measure_sliding, perplexity.describe_sliding,
+          ppl="lengths"),
+    Claim("Q1", ("open_questions", "alpha_beta"), EXTENDS, noft.measure_alpha_beta, noft.describe_alpha_beta),
+    Claim("Q2", ("open_questions", "extrapolation"), BASE, perplexity.measure_extrapolation,
+          perplexity.describe_extrapolation, ppl="lengths"),
+    Claim("Q3", ("open_questions", "ramp"), BASE, perplexity.measure_ramp, perplexity.describe_ramp, ppl="models"),
+    Claim("Q4", ("open_questions", "temperature_theory"), EXTENDS, temperature.measure_temperature_theory,
+          temperature.describe_temperature_theory, reads=(Reads("6", "band"),)),
+    Claim("Q5", ("open_questions", "corpus"), EXTENDS, perplexity.measure_corpus, perplexity.describe_corpus,
+          ppl="lengths"),
 )
 
 
@@ -99,7 +134,7 @@ def _voting_results(claim: Claim, res: Results, second: str | None) -> tuple[Res
     return res, second
 
 
-def _readings(sec: dict, claim: Claim, res: Results, second: str | None) -> dict:
+def _readings(sec: dict, claim: Claim, res: Results, second: str | None, measured: dict) -> dict:
     """Name the reading a perplexity claim voted on and attach the second reading (rows, would-be
     verdict, headline), computed on the same files; it never votes and no gate touches it."""
     if not claim.ppl or sec["verdict"] == G.NOT_RUN:
@@ -109,7 +144,7 @@ def _readings(sec: dict, claim: Claim, res: Results, second: str | None) -> dict
         return sec
     alt = res.with_reading(second)
     try:
-        other = claim.compute(alt)
+        other, _ = claim.section(alt, measured)
     except MissingInputError as exc:
         sec["second_reading"] = {"name": second, "text": alt.reading_text(), "missing": str(exc)}
         return sec
@@ -132,36 +167,31 @@ def _gate(section: dict, premises: tuple[Premise, ...], bad: set[str], regime: l
     return section
 
 
-def build(results: str, paper_figs: str, settings: dict, n_boot: int | None = None) -> dict:
+def build(results: str, settings: dict, n_boot: int | None = None) -> dict:
     """All sections as one JSON-able dict. A missing result file raises MissingInputError (``Results``
     checks every input first); a claim whose tables this configuration does not make (no fine-tunes, no
     length >= 4L, ...) reads "not run" with the reason."""
-    res = Results(results, paper_figs, settings, n_boot)
+    res = Results(results, settings, n_boot)
     second = second_reading(settings)
     pub = json.loads(PUBLISHED.read_text())
     regime = regime_table(res)
     bad = failed(regime)
-    sections, c6 = [], None
+    sections, measured = [], {}
     for claim in CLAIMS:
         used, beside = _voting_results(claim, res, second)
+        m = None
         try:
-            if claim.id == "Q4" and "per_s" not in c6:
-                raise MissingInputError("claim 6, whose band it reads, was not run")
-            if claim.id == "Q4":
-                sec = temperature.q_temperature_theory(res, c6)
-            else:
-                try:
-                    sec = claim.compute(used)
-                except MissingInputError:
-                    if used is res:
-                        raise
-                    used, beside = res, second  # tables without the truncation rows: vote on the primary
-                    sec = claim.compute(used)
+            try:
+                sec, m = claim.section(used, measured)
+            except MissingInputError:
+                if used is res:
+                    raise
+                used, beside = res, second  # tables without the truncation rows: vote on the primary
+                sec, m = claim.section(used, measured)
         except MissingInputError as exc:  # a table this configuration does not make (every file exists)
-            sec = perplexity.not_run(f"not run in this configuration: {exc}")
-        if claim.id == "6":
-            c6 = sec
-        sec = _readings(sec, claim, used, beside)
+            sec = not_run(f"not run in this configuration: {exc}")
+        measured[claim.id] = m
+        sec = _readings(sec, claim, used, beside, measured)
         sec = {"id": claim.id, **pub[claim.published[0]][claim.published[1]], **sec}
         sections.append(_gate(sec, claim.premises, bad, regime))
     return {

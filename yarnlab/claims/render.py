@@ -9,6 +9,7 @@ import math
 
 from yarnlab.claims import grammar as G
 from yarnlab.claims.regime import outcome
+from yarnlab.claims.sections import interval
 from yarnlab.io import atomic_path
 
 FOREST_IDS = ("3", "4", "5", "Q2", "Q3", "Q5")
@@ -18,29 +19,14 @@ COLORS = {G.HOLDS: "tab:green", G.CONSISTENT: "tab:olive", G.FAILS: "tab:red", G
           G.NOT_TRANSFERRED: "tab:orange"}
 
 
-def n(x) -> str:
-    if x is None:
-        return "n/a"
-    if isinstance(x, float) and not math.isfinite(x):
-        return "n/a"
-    if isinstance(x, float):
-        return f"{x:.4g}"
-    return str(x)
-
-
-def ci(d: dict, key: str = "value") -> str:
-    return f"{n(d[key])} [{n(d['low'])}, {n(d['high'])}]"
-
-
 def _rows_table(rows: list[dict]) -> list[str]:
     out = ["| comparison | length | PPL ratio [95% simultaneous CI] | test | verdict |", "|---|---|---|---|---|"]
     for r in rows:
         what = r.get("what", "")
         if r.get("role"):
             what += f" ({r['role']})"
-        out.append(
-            f"| {what} | {r.get('length', '')} | {ci(r['ppl_ratio'])} | {r.get('test', '')} | {r.get('verdict', '')} |"
-        )
+        out.append(f"| {what} | {r.get('length', '')} | {interval(r['ppl_ratio'])} | {r.get('test', '')} | "
+                   f"{r.get('verdict', '')} |")
     return out
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 from collections import defaultdict
 from pathlib import Path
 
@@ -63,10 +62,10 @@ def reading_text(settings: dict, reading: str) -> str:
 class Results:
     """The result tables of one run, read lazily by role (see ``input_paths``)."""
 
-    def __init__(self, results: str, paper_figs: str, settings: dict, n_boot: int | None = None,
+    def __init__(self, results: str, settings: dict, n_boot: int | None = None,
                  only: set[str] | None = None, reading: str | None = None):
-        self.results, self.paper_figs, self.settings = results, paper_figs, settings
-        self.paths = input_paths(results, paper_figs, settings)
+        self.results, self.settings = results, settings
+        self.paths = input_paths(results, settings)
         if only is not None:  # a subset of roles (the regime checks alone)
             self.paths = {k: v for k, v in self.paths.items() if k in only}
         missing = missing_inputs(self.paths)
@@ -226,33 +225,3 @@ def by_key(rows: list[dict], *keys: str, value: str = "nll") -> dict:
     for r in rows:
         out[tuple(r[k] for k in keys)][r["doc"]] = r[value]
     return out
-
-
-def fmt_ratio(d: dict) -> str:
-    return f"{num(d['value'])} [{num(d['low'])}, {num(d['high'])}]"
-
-
-def num(x) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "n/a"
-    if isinstance(x, float):
-        return f"{x:.4g}"
-    return str(x)
-
-
-def headline_row(rows: list[dict]) -> str:
-    """The primary row at the longest length, as 'what at N: ratio [CI]'."""
-    prim = [r for r in rows if r.get("role") in (None, "primary") and "ppl_ratio" in r]
-    if not prim:
-        return ""
-    r = max(prim, key=lambda r: r.get("length", 0))
-    return f"{r['what']} at {r['length']}: {fmt_ratio(r['ppl_ratio'])}"
-
-
-def table(title: str, columns: list[str], rows: list[list]) -> dict:
-    """An extra table of a claim section, cells formatted here (the renderer only lays them out)."""
-    return {
-        "title": title,
-        "columns": columns,
-        "rows": [[num(c) if not isinstance(c, str) else c for c in r] for r in rows],
-    }

@@ -1,15 +1,17 @@
-"""Claim 9: passkey retrieval stays accurate across the extended window (Table 5's 80% rule)."""
+"""Claim 9: passkey retrieval stays accurate across the extended window (Table 5's 80% rule); a measurement
+and a section, as in :mod:`yarnlab.claims.perplexity`."""
 
 from __future__ import annotations
 
 from yarnlab.claims import grammar as G
 from yarnlab.claims import stats as S
-from yarnlab.claims.results import MissingInputError, Results, table
+from yarnlab.claims.results import MissingInputError, Results
+from yarnlab.claims.sections import table
 
 THRESHOLD = 0.8
 
 
-def claim9(res: Results) -> dict:
+def measure_claim9(res: Results) -> dict:
     pk = res.settings["passkey"]
     chance = 1.0 / pk["candidates"]
     rows, vs = [], []
@@ -41,8 +43,13 @@ def claim9(res: Results) -> dict:
     if not vs:
         raise MissingInputError("claim 9: no extended model in passkey.models")
     trials = min(r["trials"] for r in rows)
-    least = S.least_trials_to_hold(THRESHOLD)
-    power = S.trials_for_power(0.95, THRESHOLD)
+    return {"rows": rows, "verdict": G.combine(vs), "chance": chance, "trials": trials,
+            "least_trials": S.least_trials_to_hold(THRESHOLD), "power_trials": S.trials_for_power(0.95, THRESHOLD)}
+
+
+def describe_claim9(m: dict, res: Results) -> dict:
+    pk = res.settings["passkey"]
+    rows, trials, least, power = m["rows"], m["trials"], m["least_trials"], m["power_trials"]
     reach = (
         f"with {trials} trials per cell a 'holds' needs at least {least} trials (n/n successes), so it is "
         "unreachable here"
@@ -70,11 +77,11 @@ def claim9(res: Results) -> dict:
     )
     return {
         "measurements": rows,
-        "verdict": G.combine(vs),
+        "verdict": m["verdict"],
         "reachability": reach,
         "tables": [t],
         "criterion": f"ranked accuracy (true key the most likely of {pk['candidates']} candidates; chance "
-        f"{chance:.2f}) of each extended model at every length <= sL has its 95% Wilson interval "
+        f"{m['chance']:.2f}) of each extended model at every length <= sL has its 95% Wilson interval "
         f"above {THRESHOLD} (Table 5's threshold); {reach}",
         "headline": f"{r['label']} at {r['length']}: ranked acc {r['ranked_acc']:.2f} [{r['ci_low']:.2f}, "
         f"{r['ci_high']:.2f}]",

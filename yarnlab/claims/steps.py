@@ -41,7 +41,8 @@ import numpy as np
 
 from yarnlab.claims import grammar as G
 from yarnlab.claims import stats as S
-from yarnlab.claims.results import MissingInputError, Results, table
+from yarnlab.claims.results import MissingInputError, Results
+from yarnlab.claims.sections import table
 from yarnlab.errors import UsageError
 
 

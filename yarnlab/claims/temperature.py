@@ -29,9 +29,10 @@ import numpy as np
 
 from yarnlab.claims import grammar as G
 from yarnlab.claims import stats as S
-from yarnlab.claims.inputs import fmt
-from yarnlab.claims.results import MissingInputError, Results, table
+from yarnlab.claims.results import MissingInputError, Results
+from yarnlab.claims.sections import named, table
 from yarnlab.errors import UsageError
+from yarnlab.workflow.layout import fmt
 
 
 def _refine(ms: np.ndarray, curve: np.ndarray) -> float:
@@ -143,7 +144,7 @@ def rule_table(rules: dict[float, list[dict]], n_boot: int = 2000) -> list[dict]
     return out
 
 
-def claim6(res: Results) -> dict:
+def measure_claim6(res: Results) -> dict:
     fit = res.table("temperature_fit")
     edge = any(int(r["edge_of_grid"]) for r in fit)
     per_s = [
@@ -176,15 +177,31 @@ def claim6(res: Results) -> dict:
         seg[r["segment"]][r["m"]][r["doc"]] = r["nll"]
     seg_est = _segment_range(seg, res.n_boot)
     pos_v = G.below(seg_est, 0.2 + 1e-9) if seg_est else G.INCONCLUSIVE
-    parts = {
-        "0.1 ln s + 1 inside the simultaneous band at every s (joint test)"
-        + (" (optima at the grid edge)" if edge else ""): joint,
-        "best m nearly constant across documents (>= 80% within 0.1 of the pooled best)": docs_v,
-        "best m nearly constant across positions (segment optima span <= 0.2)": pos_v,
-    }
     f0 = fit[0]
-    lof = max(abs(r["residual"]) for r in fit)
-    rules_t = res.table("temperature_fit_rules")
+    return {
+        "per_s": per_s,
+        "edge": edge,
+        "parts": {"joint": joint, "documents": docs_v, "positions": pos_v},
+        "verdict": G.fitted_value(joint, [docs_v, pos_v]),
+        "fit": {k2: f0[k2] for k2 in ("fit_a", "fit_a_low", "fit_a_high", "fit_b", "fit_b_low", "fit_b_high",
+                                      "fit_ab_corr", "n_works", "band_c")}
+        | {"max_abs_residual": max(abs(r["residual"]) for r in fit),
+           "line_in_band_everywhere": all(p["line_in_band"] for p in per_s)},
+        "spread": {
+            "s": float(fs),
+            "n_docs": len(doc_best),
+            "m_pooled_argmin": m_pooled,
+            "docs_within_0.1": k,
+            "docs_within_ci": [lo, hi],
+            "segment_range": seg_est.to_dict() if seg_est else None,
+        },
+        "temperature_rules": res.table("temperature_fit_rules"),
+    }
+
+
+def describe_claim6(m: dict, res: Results) -> dict:
+    per_s, joint, fs = m["per_s"], m["parts"]["joint"], fmt(m["spread"]["s"])
+    f0, lof = per_s[0], m["fit"]["max_abs_residual"]
     tables = [
         table(
             "m* per s: simultaneous band over s, the paper's Eq. 22 and the descriptive line",
@@ -205,38 +222,22 @@ def claim6(res: Results) -> dict:
         table(
             "Perplexity of each temperature rule (NTK-by-parts at length sL, no fine-tuning; interval over works)",
             ["s", "rule", "m", "PPL [CI]"],
-            [[r["s"], r["rule"], r["m"], f"{r['ppl']:.4g} [{r['ci_low']:.4g}, {r['ci_high']:.4g}]"] for r in rules_t],
+            [[r["s"], r["rule"], r["m"], f"{r['ppl']:.4g} [{r['ci_low']:.4g}, {r['ci_high']:.4g}]"]
+             for r in m["temperature_rules"]],
         ),
     ]
     return {
         "per_s": per_s,
-        "parts": parts,
-        "verdict": G.fitted_value(joint, [docs_v, pos_v]),
+        "parts": named(m["parts"], {
+            "joint": "0.1 ln s + 1 inside the simultaneous band at every s (joint test)"
+            + (" (optima at the grid edge)" if m["edge"] else ""),
+            "documents": "best m nearly constant across documents (>= 80% within 0.1 of the pooled best)",
+            "positions": "best m nearly constant across positions (segment optima span <= 0.2)"}),
+        "verdict": m["verdict"],
         "tables": tables,
-        "fit": {
-            k2: f0[k2]
-            for k2 in (
-                "fit_a",
-                "fit_a_low",
-                "fit_a_high",
-                "fit_b",
-                "fit_b_low",
-                "fit_b_high",
-                "fit_ab_corr",
-                "n_works",
-                "band_c",
-            )
-        }
-        | {"max_abs_residual": lof, "line_in_band_everywhere": all(p["line_in_band"] for p in per_s)},
-        "spread": {
-            "s": float(fs),
-            "n_docs": len(doc_best),
-            "m_pooled_argmin": m_pooled,
-            "docs_within_0.1": k,
-            "docs_within_ci": [lo, hi],
-            "segment_range": seg_est.to_dict() if seg_est else None,
-        },
-        "temperature_rules": rules_t,
+        "fit": m["fit"],
+        "spread": m["spread"],
+        "temperature_rules": m["temperature_rules"],
         "criterion": "m* = the perplexity-minimising m at each s (NTK-by-parts, no fine-tuning, length sL); "
         f"{f0['level']:.0%} simultaneous band over s from a joint bootstrap over works. The paper's "
         "rule is tested jointly (point value: 'consistent with' if inside the band at every s). "
@@ -281,12 +282,13 @@ def _segment_range(seg, n_boot: int) -> S.Estimate | None:
     return S.Estimate(float(point), float(lo), float(hi), n)
 
 
-def q_temperature_theory(res: Results, c6: dict) -> dict:
-    """Entropy invariance with the MEASURED logit spread (no fitted sigma) against the sweep's m*."""
+def measure_temperature_theory(res: Results, claim6: dict) -> dict:
+    """Entropy invariance with the MEASURED logit spread (no fitted sigma) against the sweep's m* (``claim6``:
+    claim 6's measurement, whose band it reads)."""
     pred = res.table("temperature_prediction")
     by_s = {float(r["s"]): r for r in pred}
     rows, vs = [], []
-    for p in c6["per_s"]:
+    for p in claim6["per_s"]:
         r = by_s.get(float(p["s"]))
         if r is None:
             continue
@@ -311,8 +313,21 @@ def q_temperature_theory(res: Results, c6: dict) -> dict:
         raise MissingInputError(
             f"temperature theory: no prediction at the sweep scales ({res.paths['temperature_prediction']})"
         )
-    spread = res.table("logit_spread")
-    sig = np.array([r["sigma"] for r in spread])
+    sig = np.array([r["sigma"] for r in res.table("logit_spread")])
+    return {
+        "rows": rows,
+        "verdict": G.combine(vs),
+        "sigma": {
+            "median": float(np.median(sig)),
+            "q25": float(np.quantile(sig, 0.25)),
+            "q75": float(np.quantile(sig, 0.75)),
+            "heads": len(sig),
+        },
+    }
+
+
+def describe_temperature_theory(m: dict, res: Results) -> dict:
+    rows = m["rows"]
     last = rows[-1]
     tables = [
         table(
@@ -334,21 +349,16 @@ def q_temperature_theory(res: Results, c6: dict) -> dict:
     ]
     return {
         "measurements": rows,
-        "verdict": G.combine(vs),
+        "verdict": m["verdict"],
         "tables": tables,
-        "sigma": {
-            "median": float(np.median(sig)),
-            "q25": float(np.quantile(sig, 0.25)),
-            "q75": float(np.quantile(sig, 0.75)),
-            "heads": len(sig),
-        },
+        "sigma": m["sigma"],
         "criterion": "the m keeping the attention entropy at length sL equal to that at L, for Gaussian logits "
         "with the spread sigma MEASURED per layer and head on the base model at length L (median "
         "of the per-head predictions); point value against the sweep's simultaneous band of m*",
         "headline": (
             f"s = {last['s']:g}: m* {last['m_opt']:.3g} [{last['band_low']:.3g}, {last['band_high']:.3g}] "
             f"vs predicted {last['m_pred_median']:.3g} (heads' IQR {last['m_pred_q25']:.3g}-"
-            f"{last['m_pred_q75']:.3g}); measured sigma median {np.median(sig):.3g}"
+            f"{last['m_pred_q75']:.3g}); measured sigma median {m['sigma']['median']:.3g}"
         ),
         "figures": ["temperature_fit.png", "theory/entropy.png"],
         "rules": ["logit_spread", "temperature_fit_table"],

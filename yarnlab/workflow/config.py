@@ -5,7 +5,7 @@ ranges, names. :func:`check_config` checks what the schema cannot: how keys rela
 (a grid's start vs its stop, lengths vs the evaluation documents and the base context L, which
 model labels exist, what the claims refer to). It collects EVERY problem and raises one
 :class:`~yarnlab.errors.SpecError` listing them, each as ``key: what is wrong (got value)``;
-``common.smk`` calls it so that ``snakemake -n`` fails before any job starts.
+``workflows/rules/common.smk`` calls it so that ``snakemake -n`` fails before any job starts.
 
 Adding a check: write a function ``(config) -> list[str]`` and decorate it with :func:`check`. A
 check that trips over a malformed part of the config (a missing key, a wrong type the schema did
@@ -20,11 +20,11 @@ from collections.abc import Callable
 from typing import Any
 
 from yarnlab.errors import SpecError
+from yarnlab.workflow.layout import LABEL, extra_base_name, main_finetunes
 
 Check = Callable[[dict], list[str]]
 CHECKS: list[Check] = []
 MAX_GRID_POINTS = 1000
-LABEL = re.compile(r"^[a-z][a-z0-9-]*$")
 CLAIM_ROLES = ("fewer_steps", "transfer", "short_data", "paper_ramp", "short_context_control")
 
 
@@ -32,11 +32,6 @@ def check(fn: Check) -> Check:
     """Register ``fn`` as one of the checks :func:`problems` runs."""
     CHECKS.append(fn)
     return fn
-
-
-def fmt(x: float) -> str:
-    """1.0 -> '1', 2.5 -> '2.5' (scales in model labels and file names; as common.smk)."""
-    return f"{float(x):g}"
 
 
 def _duplicates(key: str, values: list) -> list[str]:
@@ -48,16 +43,10 @@ def _duplicates(key: str, values: list) -> list[str]:
     return out
 
 
-def main_finetunes(config: dict) -> list[str]:
-    """Names of the main fine-tunes, ``<method>-s<scale>``."""
-    ft = config["finetune"]
-    return [f"{m}-s{fmt(s)}" for m in ft["methods"] for s in ft["scales"]]
-
-
 def known_models(config: dict) -> set[str]:
     """Every model name (label without its seed) this config builds."""
-    return ({"base"} | {f"base-{c}" for c in config.get("extra_bases") or []} | set(config.get("variants") or {})
-            | set(main_finetunes(config)))
+    return ({"base"} | {extra_base_name(c) for c in config.get("extra_bases") or []}
+            | set(config.get("variants") or {}) | set(main_finetunes(config["finetune"])))
 
 
 def _known_text(config: dict) -> str:
@@ -201,7 +190,7 @@ def variants(config: dict) -> list[str]:
     out = []
     var = config.get("variants") or {}
     L = int(config["base"]["original_ctx"])
-    main = set(main_finetunes(config))
+    main = set(main_finetunes(config["finetune"]))
     known = known_models(config)
     for name, v in var.items():
         where = f"variants.{name}"
@@ -312,8 +301,8 @@ def problems(config: dict) -> list[str]:
 
 @check
 def _preregistration(config: dict) -> list[str]:
-    """The regime thresholds of a config that names a pre-registration equal the registered ones
-    (defaults of yarnlab.claims.regime filled in on both sides)."""
+    """The regime thresholds of a config that names a pre-registration equal the registered ones (every
+    threshold the pre-registration lists; the config holds them all, ``workflows/config/default.yaml``)."""
     path = config.get("preregistration")
     if not path:
         return []
@@ -321,16 +310,14 @@ def _preregistration(config: dict) -> list[str]:
 
     import yaml
 
-    from yarnlab.claims.regime import settings
-
     if not Path(path).is_file():
         return [f"preregistration: no such file {path!r} (paths are relative to the working directory)"]
     registered = (yaml.safe_load(Path(path).read_text()) or {}).get("thresholds")
     if not isinstance(registered, dict):
         return [f"preregistration: {path} has no thresholds mapping"]
-    mine, theirs = settings(config.get("regime")), settings(registered)
-    return [f"regime.{k}: must equal the pre-registered value {theirs[k]!r} of {path} (got {mine[k]!r})"
-            for k in sorted(registered) if mine.get(k) != theirs.get(k)]
+    mine = config.get("regime") or {}
+    return [f"regime.{k}: must equal the pre-registered value {registered[k]!r} of {path} (got {mine.get(k)!r})"
+            for k in sorted(registered) if mine.get(k) != registered[k]]
 
 
 def check_config(config: dict[str, Any]) -> None:
