@@ -122,3 +122,29 @@ def test_a_record_of_another_config_does_not_stand_in_for_a_run(tmp_path, monkey
     statuses = c.run(doc, str(tmp_path), 1, prefix)
     assert [s for _, s in statuses] == ["ran"] and len(calls) == 1
     assert json.loads((rec / f"{name}.json").read_text())["regime"][0]["passed"] == "False"
+
+
+def test_only_runs_the_named_candidate_and_reads_the_others_from_records_made_under_another_config(
+        tmp_path, monkeypatch):
+    c = _script()
+    monkeypatch.chdir(ROOT)
+    doc = c.load(str(PREREG))
+    doc["stop"] = "all"
+    doc["candidates"] = doc["candidates"][:3]
+    names = [x["name"] for x in doc["candidates"]]
+    prefix = str(tmp_path / "table" / "out")
+    rec = tmp_path / "table" / "records"
+    rec.mkdir(parents=True)
+    old = {"name": names[0], "config_sha256": "0" * 64, "regime": [{"check": "c0", "passed": "False"}]}
+    (rec / f"{names[0]}.json").write_text(json.dumps(old))
+    calls = []
+
+    def fake_call(cmd, **_):
+        calls.append(cmd)
+        _fake_run(tmp_path, names[1], [True])
+        return 0
+
+    monkeypatch.setattr(c.subprocess, "call", fake_call)
+    statuses = c.run(doc, str(tmp_path), 1, prefix, only={names[1]})
+    assert [s for _, s in statuses] == ["recorded", "ran", "pending"] and len(calls) == 1
+    assert json.loads((rec / f"{names[0]}.json").read_text()) == old  # the earlier record is kept as it was

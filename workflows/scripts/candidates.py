@@ -13,6 +13,9 @@ after the first whose every check passes; ``stop: all`` runs every candidate. A 
 redone. Each candidate that ran leaves a record beside the table (``<out dir>/records/<name>.json``:
 its config's fingerprint, its regime rows and its pretraining cost), committed with it, so a
 candidate whose run directory is not on this machine is not redone either (status ``recorded``).
+A record made under another config (the base config changed since) does not stand in for a run, so
+``--only NAME`` runs just the named candidates: every other one is read from its record as it stands
+(it was judged under the config it ran with), or listed as not run yet.
 The table (Markdown + CSV) is built from the records: every candidate that ran, failures included,
 with each check's value, the pretraining time and tokens/s, and says which candidates did not run
 and why.
@@ -115,9 +118,11 @@ def write_record(prefix: str, cand: dict, cfg: dict) -> dict:
     return rec
 
 
-def run(doc: dict, results: str, cores: int, prefix: str) -> list[tuple[dict, str]]:
+def run(doc: dict, results: str, cores: int, prefix: str,
+        only: set[str] | None = None) -> list[tuple[dict, str]]:
     """Run the candidates by the stopping rule; ``[(candidate, status)]`` with status ran / finished /
-    recorded / skipped."""
+    recorded / skipped / pending. With ``only``, candidates outside it are read from their records
+    (``recorded``) or left ``pending``, never run."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     from yarnlab.workflow.layout import Layout
 
@@ -125,6 +130,11 @@ def run(doc: dict, results: str, cores: int, prefix: str) -> list[tuple[dict, st
     for cand in doc["candidates"]:
         if passed and doc["stop"] == "first_pass":
             out.append((cand, "skipped"))
+            continue
+        if only is not None and cand["name"] not in only:
+            rec = read_record(prefix, cand["name"])
+            out.append((cand, "pending" if rec is None else "recorded"))
+            passed = rec is not None and all(r["passed"] == "True" for r in rec["regime"])
             continue
         cfg = candidate_config(doc, cand, results)
         path = Path(cfg["results"], "config.yaml")
@@ -229,8 +239,14 @@ def main() -> None:
     p.add_argument("--cores", type=int, default=2)
     p.add_argument("--out", required=True, help="output prefix of the table (PREFIX.md, PREFIX.csv)")
     p.add_argument("--table-only", action="store_true", help="only rebuild the table from the committed records")
+    p.add_argument("--only", nargs="+", metavar="NAME",
+                   help="run only these candidates; the others are read from their records as they stand")
     a = p.parse_args()
     doc = load(a.prereg)
+    unknown = set(a.only or ()) - {c["name"] for c in doc["candidates"]}
+    if unknown:
+        p.error(f"--only: {sorted(unknown)} are not candidates of {a.prereg}; "
+                f"allowed: {[c['name'] for c in doc['candidates']]}")
     doc["_path"] = a.prereg
     if a.table_only:
         statuses, passed = [], False
@@ -244,7 +260,7 @@ def main() -> None:
             else:
                 statuses.append((c, "pending"))
     else:
-        statuses = run(doc, a.results, a.cores, a.out)
+        statuses = run(doc, a.results, a.cores, a.out, set(a.only) if a.only else None)
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     table(doc, statuses, a.out)
     print(Path(f"{a.out}.md").read_text())
