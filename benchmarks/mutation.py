@@ -158,7 +158,9 @@ def _copy(dst: Path, tests: list[str]) -> None:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(ROOT / "yarnlab", dst / "yarnlab", ignore=ignore)
     (dst / "tests").mkdir()
-    for name in ["conftest.py", *tests]:
+    # conftest.py and the helper modules the tests import (every tests/*.py that is not a test file)
+    helpers = sorted(p.name for p in (ROOT / "tests").glob("*.py") if not p.name.startswith("test_"))
+    for name in [*helpers, *tests]:
         shutil.copy2(ROOT / "tests" / name, dst / "tests" / name)
     # the workflow's configs and scripts: the claims tests read the regime thresholds from the default config
     shutil.copytree(ROOT / "workflows", dst / "workflows", ignore=ignore)

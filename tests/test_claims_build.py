@@ -23,347 +23,32 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
+from claims_tree import (
+    DOCS,
+    N_BOOT,
+    N_WORKS,
+    REGIME,
+    L,
+    claim_of,
+    make_tree,
+    regime_of,
+    sweep_rows,
+    write_jsonl,
+)
 
 from yarnlab.claims import grammar as G
 from yarnlab.claims import regime
 from yarnlab.claims.inputs import input_paths
 from yarnlab.claims.registry import build
 from yarnlab.claims.results import MissingInputError
-from yarnlab.claims.temperature import rule_table, temperature_fit
+from yarnlab.claims.temperature import temperature_fit
 from yarnlab.io import read_table, write_table
-from yarnlab.workflow.layout import claims_settings
-
-N_WORKS, PIECES = 8, 4
-DOCS = [f"w{w}@{o * 64}" for w in range(N_WORKS) for o in range(PIECES)]
-L = 16
-M_GRID = np.round(np.arange(0.9, 1.41, 0.05), 2)
-N_BOOT = 200
-# the regime thresholds of the default config, as the workflow writes them into the claims settings
-REGIME = claims_settings(yaml.safe_load((Path(__file__).parents[1] / "workflows/config/default.yaml").read_text()))[
-    "regime"]
-
-
-def settings(corpus: bool = False) -> dict:
-    variants = {
-        "yarn-s2-steps4": {"init": "base", "method": "yarn", "scale": 2, "steps": 4},
-        "yarn-s2-from-s1": {"init": "yarn-s2", "method": "yarn", "scale": 2, "steps": 4},
-        "yarn-s2-ctx1": {"init": "base", "method": "yarn", "scale": 2, "train_ctx": 1},
-        "yarn-s2-paper-ramp": {"init": "base", "method": "yarn", "scale": 2, "ramp": "paper"},
-        "none-s1-steps20": {"init": "base", "method": "none", "scale": 1, "steps": 20},
-    }
-    cl = {
-        "n_boot": 300,
-        "margin": 0.02,
-        "fewer_steps": "yarn-s2-steps4",
-        "transfer": "yarn-s2-from-s1",
-        "short_data": "yarn-s2-ctx1",
-        "paper_ramp": "yarn-s2-paper-ramp",
-        "short_context_control": "none-s1-steps20",
-        "corpus": None,
-    }
-    if corpus:
-        variants.update(
-            {
-                "yarn-s2-code": {"init": "base-code", "method": "yarn", "scale": 2, "corpus": "code"},
-                "pi-s2-code": {"init": "base-code", "method": "pi", "scale": 2, "corpus": "code"},
-            }
-        )
-        cl["corpus"] = {"corpus": "code", "yarn": "yarn-s2-code", "pi": "pi-s2-code"}
-    return {
-        "seed": 0,
-        "original_ctx": L,
-        "data_corpus": "prose",
-        "regime": {**REGIME, "positions": {"methods": ["yarn"], "scales": [2], "bins": L}},
-        "toy": {"L": L, "works": N_WORKS},
-        "finetune": {"methods": ["pi", "ntk", "yarn"], "scales": [2], "steps": 10, "corpus": "prose"},
-        "ppl": {"lengths": [8, 16, 32, 64], "noft_methods": ["yarn"]},
-        "sweep": {"scales": [2, 4, 8], "figure_scale": 4},
-        "dynamic": {"methods": ["none", "dynamic-pi", "dynamic-yarn"], "lengths": [16, 32, 64]},
-        "passkey": {"models": ["base", "yarn-s2"], "lengths": [16, 32], "candidates": 5},
-        "ablation": {"scale": 2},
-        "variants": variants,
-        "extra_bases": ["code"] if corpus else [],
-        "long_ppl": {"models": ["yarn-s2"], "lengths": [128]},
-        "claims": cl,
-    }
-
-
-def _jsonl(path: str, rows: list[dict]) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-
-
-def _centred(d: dict) -> dict:
-    mean = float(np.mean(list(d.values())))
-    return {k: v - mean for k, v in d.items()}
-
-
-def sweep_rows(s: float, rng, work_shift: dict, noise_shift: float = 0.005) -> list[dict]:
-    """A temperature sweep at scale s: per-document NLL = doc level + (m - m*_doc(s))^2 with
-    m*_doc(s) = 0.1 ln s + 1 + work_shift[work] (shared by every s) + an independent per-(s, work)
-    shift (sd ``noise_shift``), centred so that the pooled optimum is exactly 0.1 ln s + 1 + the mean
-    shared shift; segments -1 (whole document), 0, 1."""
-    m_star = 0.1 * math.log(s) + 1
-    own = _centred({w: noise_shift * rng.standard_normal() for w in work_shift})
-    rows = []
-    for d in DOCS:
-        w = d.split("@")[0]
-        opt = m_star + work_shift[w] + own[w]
-        for m in M_GRID:
-            for g in (-1, 0, 1):
-                rows.append(
-                    {"s": s, "m": float(m), "doc": d, "segment": g, "nll": 1.5 + (m - opt) ** 2, "tokens": int(s * L)}
-                )
-    return rows
-
-
-# Held-out curves of the training runs (claims 3 and 5): per-window NLL 2 + amp exp(-step / tau) + a window
-# offset shared by every run + noise, evaluated at every step. With the margin 0.02: PI (tau 5) first reaches
-# its last loss + margin at step 9, YaRN (tau 1.7) reaches it at step 3 (ratio in [8/3, 9/2], above 2.5) and
-# its own last loss + margin at step 6; the transfer (amp 0.1, tau 1) reaches that at step 2 (ratio in
-# [5/2, 6], above 2).
-CURVES = {"pi": (0.5, 5.0), "ntk": (0.5, 5.0), "yarn": (0.5, 1.7), "yarn-s2-from-s1": (0.1, 1.0),
-          "none-s1-steps20": (0.1, 5.0)}
-WINDOWS = 16
-
-
-def run_steps(st: dict, name: str) -> int:
-    return int(st["variants"].get(name, {}).get("steps", st["finetune"]["steps"]))
-
-
-def curve_rows(st: dict, name: str, rng, win_off: np.ndarray, curves: dict | None = None) -> list[dict]:
-    """Evaluation lines of a fine-tune's metrics.jsonl with per-window losses (see CURVES), then the final line."""
-    amp, tau = (curves or {}).get(name) or CURVES.get(name) or CURVES[name.split("-")[0]]
-    steps = run_steps(st, name)
-    v = st["variants"].get(name) or {"scale": name.split("-s")[1].split("-")[0]}
-    ctx = float(v.get("train_ctx", v["scale"]))
-    rows = []
-    for k in range(steps + 1):
-        units = 2.0 + amp * math.exp(-k / tau) + win_off + 0.002 * rng.standard_normal(WINDOWS)
-        rows.append({"step": k, "tokens": int(k * 64 * ctx), "heldout_loss": float(units.mean()),
-                     "heldout_unit_loss": [float(u) for u in units], "heldout_unit_tokens": [64] * WINDOWS,
-                     "heldout_units": "synthetic-windows"})
-    return rows + [{"step": steps, "final": True, "heldout_loss": rows[-1]["heldout_loss"]}]
-
-
-def make_tree(
-    root: Path,
-    yarn_vs_pi: float = -0.05,
-    noise: float = 0.01,
-    corpus: bool = False,
-    position_artifact: float = 0.0,
-    base_retrieves: bool = True,
-    dynamic_blowup: float = 0.0,
-    work_shift_sd: float = 0.01,
-    converged: bool = True,
-    context_gain: float = 0.3,
-    base_blowup: float = 2.0,
-    induction_gain: float = 2.5,
-    passkey_trials: int = 40,
-    m_offset: float = 0.0,
-    offsets: dict | None = None,
-    curves: dict | None = None,
-    seed: int = 0,
-    seed_effect: float = 0.0,
-) -> tuple[str, dict]:
-    """Write every input of ``input_paths`` (regime inputs and the temperature_fit tables included); return
-    the results folder and the claims settings.
-
-    ``yarn_vs_pi``: NLL offset of every YaRN model vs PI; ``position_artifact``: nats added to the base's
-    last L/16 positions at L; ``base_retrieves``: the base's passkey within L; ``dynamic_blowup``: nats
-    added to the dynamic methods past 2L; ``base_blowup``: nats per doubling past L of the base (plain
-    RoPE); ``converged``: the base's held-out loss has flattened; ``context_gain``: nats lost on [L/2, L)
-    when only the last L/8 tokens are visible; ``m_offset``: added to every optimum of the temperature
-    sweeps (0: the optima lie around Eq. 22's 0.1 ln s + 1); ``offsets``: nats added to the named models
-    at every length (a variant that is worse than the paper says); ``curves``: (amp, tau) of the held-out
-    curves of named runs (:data:`CURVES`); ``seed``: the training seed of the tree (its random draws);
-    ``seed_effect``: nats added to every YaRN model (a seed's own effect, for pooling)."""
-    st = settings(corpus)
-    st["seed"] = seed
-    res = str(root / "results")
-    paths = input_paths(res, st)
-    rng = np.random.default_rng(seed)
-    work_eff = {f"w{w}": 0.3 * rng.random() for w in range(N_WORKS)}
-    doc_base = np.array([1.0 + work_eff[d.split("@")[0]] + 0.05 * rng.random() for d in DOCS])
-
-    def nll(label: str, n: int) -> np.ndarray:
-        eff = 0.0
-        s = 1.0 if label.startswith("base") else 2.0
-        if label == "base-sliding":
-            pass  # at most L tokens of context: flat in n
-        elif label.startswith("base") and n > L:
-            eff += base_blowup * math.log2(n / L)  # explodes past L
-        elif n > s * L:
-            eff += 0.5 * math.log2(n / (s * L))  # degrades past sL
-        if label.startswith("yarn"):
-            eff += yarn_vs_pi + seed_effect
-        if label.startswith("ntk") and n <= L:
-            eff += 0.1
-        eff += (offsets or {}).get(label, 0.0)
-        return doc_base + eff + noise * rng.standard_normal(len(DOCS))
-
-    def ppl_rows(name: str, lens) -> list[dict]:
-        return [
-            {"label": name, "length": n, "doc": d, "nll": float(v)} for n in lens for d, v in zip(DOCS, nll(name, n))
-        ]
-
-    def positions(length: int, artifact: float) -> list[dict]:
-        bins = st["regime"]["positions"]["bins"]
-        edges = np.linspace(0, length, bins + 1).astype(int)
-        out = []
-        for i, d in enumerate(DOCS):
-            for k in range(bins):
-                lo, hi = int(edges[k]), int(edges[k + 1])
-                v = doc_base[i] + 0.01 * rng.standard_normal() + (artifact if lo >= length - length // 16 else 0.0)
-                out.append(
-                    {"method": "none", "factor": 1.0, "length": length, "doc": d, "bin": k, "pos_lo": lo,
-                     "pos_hi": hi, "tokens": hi - lo, "nll": float(v)}
-                )
-        return out
-
-    curve_rng = np.random.default_rng([seed, 5])
-    win_off = 0.3 * curve_rng.standard_normal(WINDOWS)  # the held-out windows of this seed
-    sweeps: dict[float, list[dict]] = {}
-    rules: dict[float, list[dict]] = {}
-    # per-work shifts of the optimum, shared by every s; centred: the sample's pooled optimum is the rule
-    work_shift = {w: v + m_offset for w, v in
-                  _centred({f"w{w}": work_shift_sd * rng.standard_normal() for w in range(N_WORKS)}).items()}
-    for key, p in paths.items():
-        kind, _, name = key.partition(":")
-        if kind in ("ppl", "variant"):
-            write_table(p, ppl_rows(name, st["ppl"]["lengths"]), {})
-        elif kind == "long":
-            write_table(p, ppl_rows(name, st["long_ppl"]["lengths"]), {})
-        elif kind == "metrics":
-            if name == "base":  # converged: < 3% drop over the last 20% of steps
-                losses = [(0, 5.0), (20, 2.5), (40, 2.1), (60, 2.02), (80, 2.0), (100, 1.99 if converged else 1.8)]
-            else:
-                _jsonl(p, curve_rows(st, name, curve_rng, win_off, curves))
-                continue
-            rows = [{"step": k, "heldout_loss": v} for k, v in losses]
-            _jsonl(p, rows + [{**rows[-1], "final": True}])
-        elif kind == "summary":
-            Path(p).parent.mkdir(parents=True, exist_ok=True)
-            Path(p).write_text(json.dumps({"tokens": 1000}))
-        elif kind == "positions":
-            length = L if name == "base" else int(float(name.split("-s")[1].split("-")[0]) * L)
-            write_table(p, positions(length, position_artifact if name == "base" else 0.0), {})
-        elif kind == "context_use":
-            write_table(
-                p,
-                [
-                    {"method": "none", "factor": 1.0, "doc": d, "length": L, "visible": L // 8, "n_tokens": L // 2,
-                     "nll_full": float(v), "nll_truncated": float(v + context_gain + 0.01 * rng.standard_normal())}
-                    for d, v in zip(DOCS, doc_base)
-                ],
-                {},
-            )
-        elif kind == "induction":  # the summary of `yarnlab eval induction`: a gain per distance, then ICL
-            write_table(
-                p,
-                [{"method": "none", "factor": 1.0, "length": L, "measure": "induction_gain", "distance": d, "span": 8,
-                  "n": 16, "nll_a": 3.26, "nll_b": 3.26 - induction_gain, "value": induction_gain,
-                  "lo": induction_gain - 0.2, "hi": induction_gain + 0.2} for d in (8, 16, L - 8)]
-                + [{"method": "none", "factor": 1.0, "length": L, "measure": "icl", "distance": "", "span": "",
-                    "n": 32, "nll_a": 2.0, "nll_b": 2.1, "value": -0.1, "lo": -0.15, "hi": -0.05}],
-                {},
-            )
-        elif kind == "logit_spread":
-            write_table(
-                p,
-                [
-                    {"layer": la, "head": h, "length": L, "sigma": 1.5 + 0.1 * la + 0.05 * h}
-                    for la in range(2)
-                    for h in range(4)
-                ],
-                {},
-            )
-        elif kind == "temperature_prediction":
-            write_table(
-                p,
-                [
-                    {"s": float(s), "n": L, "n_heads": 8, "n_solved": 8, "m_median": 0.1 * math.log(s) + 1,
-                     "m_q25": 0.1 * math.log(s) + 0.98, "m_q75": 0.1 * math.log(s) + 1.02, "sigma_rms": 1.6,
-                     "m_at_sigma_rms": 0.1 * math.log(s) + 1, "m_yarn_rule": 0.1 * math.log(s) + 1}
-                    for s in st["sweep"]["scales"]
-                ],
-                {},
-            )
-        elif kind == "sweep":
-            sweeps[float(name)] = sweep_rows(float(name), rng, work_shift)
-            write_table(p, sweeps[float(name)], {})
-        elif kind == "rules":
-            s = float(name)
-            rules[s] = [
-                {"s": s, "rule": r, "m": m, "doc": d, "nll": float(doc_base[i] + (m - 0.1 * math.log(s) - 1) ** 2)}
-                for r, m in (("none", 1.0), ("yarn", 0.1 * math.log(s) + 1))
-                for i, d in enumerate(DOCS)
-            ]
-            write_table(p, rules[s], {})
-        elif kind == "dynamic":
-            rows = []
-            for m in st["dynamic"]["methods"]:
-                for n in st["dynamic"]["lengths"]:
-                    vals = nll("base" if m == "none" else "yarn" if "yarn" in m else "pi", n)
-                    if m != "none" and n > 2 * L:
-                        vals = vals + dynamic_blowup
-                    rows += [{"method": m, "length": n, "doc": d, "nll": float(v)} for d, v in zip(DOCS, vals)]
-            write_table(p, rows, {})
-        elif kind == "passkey":
-            ok = int(base_retrieves or name != "base")
-            write_table(
-                p,
-                [
-                    {"label": name, "length": n, "trial": j, "exact": ok, "ranked": ok}
-                    for n in st["passkey"]["lengths"]
-                    for j in range(passkey_trials)
-                ],
-                {},
-            )
-        elif kind == "ablation":
-            write_table(
-                p,
-                [
-                    {"alpha": 1.0, "beta": b, "ramp": "index", "s": 2.0, "doc": d,
-                     "nll": float(doc_base[i] + 0.01 * abs(b - 32) / 16)}
-                    for b in (16.0, 32.0)
-                    for i, d in enumerate(DOCS)
-                ],
-                {},
-            )
-        elif kind == "theory_entropy":
-            write_table(
-                p,
-                [
-                    {"n_short": 4096, "s": s, "sigma": sig, "m_invariant_mc": 1 + 0.1 * math.log(s) * sig / 1.8,
-                     "m_yarn_rule": 0.1 * math.log(s) + 1}
-                    for s in (2.0, 4.0, 8.0)
-                    for sig in (1.0, 1.8, 3.0)
-                ],
-                {},
-            )
-        elif kind == "theory_summary":
-            Path(p).parent.mkdir(parents=True, exist_ok=True)
-            Path(p).write_text(json.dumps({"entropy": {"best_matching_sigma": 1.8}}))
-    # the analysis tables, as the workflow's `yarnlab claims temperature-fit` writes them
-    write_table(paths["temperature_fit"], temperature_fit(sweeps, N_BOOT), {})
-    write_table(paths["temperature_fit_rules"], rule_table(rules, N_BOOT), {})
-    return res, st
 
 
 def _registered(cid):
     from yarnlab.claims.registry import CLAIMS
 
     return next(c for c in CLAIMS if c.id == cid)
-
-
-def _claim(doc, cid):
-    return next(c for c in doc["claims"] + doc["open_questions"] if c["id"] == cid)
-
-
-def _regime(doc) -> dict:
-    return {r["check"]: r for r in doc["regime"]}
 
 
 @pytest.fixture(scope="module")
@@ -384,35 +69,35 @@ def test_every_input_is_written(clean):
 
 def test_clean_tree_verdicts_follow_the_data(clean):
     *_, doc = clean
-    reg = _regime(doc)
+    reg = regime_of(doc)
     assert set(reg) == set(regime.CHECKS) and all(r["passed"] for r in reg.values()), doc["regime"]
-    assert _claim(doc, "1")["verdict"] == G.HOLDS  # base explodes past L by construction
-    c2 = _claim(doc, "2")
+    assert claim_of(doc, "1")["verdict"] == G.HOLDS  # base explodes past L by construction
+    c2 = claim_of(doc, "2")
     assert c2["parts"]["YaRN < PI at every length L/2..sL"] == G.HOLDS
     assert c2["parts"]["NTK-aware worse than PI and YaRN at <= L"] == G.HOLDS
     assert c2["verdict"] == G.HOLDS
-    assert _claim(doc, "7")["verdict"] == G.HOLDS  # Dynamic-YaRN better; no dynamic method doubles
-    assert _claim(doc, "9")["verdict"] == G.HOLDS  # 40/40 per cell: Wilson lower end > 0.8
-    assert _claim(doc, "10")["verdict"] == G.HOLDS  # YaRN beats the sliding window past L
-    assert _claim(doc, "Q5")["verdict"] == G.NOT_RUN
-    assert _claim(doc, "Q2")["breaks_at"]["yarn-s2"] == 64  # degrades past sL = 32 by construction
-    assert _claim(doc, "Q1")["verdict"] == G.CONSISTENT  # optimality can at most be "consistent with"
-    c6 = _claim(doc, "6")
+    assert claim_of(doc, "7")["verdict"] == G.HOLDS  # Dynamic-YaRN better; no dynamic method doubles
+    assert claim_of(doc, "9")["verdict"] == G.HOLDS  # 40/40 per cell: Wilson lower end > 0.8
+    assert claim_of(doc, "10")["verdict"] == G.HOLDS  # YaRN beats the sliding window past L
+    assert claim_of(doc, "Q5")["verdict"] == G.NOT_RUN
+    assert claim_of(doc, "Q2")["breaks_at"]["yarn-s2"] == 64  # degrades past sL = 32 by construction
+    assert claim_of(doc, "Q1")["verdict"] == G.CONSISTENT  # optimality can at most be "consistent with"
+    c6 = claim_of(doc, "6")
     assert all(p["paper_in_band"] for p in c6["per_s"])  # optima drawn around 0.1 ln s + 1
     assert c6["verdict"] in (G.CONSISTENT, G.HOLDS) and c6["verdict"] != G.FAILS
     for c in doc["claims"] + doc["open_questions"]:
         assert c["verdict"] != G.NOT_TESTABLE and c["verdict"] in G.VERDICTS, (c["id"], c["verdict"])
         assert "needs" in c
-    q4 = _claim(doc, "Q4")  # the prediction from the measured spread, against claim 6's band
+    q4 = claim_of(doc, "Q4")  # the prediction from the measured spread, against claim 6's band
     assert q4["sigma"]["heads"] == 8 and q4["verdict"] == G.CONSISTENT
-    c3 = _claim(doc, "3")  # issue 11 item 10: the untested token part is said to be untested
+    c3 = claim_of(doc, "3")  # issue 11 item 10: the untested token part is said to be untested
     assert any("tokens" in k and v == G.NOT_RUN for k, v in c3["parts"].items())
-    c8 = _claim(doc, "8")  # against the base trained on at L for the same tokens (issue 20 item 5)
+    c8 = claim_of(doc, "8")  # against the base trained on at L for the same tokens (issue 20 item 5)
     assert "none-s1-steps20" in c8["criterion"] and c8["verdict"] == G.HOLDS
     assert [r["what"] for r in c8["measurements"] if "role" not in r] == [
         "yarn-s2 / none-s1-steps20 (same training tokens) at L"]
     assert "20 x batch x L tokens, as many as yarn-s2" in c8["criterion"]
-    assert c3["verdict"] == G.HOLDS and _claim(doc, "5")["verdict"] == G.HOLDS  # the curves resolve both ratios
+    assert c3["verdict"] == G.HOLDS and claim_of(doc, "5")["verdict"] == G.HOLDS  # the curves resolve both ratios
     assert doc["toy"] == {"L": L, "works": N_WORKS} and (
         doc["regime_thresholds"]["position_tolerance"] == REGIME["position_tolerance"])
 
@@ -448,10 +133,10 @@ def test_premises_follow_one_rule_and_each_has_a_reason(tmp_path):
 
     res, st = make_tree(tmp_path, context_gain=0.0)
     doc = build(res, st, N_BOOT)
-    assert {c for c, r in _regime(doc).items() if not r["passed"]} == {"context_use"}
+    assert {c for c, r in regime_of(doc).items() if not r["passed"]} == {"context_use"}
     gated = {c["id"] for c in doc["claims"] + doc["open_questions"] if c["verdict"] == G.NOT_TESTABLE}
     assert gated == {"10"}
-    assert _claim(doc, "6")["verdict"] != G.NOT_TESTABLE and _claim(doc, "Q4")["verdict"] != G.NOT_TESTABLE
+    assert claim_of(doc, "6")["verdict"] != G.NOT_TESTABLE and claim_of(doc, "Q4")["verdict"] != G.NOT_TESTABLE
     by_id = {c.id: c for c in CLAIMS}
     assert by_id["1"].premises == by_id["4"].premises == by_id["Q2"].premises
     assert "premise" in by_id["6"].needs and "premise" in by_id["7"].needs and "premise" in by_id["Q1"].needs
@@ -467,7 +152,7 @@ def test_eq22_that_misses_does_not_transfer(tmp_path):
     this model: claim 6 reads 'does not transfer to this toy' (not 'does not hold'), its joint part
     still 'does not hold'; the constancy parts are untouched."""
     res, st = make_tree(tmp_path, m_offset=0.1)
-    c6 = _claim(build(res, st, N_BOOT), "6")
+    c6 = claim_of(build(res, st, N_BOOT), "6")
     assert not any(p["paper_in_band"] for p in c6["per_s"])
     joint = next(v for k, v in c6["parts"].items() if k.startswith("0.1 ln s + 1"))
     assert joint == G.FAILS and c6["verdict"] == G.NOT_TRANSFERRED
@@ -530,7 +215,7 @@ def test_q1_with_one_cell_is_not_run(tmp_path):
 
 def test_claim2_follows_the_sign_of_the_effect(tmp_path):
     res, st = make_tree(tmp_path, yarn_vs_pi=0.05)
-    c2 = _claim(build(res, st, N_BOOT), "2")
+    c2 = claim_of(build(res, st, N_BOOT), "2")
     assert c2["parts"]["YaRN < PI at every length L/2..sL"] == G.FAILS and c2["verdict"] == G.FAILS
 
 
@@ -540,7 +225,7 @@ def test_position_artifact_makes_dependent_claims_not_testable(tmp_path):
     its rows stay visible. YaRN is made worse than PI, so claim 2 would otherwise not hold."""
     res, st = make_tree(tmp_path, position_artifact=3.0, yarn_vs_pi=0.05)
     doc = build(res, st, N_BOOT)
-    reg = _regime(doc)
+    reg = regime_of(doc)
     assert not reg["flat_positions"]["passed"]
     assert all(reg[c]["passed"] for c in regime.CHECKS if c != "flat_positions")
     gated = 0
@@ -553,16 +238,16 @@ def test_position_artifact_makes_dependent_claims_not_testable(tmp_path):
             assert any(b.startswith("flat_positions") for b in c["not_testable_because"])
         assert c["verdict"] != G.FAILS, c["id"]
     assert gated >= 10
-    c2 = _claim(doc, "2")
+    c2 = claim_of(doc, "2")
     assert c2["verdict_if_testable"] == G.FAILS and c2["measurements"]
-    assert _claim(doc, "9")["verdict"] == G.HOLDS  # needs convergence and retrieval only
+    assert claim_of(doc, "9")["verdict"] == G.HOLDS  # needs convergence and retrieval only
 
 
 def test_claim9_says_when_holds_is_unreachable(tmp_path):
     """Issue 11 item 8: with 10 trials per cell even 10/10 has a Wilson lower end of 0.72 < 0.8, so the
     report says 'holds' is unreachable and the verdict cannot be 'holds'."""
     res, st = make_tree(tmp_path, passkey_trials=10)
-    c9 = _claim(build(res, st, N_BOOT), "9")
+    c9 = claim_of(build(res, st, N_BOOT), "9")
     assert "unreachable" in c9["reachability"] and "16" in c9["reachability"]
     assert c9["verdict"] == G.INCONCLUSIVE
     assert all(r["ranked_acc"] == 1.0 and r["ci_low"] < 0.8 for r in c9["measurements"])
@@ -571,11 +256,11 @@ def test_claim9_says_when_holds_is_unreachable(tmp_path):
 def test_base_that_cannot_retrieve_makes_claim9_not_testable(tmp_path):
     res, st = make_tree(tmp_path, base_retrieves=False)
     doc = build(res, st, N_BOOT)
-    assert not _regime(doc)["retrieval"]["passed"]
-    c9 = _claim(doc, "9")
+    assert not regime_of(doc)["retrieval"]["passed"]
+    c9 = claim_of(doc, "9")
     assert c9["verdict"] == G.NOT_TESTABLE and c9["not_testable_because"][0].startswith("retrieval")
     assert c9["verdict_if_testable"] == G.HOLDS
-    assert _claim(doc, "1")["verdict"] == G.HOLDS  # claims that do not need retrieval are judged
+    assert claim_of(doc, "1")["verdict"] == G.HOLDS  # claims that do not need retrieval are judged
 
 
 def test_claim7_blowup_is_judged_by_claim1s_rule(tmp_path):
@@ -591,7 +276,7 @@ def test_claim7_blowup_is_judged_by_claim1s_rule(tmp_path):
     for m in ("dynamic-pi", "dynamic-yarn"):  # better than no scaling at 4L, yet more than double at 4L
         assert np.mean(mean[(m, 4 * L)]) < np.mean(mean[("none", 4 * L)])
         assert np.mean(mean[(m, 4 * L)]) - np.mean(mean[(m, L)]) > math.log(2)
-    c7 = _claim(build(res, st, N_BOOT), "7")
+    c7 = claim_of(build(res, st, N_BOOT), "7")
     blowup = next(k for k in c7["parts"] if "blow-up" in k)
     assert c7["parts"][blowup] == G.FAILS
     assert c7["parts"]["Dynamic-YaRN < Dynamic-PI past L"] == G.HOLDS
@@ -633,7 +318,7 @@ def test_claim6_bootstrap_is_joint_across_s(tmp_path):
     assert joint_width < 0.4 * (hi - lo), (joint_width, hi - lo)
     # shared shifts move b, not a: the joint (a, b) correlation is weak, not the -0.9 of independent draws
     assert table[0]["fit_ab_corr"] > -0.5, table[0]["fit_ab_corr"]
-    c6 = _claim(build(res, st, N_BOOT), "6")
+    c6 = claim_of(build(res, st, N_BOOT), "6")
     assert c6["fit"]["n_works"] == N_WORKS and c6["fit"]["fit_ab_corr"] == pytest.approx(table[0]["fit_ab_corr"])
     assert "max_abs_residual" in c6["fit"] and "line_in_band_everywhere" in c6["fit"]
 
@@ -744,12 +429,12 @@ def test_a_base_pretrained_elsewhere_has_no_convergence_check(tmp_path):
     from yarnlab.claims.render import markdown
 
     res, st = make_tree(tmp_path, converged=False)
-    assert _regime(build(res, st, N_BOOT))["convergence"]["passed"] is False
+    assert regime_of(build(res, st, N_BOOT))["convergence"]["passed"] is False
     doc = build(res, {**st, "base_source": "gguf"}, N_BOOT)
-    row = _regime(doc)["convergence"]
+    row = regime_of(doc)["convergence"]
     assert row["passed"] is None and row["value"].startswith("n/a (base pretrained elsewhere, source gguf")
     assert regime.outcome(row) == "n/a" and "convergence" not in regime.failed(doc["regime"])
-    assert _claim(doc, "1")["verdict"] != G.NOT_TESTABLE
+    assert claim_of(doc, "1")["verdict"] != G.NOT_TESTABLE
     assert "| convergence |" in markdown(doc) and "**n/a**" in markdown(doc)
 
 
@@ -760,11 +445,11 @@ def test_a_claim_whose_tables_this_configuration_lacks_is_not_run(tmp_path):
     path = input_paths(res, st)["dynamic"]
     write_table(path, [r for r in read_table(path) if r["method"] != "dynamic-pi"], {})
     doc = build(res, st, N_BOOT)
-    c7 = _claim(doc, "7")
+    c7 = claim_of(doc, "7")
     assert c7["verdict"] == G.NOT_RUN
     assert c7["criterion"] == "not run in this configuration: claim 7: dynamic table lacks ['dynamic-pi'] " \
         f"({path})"
-    assert _claim(doc, "6")["verdict"] != G.NOT_RUN  # the others are computed as before
+    assert claim_of(doc, "6")["verdict"] != G.NOT_RUN  # the others are computed as before
 
 
 def test_no_finetune_table_pairs_each_method_with_itself_at_L(clean):
@@ -796,7 +481,7 @@ def test_claim6_at_one_scale_reads_the_band_against_eq22(tmp_path):
     res, st = make_tree(tmp_path, m_offset=0.2)
     path = input_paths(res, st)["temperature_fit"]
     write_table(path, [r for r in read_table(path) if r["s"] == 2.0], {})
-    c6 = _claim(build(res, st, N_BOOT), "6")
+    c6 = claim_of(build(res, st, N_BOOT), "6")
     assert c6["headline"].startswith("m*(2) = ") and "vs Eq. 22's 1.069: outside the band" in c6["headline"]
 
 
@@ -827,7 +512,7 @@ def test_claims_3_5_8_say_does_not_hold_when_false(tmp_path, cid, kwargs):
     """Each of these claims can fail: a synthetic tree where it is false reads "does not hold" (issue 20
     item 5): through its perplexity rows, its steps-to-reach ratio (3, 5) or its control (8)."""
     res, st = make_tree(tmp_path, **kwargs)
-    c = _claim(build(res, st, N_BOOT), cid)
+    c = claim_of(build(res, st, N_BOOT), cid)
     assert c["verdict"] == G.FAILS, (cid, c["verdict"], c.get("parts"))
     if "curves" in kwargs:  # the perplexity part holds: the steps ratio alone makes the claim false
         steps_part = next(v for k, v in c["parts"].items() if k.startswith("steps to reach"))
@@ -850,7 +535,7 @@ def test_a_steps_ratio_capped_by_the_grid_says_so_and_does_not_pass(tmp_path, cu
     """Issue 20 item 5: YaRN at PI's target by its first evaluation after step 0 (or before training) gives a
     ratio the grid caps: the row reads inconclusive with the reason, so claim 3 cannot hold."""
     res, st = make_tree(tmp_path, curves={"yarn-s2": curve})
-    c3 = _claim(build(res, st, N_BOOT), "3")
+    c3 = claim_of(build(res, st, N_BOOT), "3")
     (row,) = c3["steps_to_target"]
     assert row["capped"] and row["verdict"] == G.INCONCLUSIVE and row["note"].startswith(note)
     assert row["steps_ratio"]["high"] is None  # unbounded above
@@ -862,8 +547,8 @@ def test_runs_without_per_window_losses_leave_the_steps_part_unresolved(tmp_path
     res, st = make_tree(tmp_path)
     path = Path(input_paths(res, st)["metrics:yarn-s2"])
     rows = [json.loads(x) for x in path.read_text().splitlines()]
-    _jsonl(str(path), [{k: v for k, v in r.items() if not k.startswith("heldout_unit")} for r in rows])
-    c3 = _claim(build(res, st, N_BOOT), "3")
+    write_jsonl(str(path), [{k: v for k, v in r.items() if not k.startswith("heldout_unit")} for r in rows])
+    c3 = claim_of(build(res, st, N_BOOT), "3")
     assert c3["verdict"] == G.INCONCLUSIVE and "heldout_unit_loss" in c3["criterion"] and not c3["steps_to_target"]
 
 
@@ -933,7 +618,7 @@ def test_a_context_blind_base_reads_ratio_one_on_the_same_targets_and_not_under_
     r = Results(res, st, N_BOOT)
     assert r.reading == "same-targets" and r.with_reading("truncation").lengths("base") == st["ppl"]["lengths"]
     doc = build(res, st, N_BOOT)
-    c1 = _claim(doc, "1")
+    c1 = claim_of(doc, "1")
     assert c1["reading"]["name"] == "same-targets" and len(c1["measurements"]) == 2  # 32 and 64 vs L = 16
     assert all(x["ppl_ratio"]["value"] == pytest.approx(1.0, abs=1e-9) for x in c1["measurements"])
     assert c1["verdict"] == G.FAILS == G.combine(voting(c1["measurements"]))
@@ -941,7 +626,7 @@ def test_a_context_blind_base_reads_ratio_one_on_the_same_targets_and_not_under_
     assert second["name"] == "truncation" and len(second["measurements"]) == 2
     moved = [abs(x["ppl_ratio"]["value"] - 1) for x in second["measurements"]]  # content alone moves them
     assert min(moved) > 0.01 and max(moved) > 0.2, moved
-    premise = _regime(doc)["premise"]
+    premise = regime_of(doc)["premise"]
     assert premise["estimate"]["value"] == pytest.approx(1.0, abs=1e-9) and premise["passed"] is False
     assert abs(premise["second_reading"]["estimate"]["value"] - 1) > 0.05
     assert "truncation reading (not judged)" in premise["value"]
@@ -949,10 +634,10 @@ def test_a_context_blind_base_reads_ratio_one_on_the_same_targets_and_not_under_
     assert "Reading (the rows that vote): same targets: at every length n the last 4 tokens of each piece" in text
     assert "Second reading, for context (does not vote): truncation, the paper's protocol" in text
     # the other models' tables hold one reading (no reading column): the second reading of their claims is missing
-    assert "missing" in _claim(doc, "2")["second_reading"] and _claim(doc, "6").get("second_reading") is None
+    assert "missing" in claim_of(doc, "2")["second_reading"] and claim_of(doc, "6").get("second_reading") is None
     # a comparison of models at one length (claim 8) is not moved by content drift: it votes on the truncation
     # reading where its tables have one (every token of the first n); here they hold one reading only
-    assert _claim(doc, "8")["reading"]["name"] == "same-targets"
+    assert claim_of(doc, "8")["reading"]["name"] == "same-targets"
 
 
 def test_a_comparison_at_one_length_votes_on_truncation_and_a_length_comparison_on_the_same_targets(tmp_path):
@@ -971,7 +656,7 @@ def test_a_comparison_at_one_length_votes_on_truncation_and_a_length_comparison_
     kinds = {c.id: c.ppl for c in CLAIMS}
     assert {k for k, v in kinds.items() if v == "models"} == {"3", "5", "8", "Q3"}
     for cid in ("1", "3", "5", "8"):
-        c = _claim(doc, cid)
+        c = claim_of(doc, cid)
         want = "truncation" if kinds[cid] == "models" else "same-targets"
         assert c["reading"]["name"] == want, cid
         assert c["second_reading"]["name"] == ({"truncation", "same-targets"} - {want}).pop(), cid
@@ -1019,6 +704,7 @@ def test_a_claim_reads_the_measurement_of_the_claims_it_declares(tmp_path, monke
     monkeypatch.setattr(registry, "CLAIMS", tuple(dataclasses.replace(c, measure=missing) if c.id == "6" else c
                                                   for c in registry.CLAIMS))
     doc = build(res, st, N_BOOT)
-    assert _claim(doc, "6")["criterion"] == "not run in this configuration: no sweep"
-    assert _claim(doc, "Q4")["verdict"] == G.NOT_RUN
-    assert _claim(doc, "Q4")["criterion"] == "not run in this configuration: claim 6, whose band it reads, was not run"
+    assert claim_of(doc, "6")["criterion"] == "not run in this configuration: no sweep"
+    assert claim_of(doc, "Q4")["verdict"] == G.NOT_RUN
+    assert claim_of(doc, "Q4")["criterion"] == (
+        "not run in this configuration: claim 6, whose band it reads, was not run")

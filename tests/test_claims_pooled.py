@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_claims_build import N_BOOT, _claim, make_tree
+from claims_tree import N_BOOT, claim_of, make_tree
 
 from yarnlab.claims import grammar as G
 from yarnlab.claims import stats as S
@@ -27,18 +27,18 @@ def test_pooled_rows_are_hierarchical_over_the_seeds(tmp_path):
     runs = _runs(tmp_path)
     doc = build_pooled(runs, N_BOOT)
     assert doc["seeds"] == [0, 1, 2] and doc["interval_method"] == S.METHOD_SEEDS and not doc["regime_failed_in"]
-    c2 = _claim(doc, "2")
+    c2 = claim_of(doc, "2")
     assert c2["verdict"] == G.HOLDS and c2["pooled"]
-    single = [_claim(build(r, st, N_BOOT), "2") for r, st in runs]
+    single = [claim_of(build(r, st, N_BOOT), "2") for r, st in runs]
     for j, row in enumerate(c2["measurements"]):
         assert (row["nll_diff"]["n"], row["nll_diff"]["n_inner"]) == (3, 8)
         assert row["nll_diff"]["value"] == pytest.approx(np.mean([s["measurements"][j]["nll_diff"]["value"]
                                                                   for s in single]))
-    c3 = _claim(doc, "3")
+    c3 = claim_of(doc, "3")
     (steps_row,) = c3["steps_to_target"]
     assert steps_row["seeds"] == 3 and steps_row["steps_ratio"]["n"] == 3 and c3["verdict"] == G.HOLDS
     for cid in NOT_POOLED:
-        c = _claim(doc, cid)
+        c = claim_of(doc, cid)
         assert c["verdict"] == "per seed only" and not c["pooled"] and c["criterion"] == NOT_POOLED[cid]
 
 
@@ -47,10 +47,10 @@ def test_a_between_seed_effect_widens_the_pooled_interval(tmp_path):
     interval (works only) is narrow and decides, seed 0 against the others; pooled over seeds the interval
     spans the seeds' spread and claim 2's YaRN < PI part reads inconclusive."""
     runs = _runs(tmp_path, effects=(0.10, -0.06, -0.14))
-    per_seed = [_claim(build(r, st, N_BOOT), "2")["parts"]["YaRN < PI at every length L/2..sL"]
+    per_seed = [claim_of(build(r, st, N_BOOT), "2")["parts"]["YaRN < PI at every length L/2..sL"]
                 for r, st in runs]
     assert per_seed == [G.FAILS, G.HOLDS, G.HOLDS]
-    c2 = _claim(build_pooled(runs, N_BOOT), "2")
+    c2 = claim_of(build_pooled(runs, N_BOOT), "2")
     assert c2["parts"]["YaRN < PI at every length L/2..sL"] == G.INCONCLUSIVE
     row = c2["measurements"][0]
     assert row["nll_diff"]["low"] < 0 < row["nll_diff"]["high"]
@@ -61,7 +61,7 @@ def test_a_premise_failed_in_one_seed_gates_the_pooled_claim(tmp_path):
     naming the check and the seed."""
     doc = build_pooled(_runs(tmp_path, position_artifact=3.0), N_BOOT)
     assert doc["regime_failed_in"] == {"flat_positions": [1]}
-    c1 = _claim(doc, "1")
+    c1 = claim_of(doc, "1")
     assert c1["verdict"] == G.NOT_TESTABLE and c1["not_testable_because"] == [
         "flat_positions (failed in seed(s) 1)"]
     assert c1["verdict_if_testable"] == G.HOLDS
