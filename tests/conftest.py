@@ -7,6 +7,14 @@ A test module whose import fails because torch, transformers or snakemake is not
 as skipped, naming the missing package, instead of as a collection error: the theory and claims tests
 still run on a numpy-only install. Any other import error is still an error. Tests that run the
 Snakemake command line carry the ``snakemake`` marker and are skipped when it is not installed.
+
+Shared tiny inputs, built once per session; a test that writes into one copies it first:
+
+- ``micro_checkpoint``: ``build_model("micro")`` saved as a Hugging Face checkpoint folder;
+- ``small_base``: ``build_model(tiny_train.SMALL, seed=0)`` saved likewise (a one-layer base to fine-tune);
+- ``text_corpus``: a folder of the eight documents of ``tiny_train.TEXT`` (``d0.txt`` ... ``d7.txt``).
+
+The two checkpoints need torch and are skipped without it.
 """
 
 import importlib.util
@@ -57,3 +65,39 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "snakemake" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def micro_checkpoint(tmp_path_factory):
+    """A checkpoint folder of ``build_model("micro")`` (seed 0); read-only: copy it before changing it."""
+    pytest.importorskip("torch")
+    from yarnlab.model.tiny import build_model
+
+    path = tmp_path_factory.mktemp("micro") / "ckpt"
+    build_model("micro").save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_base(tmp_path_factory):
+    """A checkpoint folder of ``build_model(SMALL, seed=0)``; read-only: copy it before changing it."""
+    pytest.importorskip("torch")
+    from tiny_train import SMALL
+
+    from yarnlab.model.tiny import build_model
+
+    path = tmp_path_factory.mktemp("small") / "base"
+    build_model(SMALL, seed=0).save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def text_corpus(tmp_path_factory):
+    """A corpus folder holding ``tiny_train.TEXT``, one file per document; read-only."""
+    from tiny_train import TEXT
+
+    path = tmp_path_factory.mktemp("text") / "corpus"
+    path.mkdir()
+    for i, t in enumerate(TEXT):
+        (path / f"d{i}.txt").write_bytes(t)
+    return path

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import shutil
 
 import pytest
 
@@ -13,11 +14,9 @@ from yarnlab.errors import UsageError
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory):
-    from yarnlab.model.tiny import build_model
-
+def setup(tmp_path_factory, micro_checkpoint):
     root = tmp_path_factory.mktemp("eval")
-    build_model("micro").save_pretrained(root / "ckpt")
+    shutil.copytree(micro_checkpoint, root / "ckpt")
     docs = root / "docs"
     docs.mkdir()
     for i in range(3):

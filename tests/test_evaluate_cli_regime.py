@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -12,11 +13,9 @@ from yarnlab.cli import main
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory):
-    from yarnlab.model.tiny import build_model
-
+def setup(tmp_path_factory, micro_checkpoint):
     root = tmp_path_factory.mktemp("regime")
-    build_model("micro").save_pretrained(root / "ckpt")
+    shutil.copytree(micro_checkpoint, root / "ckpt")
     rng = np.random.default_rng(0)
     docs = dict(doc0=rng.integers(0, 256, 80), doc1=rng.integers(0, 256, 30), doc2=rng.integers(0, 256, 70))
     np.savez(root / "docs.npz", ids=np.array(["a@0", "b@0", "a@80"]), **docs)  # as `yarnlab eval docs` writes

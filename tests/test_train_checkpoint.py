@@ -3,9 +3,11 @@ fallback to the previous checkpoint, unwritable results folders and bad inputs n
 
 import errno
 import json
+import shutil
 
 import pytest
 import torch
+from tiny_train import SMALL, TEXT
 
 from yarnlab.data.chunks import ChunkStream
 from yarnlab.errors import StaleCheckpoint, UsageError
@@ -14,9 +16,6 @@ from yarnlab.train import checkpoint as ckpt
 from yarnlab.train.config import TrainConfig
 from yarnlab.train.loop import train
 
-TEXT = [(f"Document {i}: " + "the quick brown fox jumps over the lazy dog. " * (20 + 3 * i)).encode()
-        for i in range(8)]
-SMALL = {"preset": "micro", "num_hidden_layers": 1, "max_position_embeddings": 32}
 CFG = TrainConfig(steps=12, seq_len=32, batch_size=4, lr=3e-3, warmup_steps=2, eval_every=0, eval_batches=1,
                   final_eval_chunks=4, checkpoint_every=3, log_every=1, seed=0)
 
@@ -135,19 +134,15 @@ def test_full_or_read_only_results_folder_is_named(tmp_path, monkeypatch, code, 
     assert list((tmp_path / "run" / "checkpoints").iterdir()) == []  # no temporary left behind
 
 
-def test_corrupt_base_safetensors_is_named(tmp_path):
+def test_corrupt_base_safetensors_is_named(tmp_path, small_base, text_corpus):
     from yarnlab.train.recipes import finetune
 
-    build_model(SMALL, seed=0).save_pretrained(tmp_path / "base")
+    shutil.copytree(small_base, tmp_path / "base")
     st = tmp_path / "base" / "model.safetensors"
     st.write_bytes(st.read_bytes()[:100])
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for i, t in enumerate(TEXT):
-        (corpus / f"d{i}.txt").write_bytes(t)
     cfg = TrainConfig(steps=1, seq_len=64, batch_size=2, lr=1e-3, eval_every=0, checkpoint_every=0)
     with pytest.raises(UsageError, match=r"base: cannot load the checkpoint in .*base.*truncated or corrupt"):
-        finetune(tmp_path / "base", "yarn", 2.0, str(corpus), tmp_path / "ft", cfg, progress=False)
+        finetune(tmp_path / "base", "yarn", 2.0, str(text_corpus), tmp_path / "ft", cfg, progress=False)
 
 
 def test_empty_or_binary_corpus_is_named(tmp_path):

@@ -4,16 +4,13 @@ import json
 
 import pytest
 import torch
+from tiny_train import SMALL, TEXT
 
 from yarnlab.data.chunks import ChunkStream
 from yarnlab.errors import UsageError
 from yarnlab.model.tiny import build_model
 from yarnlab.train.config import TrainConfig
 from yarnlab.train.loop import train
-
-TEXT = [(f"Document {i}: " + "the quick brown fox jumps over the lazy dog. " * (20 + 3 * i)).encode()
-        for i in range(8)]
-SMALL = {"preset": "micro", "num_hidden_layers": 1, "max_position_embeddings": 32}
 
 
 def _cfg(**kw):
@@ -68,20 +65,14 @@ def test_in_process_resume_is_bit_identical(tmp_path):
         assert torch.equal(a, b), k
 
 
-def test_finetune_saves_a_model_vanilla_transformers_reloads(tmp_path):
+def test_finetune_saves_a_model_vanilla_transformers_reloads(tmp_path, small_base, text_corpus):
     from transformers import LlamaForCausalLM
 
     from yarnlab.train.recipes import finetune
 
-    base = build_model(SMALL, seed=0)
-    base.save_pretrained(tmp_path / "base")
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for i, t in enumerate(TEXT):
-        (corpus / f"d{i}.txt").write_bytes(t)
     cfg = TrainConfig(steps=3, seq_len=64, batch_size=2, lr=1e-3, eval_every=0, checkpoint_every=0,
                       final_eval_chunks=4, heldout_fraction=0.25)
-    finetune(tmp_path / "base", "yarn", 2.0, str(corpus), tmp_path / "ft", cfg, progress=False)
+    finetune(small_base, "yarn", 2.0, str(text_corpus), tmp_path / "ft", cfg, progress=False)
     saved = json.loads((tmp_path / "ft" / "config.json").read_text())
     rope = saved["rope_parameters"]
     assert rope["rope_type"] == "yarn" and rope["factor"] == 2.0
@@ -179,17 +170,12 @@ def test_the_warm_phase_draws_copy_documents_from_its_own_source(tmp_path, monke
         assert seen == [(0.2, "mixed"), (0.9, expect)]
 
 
-def test_cli_finetune_takes_every_method_and_rule_parameter(tmp_path, capsys):
+def test_cli_finetune_takes_every_method_and_rule_parameter(tmp_path, capsys, small_base, text_corpus):
     """`train finetune` shares the scaling options of `yarnlab freqs` and `yarnlab eval`: a llama3
     extension with its frequency factors and a temperature rule with its coefficient reach the spec."""
     from yarnlab.cli import main
 
-    build_model(SMALL, seed=0).save_pretrained(tmp_path / "base")
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for i, t in enumerate(TEXT):
-        (corpus / f"d{i}.txt").write_bytes(t)
-    common = ["train", "finetune", "--base", str(tmp_path / "base"), "--corpus", str(corpus), "--seq-len", "64",
+    common = ["train", "finetune", "--base", str(small_base), "--corpus", str(text_corpus), "--seq-len", "64",
               "--steps", "2", "--batch-size", "2", "--heldout-fraction", "0.25", "--final-eval-chunks", "2",
               "--no-progress"]
     assert main([*common, "--out", str(tmp_path / "ft"), "--method", "llama3", "--factor", "2",
