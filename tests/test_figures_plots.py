@@ -129,6 +129,7 @@ def test_every_figure_raises_on_an_unknown_option(tmp_path, name):
         plots.FIGURES[name]([str(plots.PAPER_NUMBERS)], str(tmp_path / "x"), no_such_option="1")
 
 
+@pytest.mark.slow
 def test_figures_import_nothing_from_evaluate_and_compute_no_bootstrap():
     code = ("import sys, yarnlab.figures.plots, yarnlab.figures.cli; "
             "print(sorted(m for m in sys.modules if m.startswith('yarnlab.evaluate')))")

@@ -88,6 +88,7 @@ def test_provenance_schema():
         provenance({}, parameters={})
 
 
+@pytest.mark.slow
 def test_provenance_lists_torch_only_when_imported():
     code = "import yarnlab.io as io, sys; r = io.provenance({}); print('torch' in r, 'torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()

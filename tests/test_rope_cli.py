@@ -64,12 +64,14 @@ def test_inspect_missing_file_exits_2(tmp_path, capsys):
     assert rc == 2 and "CONFIG: cannot read" in err
 
 
+@pytest.mark.slow
 def test_console_script_runs():
     out = subprocess.run([sys.executable, "-m", "yarnlab", "freqs", "--method", "ntk", "--head-dim", "16",
                           "--factor", "4", "--json"], capture_output=True, text=True, check=True).stdout
     assert json.loads(out)["inv_freq"][0] == 1.0
 
 
+@pytest.mark.slow
 def test_freqs_and_inspect_of_a_complete_config_do_not_import_torch(tmp_path):
     cfg = tmp_path / "config.json"
     cfg.write_text(json.dumps({"model_type": "llama", "hidden_size": 4096, "num_attention_heads": 32,

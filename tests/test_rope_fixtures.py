@@ -100,6 +100,7 @@ def test_human_form_and_model_show_agree_with_json(folder, capsys):
     assert shown["rope"] == report["rope"] and shown["warnings"] == report["warnings"]
 
 
+@pytest.mark.slow
 def test_closed_pipe_ends_quietly():
     cmd = (f"{sys.executable} -m yarnlab inspect --table {ROOT / 'gemma-3-4b-it-transformers5' / 'config.json'}"
            f" | head -1; {sys.executable} -m yarnlab freqs --method yarn --factor 8 --head-dim 4096 --json | head -1")

@@ -81,6 +81,7 @@ def test_bad_input_exits_2(tmp_path, capsys, args, field):
     assert field in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_theory_layer_never_imports_torch():
     import subprocess
     import sys

@@ -33,6 +33,7 @@ def dry(config: Path, tmp_path: Path, *extra: str):
     return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.stem)
 def test_every_config_runs_the_claims_generator(config, tmp_path):
     r = dry(config, tmp_path)
@@ -77,6 +78,7 @@ def _bad(tmp_path: Path, edit) -> subprocess.CompletedProcess:
     return dry(p, tmp_path)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("edit, needle", [
     (lambda c: c["variants"]["yarn-s4-from-s2"].update(init="warp-s9"), "init"),
     (lambda c: c["variants"]["yarn-s4-from-s2"].update(lr=1.0), "lr"),

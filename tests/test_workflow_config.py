@@ -166,6 +166,7 @@ def test_a_malformed_part_is_reported_not_raised_and_checks_are_extensible():
         CHECKS.remove(new_key)
 
 
+@pytest.mark.slow
 @pytest.mark.snakemake
 def test_bad_sweep_grid_fails_the_dry_run_naming_sweep_grid(tmp_path):
     cfg = yaml.safe_load((ROOT / "workflows/config/smoke.yaml").read_text())

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.snakemake
+pytestmark = [pytest.mark.snakemake, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
 

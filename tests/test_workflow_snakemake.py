@@ -22,12 +22,14 @@ def run(args, cwd=ROOT, timeout=300):
     return subprocess.run(SNAKEMAKE + args, cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.slow
 def test_lint_clean():
     r = run(["--lint"])
     assert r.returncode == 0, r.stdout + r.stderr
     assert "Lints for" not in r.stdout + r.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.stem)
 def test_dry_run_every_config(config, tmp_path):
     r = run(["-n", "--nolock", "paper_figs", "--configfile", str(config), "--config", f"results={tmp_path}/r",
@@ -54,6 +56,7 @@ def test_every_config_merged_over_the_default_validates():
         jsonschema.validate(merged, schema)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("config", ["default", "smoke"])
 def test_perplexity_rules_read_the_same_targets_and_pieces_are_balanced(config, tmp_path):
     """Every perplexity rule (main, variants, long_ppl, the sliding baseline) scores the last ppl.same_targets
@@ -79,12 +82,14 @@ def test_perplexity_rules_read_the_same_targets_and_pieces_are_balanced(config, 
     assert docs and all("--pieces balanced --pieces-seed 0" in ln for ln in docs)
 
 
+@pytest.mark.slow
 def test_dry_run_gpu_profile(tmp_path):
     r = run(["-n", "--nolock", "--profile", "workflows/profiles/gpu", "paper_figs", "--configfile",
              "workflows/config/gpu-medium.yaml", "--config", f"results={tmp_path}/r", f"paper_figs={tmp_path}/p"])
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+@pytest.mark.slow
 def test_dry_run_slurm_profile(tmp_path):
     pytest.importorskip("snakemake_executor_plugin_slurm")
     r = run(["-n", "--nolock", "--profile", "workflows/profiles/slurm", "paper_figs", "--configfile",
@@ -92,6 +97,7 @@ def test_dry_run_slurm_profile(tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("override, key", [
     ("threads=0", "threads"),
     ("bogus_key=1", "bogus_key"),
@@ -103,6 +109,7 @@ def test_bad_config_stops_with_the_key_named(override, key, tmp_path):
     assert key in r.stdout + r.stderr
 
 
+@pytest.mark.slow
 def test_bad_nested_value_names_the_key(tmp_path):
     cfg = yaml.safe_load((ROOT / "workflows/config/smoke.yaml").read_text())
     cfg["finetune"]["methods"] = ["pi", "warp-drive"]
@@ -114,6 +121,7 @@ def test_bad_nested_value_names_the_key(tmp_path):
     assert "warp-drive" in out and "methods" in out
 
 
+@pytest.mark.slow
 def test_toy_text_with_quotes_reaches_the_claims_settings(tmp_path):
     import json
 
