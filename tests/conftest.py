@@ -8,9 +8,10 @@ as skipped, naming the missing package, instead of as a collection error: the th
 still run on a numpy-only install. Any other import error is still an error. Tests that run the
 Snakemake command line carry the ``snakemake`` marker and are skipped when it is not installed.
 
-Tests that start another Python (Snakemake, the ``yarnlab`` command line, ``python -c``, worker processes)
-or train for long carry the ``slow`` marker: ``python -m pytest -m "not slow"`` is the fast run, the plain
-command (CI's) runs everything. A ``git`` call to set up or read a repository does not make a test slow.
+Tests that start another Python (Snakemake, the ``yarnlab`` command line, ``python -c``, worker processes),
+train for long, or load the real SmolLM2 model carry the ``slow`` marker: ``python -m pytest -m "not slow"``
+is the fast run, the plain command (CI's) runs everything. A ``git`` call to set up or read a repository
+does not make a test slow.
 
 Shared tiny inputs, built once per session; a test that writes into one copies it first:
 

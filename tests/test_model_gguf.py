@@ -326,6 +326,7 @@ def smol():
     return yg.load_gguf("smollm2-135m")
 
 
+@pytest.mark.slow
 def test_smollm2_geometry_and_provenance(smol):
     c = smol.model.config
     assert (c.num_hidden_layers, c.num_attention_heads, c.num_key_value_heads, c.head_dim, c.hidden_size) == \
@@ -336,6 +337,7 @@ def test_smollm2_geometry_and_provenance(smol):
     assert smol.info["license"] == "apache-2.0"
 
 
+@pytest.mark.slow
 def test_smollm2_scores_prose_and_yarn_tables_match_transformers(smol):
     from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding
 
