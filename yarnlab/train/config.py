@@ -62,6 +62,7 @@ class TrainConfig:
     induction_eval: bool = False     # byte-level: induction gain and in-context-learning score at every evaluation
     precision: str = "fp32"          # training forward: fp32 | bf16 (autocast: bf16 matmuls, fp32 weights,
                                      # gradients, optimizer and loss); held-out evaluation is always fp32
+                                     # not only speed: it can keep an induction head from forming
     compile: bool = False            # torch.compile the training forward (a speed setting: same math)
 
     def __post_init__(self):
