@@ -64,9 +64,9 @@ def _common(p: argparse.ArgumentParser) -> None:
                         "(default: on for pretraining, off for fine-tuning)")
     p.add_argument("--precision", choices=["fp32", "bf16"], default=None,
                    help="training forward: fp32 (default) or bf16 autocast (bf16 matrix products; weights, "
-                        "gradients, optimizer and loss in fp32; fast on CPUs with AMX or AVX-512 BF16). Not only a speed "
-                        "setting: on the copying task the tiny model formed no induction head under bf16 where fp32 "
-                        "did (paper_figs/induction_diagnostics)")
+                        "gradients, optimizer and loss in fp32; fast on CPUs with AMX or AVX-512 BF16). Not only "
+                        "a speed setting: on the copying task the tiny model formed no induction head under bf16 "
+                        "where fp32 did (paper_figs/induction_diagnostics)")
     p.add_argument("--compile", choices=["on", "off"], default=None,
                    help="torch.compile the training forward (default off; needs a C++ compiler on CPU)")
     p.add_argument("--strategy", choices=["ddp", "fsdp"], default="ddp", help="multi-process wrapping")
