@@ -1,5 +1,5 @@
-"""Figure functions read summary tables and only draw; the summaries (yarnlab.claims.summaries)
-compute each statistic once."""
+"""Figure functions read summary tables and only draw; the summaries (yarnlab.figures.summaries,
+``yarnlab summarize KIND``) compute each statistic once."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from yarnlab.claims import summaries
 from yarnlab.errors import UsageError
-from yarnlab.figures import plots
+from yarnlab.figures import plots, summaries
 from yarnlab.figures.cli import main
 from yarnlab.io import read_table, write_table, write_table_with_markdown
 
@@ -70,7 +69,7 @@ def test_ppl_summaries_read_one_reading_and_refuse_a_mix(tmp_path):
     with pytest.raises(UsageError, match="reading: no rows of the 'sliding' reading"):
         summaries.ppl_by_model_length(rows, n_boot=300, reading="sliding")
     assert "reading" not in summaries.ppl_by_model_length(_ppl_rows(), n_boot=300, reading=None)[0]
-    # as the workflow calls it: yarnlab claims summarize ppl|short_context --set reading=...
+    # as the workflow calls it: yarnlab summarize ppl|short_context --set reading=...
     summaries.summarize("ppl", rows, str(tmp_path / "p.csv"), [], {"reading": "same-targets", "n_boot": "300"})
     assert {r["reading"] for r in read_table(tmp_path / "p.csv")} == {"same-targets"}
     summaries.summarize("short_context", rows, str(tmp_path / "s.csv"), [], {"reading": "truncation", "length": "256",
@@ -100,6 +99,26 @@ def test_summarize_writes_csv_and_md_and_rejects_unknown_options(tmp_path):
         summaries.summarize("ppl", _ppl_rows(), str(tmp_path / "s.csv"), [], {"bogus": "1"})
     with pytest.raises(UsageError, match="kind"):
         summaries.summarize("nope", _ppl_rows(), str(tmp_path / "s.csv"), [], {})
+
+
+def test_yarnlab_summarize_writes_the_table_and_names_a_bad_kind_or_option(tmp_path, capsys):
+    """``yarnlab summarize KIND`` as the workflow runs it (in-process): the table and its twin, then
+    exit 2 naming the field and the allowed values; the claims command has no summaries."""
+    from yarnlab.cli import main as yarnlab
+
+    write_table(tmp_path / "ppl.csv", _ppl_rows(), {})
+    args = ["--inputs", str(tmp_path / "ppl.csv"), "--out", str(tmp_path / "s.csv")]
+    assert yarnlab(["summarize", "ppl", *args, "--set", "n_boot=200"]) == 0
+    assert capsys.readouterr().out.split() == [str(tmp_path / "s.csv"), str(tmp_path / "s.md")]
+    assert read_table(tmp_path / "s.csv") == summaries.ppl_by_model_length(_ppl_rows(), 200)
+    assert yarnlab(["summarize", "nope", *args]) == 2
+    err = capsys.readouterr().err
+    assert "yarnlab summarize: error: kind: must be one of" in err and "'short_context'" in err
+    assert yarnlab(["summarize", "passkey", *args, "--set", "bogus=1"]) == 2
+    assert "--set: unknown option(s) ['bogus'] for summary passkey; allowed: ['threshold']" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        yarnlab(["claims", "summarize", "ppl", *args])
+    assert exc.value.code == 2
 
 
 def test_ppl_vs_context_draws_the_summary_with_the_sliding_baseline_in_every_panel(tmp_path, monkeypatch):

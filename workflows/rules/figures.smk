@@ -1,5 +1,5 @@
-# Figures and tables: `yarnlab claims summarize KIND` writes each summary table (statistics computed
-# once, in yarnlab.claims.summaries); `python -m yarnlab.figures NAME` reads it and only draws.
+# Figures and tables: `yarnlab summarize KIND` writes each summary table (statistics computed
+# once, in yarnlab.figures.summaries); `python -m yarnlab.figures NAME` reads it and only draws.
 # Labels: L and the loss unit (per byte for the byte-level base the workflow pretrains on a corpus,
 # per token for a BPE model).
 UNIT = "per byte" if BASE.get("source", "pretrain") == "pretrain" and not DATA.get("hf_dataset") else "per token"
@@ -7,7 +7,7 @@ LABELS = f"original_ctx={ORIGINAL_CTX} 'unit={UNIT}'"
 
 
 rule ppl_vs_context_figure:
-    """A figure drawn from its summary table: `yarnlab claims summarize {params.summary}` writes the table,
+    """A figure drawn from its summary table: `yarnlab summarize {params.summary}` writes the table,
     `python -m yarnlab.figures {params.figure}` draws it; the other summarised figures are this rule with
     their inputs, names and labels."""
     input:
@@ -25,7 +25,7 @@ rule ppl_vs_context_figure:
     conda:
         CONDA_ENV
     shell:
-        "(yarnlab claims summarize {params.summary} --inputs {input} --out {params.prefix}.csv{params.summary_options} "
+        "(yarnlab summarize {params.summary} --inputs {input} --out {params.prefix}.csv{params.summary_options} "
         "&& python -m yarnlab.figures {params.figure} --inputs {params.prefix}.csv --out {params.prefix} "
         "--set {params.labels}) > {log} 2>&1"
 
@@ -99,7 +99,7 @@ rule short_context_table:
     conda:
         CONDA_ENV
     shell:
-        "yarnlab claims summarize short_context --inputs {input} --out {params.prefix}.csv "
+        "yarnlab summarize short_context --inputs {input} --out {params.prefix}.csv "
         "--set length={params.length} reading={params.reading} > {log} 2>&1"
 
 

@@ -4,8 +4,7 @@ forest figure (next to --out).
 
 ``yarnlab claims temperature-fit --sweeps CSV... --rules CSV... --out CSV [--rules-out CSV]``: reduce the
 temperature sweeps to m*(s) with a joint bootstrap over works (the table the figure and CLAIMS.md read).
-``yarnlab claims summarize KIND --inputs CSV... --out CSV [--set key=value ...]``: the summary table a
-figure draws (kinds in :data:`yarnlab.claims.summaries.KINDS`), CSV + provenance and a Markdown twin.
+``yarnlab claims regime --results DIR --settings JSON --out CSV``: the regime checks alone.
 Standard library only at import time."""
 
 from __future__ import annotations
@@ -82,18 +81,6 @@ def _temperature_fit(args) -> int:
     return 0
 
 
-def _summarize(args) -> int:
-    from yarnlab.claims.summaries import summarize
-    from yarnlab.cli_support import key_values
-    from yarnlab.io import read_table
-
-    opts = key_values(args.set)
-    rows = [r for path in args.inputs for r in read_table(path)]
-    for path in summarize(args.kind, rows, args.out, list(args.inputs), opts):
-        print(path)
-    return 0
-
-
 def _regime(args) -> int:
     from pathlib import Path
 
@@ -127,12 +114,6 @@ def register(subparsers) -> None:
     t.add_argument("--rules-out", default=None, help="the per-rule perplexity table")
     t.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples (default 2000)")
     t.set_defaults(func=_temperature_fit)
-    m = sub.add_parser("summarize", help="the summary table a figure draws (perplexity, passkey, ...)")
-    m.add_argument("kind", help="ppl | short_context | dynamic | passkey | ablation")
-    m.add_argument("--inputs", nargs="+", required=True, help="per-document result CSVs (yarnlab eval)")
-    m.add_argument("--out", required=True, help="CSV output (a .md twin is written beside it)")
-    m.add_argument("--set", nargs="*", help="options as key=value (n_boot, length, threshold, reading)")
-    m.set_defaults(func=_summarize)
     g = sub.add_parser("regime", help="the regime checks alone, from the base model's evaluations")
     g.add_argument("--results", required=True, help="the run's results directory")
     g.add_argument("--settings", required=True, help="the claims settings JSON")
@@ -146,5 +127,5 @@ def _dispatch(args) -> int:
 
     missing = [f"--{k}" for k in ("results", "out") if not getattr(args, k)]
     if missing:
-        raise UsageError(f"{', '.join(missing)}: required (or use a sub-command: temperature-fit, summarize, regime)")
+        raise UsageError(f"{', '.join(missing)}: required (or use a sub-command: temperature-fit, regime)")
     return _run(args)

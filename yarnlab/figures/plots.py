@@ -2,7 +2,7 @@
 
 Each function takes ``inputs`` (paths) and ``out`` (a prefix), draws ``out.png`` + ``out.pdf`` and
 returns the paths it wrote. The figures compute no statistics: perplexities and their intervals
-come from the summary tables of ``yarnlab claims summarize`` (:mod:`yarnlab.claims.summaries`),
+come from the summary tables of ``yarnlab summarize`` (:mod:`yarnlab.figures.summaries`),
 the temperature fit from ``yarnlab claims temperature-fit``. Labels take L (``original_ctx``) and
 the unit (``unit``: per byte for a byte-level model, per token for a BPE model) from the options
 the workflow passes; unknown options raise.
@@ -98,12 +98,12 @@ def induction_curve(inputs, out, **opts):
 
 
 def ppl_vs_context(inputs, out, **opts):
-    """Fig. 1 / Tables 1-2 analog from ``yarnlab claims summarize ppl``: perplexity vs evaluation
+    """Fig. 1 / Tables 1-2 analog from ``yarnlab summarize ppl``: perplexity vs evaluation
     length, one panel per scale s, with the unscaled base model and the sliding-window baseline in
     every panel; dotted vertical lines at L and sL."""
     o = options("ppl_vs_context", opts, LABELS)
     summary = _summary(inputs, {"label", "method", "scale", "finetuned", "length", "ppl", "ci_low", "ci_high"},
-                       "yarnlab claims summarize ppl")
+                       "yarnlab summarize ppl")
     plt = _plt()
     L = _ctx(o) or min(r["length"] for r in summary)
     flat = ("none", "sliding")  # no extension: drawn in every panel
@@ -134,13 +134,13 @@ def ppl_vs_context(inputs, out, **opts):
 
 
 def temperature_study(inputs, out, **opts):
-    """Figs. 2-4 analog from ``yarnlab claims summarize temperature_study``: (a) mean +/- 1 std of
+    """Figs. 2-4 analog from ``yarnlab summarize temperature_study``: (a) mean +/- 1 std of
     per-document perplexity vs m; (b) per position segment, % change of perplexity vs m = 1
     (Eq. 26); (c) per segment, how many documents have their minimum at each m. Descriptive only
     (no intervals); the segment width is ``segment`` (default: L, as ``yarnlab eval sweep`` cuts them)."""
     o = options("temperature_study", opts, {**LABELS, "segment": None})
     width = int(o["segment"] or o["original_ctx"] or 0)
-    rows = _summary(inputs, {"s", "statistic", "segment", "m", "value"}, "yarnlab claims summarize temperature_study")
+    rows = _summary(inputs, {"s", "statistic", "segment", "m", "value"}, "yarnlab summarize temperature_study")
     s = rows[0]["s"]
 
     def curve(stat, seg=-1):
@@ -182,10 +182,10 @@ def temperature_study(inputs, out, **opts):
 
 
 def dynamic_scaling(inputs, out, **opts):
-    """Fig. 5 analog from ``yarnlab claims summarize dynamic``: perplexity vs context of the base
+    """Fig. 5 analog from ``yarnlab summarize dynamic``: perplexity vs context of the base
     model without fine-tuning, per method."""
     o = options("dynamic_scaling", opts, LABELS)
-    summary = _summary(inputs, {"method", "length", "ppl", "ci_low", "ci_high"}, "yarnlab claims summarize dynamic")
+    summary = _summary(inputs, {"method", "length", "ppl", "ci_low", "ci_high"}, "yarnlab summarize dynamic")
     L = _ctx(o)
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 3.8))
@@ -208,11 +208,11 @@ def dynamic_scaling(inputs, out, **opts):
 
 
 def passkey(inputs, out, **opts):
-    """Table 5 analog from ``yarnlab claims summarize passkey``: accuracy per model and length,
+    """Table 5 analog from ``yarnlab summarize passkey``: accuracy per model and length,
     candidate ranking with its Wilson interval and exact greedy match."""
     o = options("passkey", opts, {"original_ctx": None})
     table = _summary(inputs, {"label", "length", "ranked_acc", "ranked_low", "ranked_high", "exact_acc"},
-                     "yarnlab claims summarize passkey")
+                     "yarnlab summarize passkey")
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 3.8))
     for label in dict.fromkeys(r["label"] for r in table):
@@ -235,10 +235,10 @@ def passkey(inputs, out, **opts):
 
 
 def alpha_beta_ablation(inputs, out, **opts):
-    """NTK-by-parts ramp ablation from ``yarnlab claims summarize ablation``: perplexity at sL over
+    """NTK-by-parts ramp ablation from ``yarnlab summarize ablation``: perplexity at sL over
     (alpha, beta), per ramp form."""
     o = options("alpha_beta_ablation", opts, LABELS)
-    summary = _summary(inputs, {"ramp", "alpha", "beta", "s", "ppl"}, "yarnlab claims summarize ablation")
+    summary = _summary(inputs, {"ramp", "alpha", "beta", "s", "ppl"}, "yarnlab summarize ablation")
     plt = _plt()
     ramps = list(dict.fromkeys(r["ramp"] for r in summary))
     fig, axes = plt.subplots(1, len(ramps), figsize=(5 * len(ramps), 3.8), squeeze=False)

@@ -1,11 +1,12 @@
 """Summary tables the figures draw: one function per product, each computing its statistics once.
 
-Every function takes the per-document (or per-trial) result rows of ``yarnlab eval`` and returns
-tidy rows with a value and its interval. Perplexity is ``exp(mean per-document NLL)`` with the
-symmetric bootstrap-t interval over held-out works of :mod:`yarnlab.claims.stats` (document ids
-``<work>@<offset>``); paired comparisons use :func:`yarnlab.claims.stats.paired`; passkey accuracy
-carries a Wilson interval. ``yarnlab claims summarize KIND`` writes them (CSV + provenance and a
-Markdown twin); ``python -m yarnlab.figures`` reads the CSV and only draws.
+A figure is made in two steps: ``yarnlab summarize KIND`` (this module) computes the statistics once
+into a table (CSV + provenance and a Markdown twin); ``python -m yarnlab.figures`` reads the CSV and
+only draws. Every function takes the per-document (or per-trial) result rows of ``yarnlab eval`` and
+returns tidy rows with a value and its interval. The intervals are the claims' own
+(:mod:`yarnlab.claims.stats`, one source): perplexity is ``exp(mean per-document NLL)`` with the
+symmetric bootstrap-t interval over held-out works (document ids ``<work>@<offset>``); paired
+comparisons use :func:`yarnlab.claims.stats.paired`; passkey accuracy carries a Wilson interval.
 """
 
 from __future__ import annotations
