@@ -154,7 +154,9 @@ def test_figures_import_nothing_from_evaluate_and_compute_no_bootstrap():
             "print(sorted(m for m in sys.modules if m.startswith('yarnlab.evaluate')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
-    for path in FIGURES_DIR.glob("*.py"):
+    drawing = [p for p in FIGURES_DIR.glob("*.py") if p.name != "summaries.py"]  # summaries: the statistics, once
+    assert {p.name for p in drawing} >= {"plots.py", "cli.py"}
+    for path in drawing:
         src = path.read_text()
         for pattern in ("integers(", "quantile(", "yarnlab.evaluate", "bootstrap(", "default_rng"):
             assert pattern not in src, f"{path.name} contains {pattern!r}"
