@@ -60,3 +60,38 @@ def test_flat_positions_needs_the_upper_end_below_the_tolerance(diffs, passed):
     row = regime.flat_positions(FakeResults({"positions:base": _position_rows(diffs)}), CFG)
     assert row["estimate"]["value"] < CFG["position_tolerance"]
     assert row["passed"] is passed
+
+
+class FakeRun(FakeResults):
+    """A regime input that also has the base's training log (``jsonl``)."""
+
+    def __init__(self, tables: dict, logs: dict, source: str = "pretrain"):
+        super().__init__(tables)
+        self.logs, self.settings = logs, {"base_source": source}
+
+    def jsonl(self, key: str) -> list[dict]:
+        return self.logs[key]
+
+
+def _induction_rows(lows):
+    return [{"measure": "induction_gain", "distance": d, "span": 32, "value": lo + 0.2, "lo": lo, "hi": lo + 0.4,
+             "n": 16} for d, lo in zip((32, 64, 128, 224), lows)]
+
+
+def test_induction_is_judged_at_the_least_favourable_distance():
+    thr = CFG["induction_min_gain"]
+    row = regime.induction(FakeResults({"induction": _induction_rows([thr + 1, thr + 2, thr - 0.5, thr + 1])}), CFG)
+    assert row["passed"] is False and row["estimate"]["distance"] == 128
+    assert regime.induction(FakeResults({"induction": _induction_rows([thr + 1] * 4)}), CFG)["passed"] is True
+
+
+def test_convergence_compares_the_last_evaluation_with_the_one_at_80_percent_of_the_steps():
+    thr = CFG["convergence_max_rel_drop"]
+    # flat over the last 5% of steps, but the loss still fell 10% over the last 20%: not converged
+    losses = {0: 3.0, 500: 2.2, 800: 2.2, 900: 2.05, 950: 2.0, 1000: 2.0}
+    logs = {"metrics:base": [{"step": s, "heldout_loss": v} for s, v in losses.items()]}
+    row = regime.convergence(FakeRun({}, logs), CFG)
+    assert row["estimate"] == pytest.approx((2.2 - 2.0) / 2.0) and row["estimate"] > thr
+    assert row["passed"] is False and "from step 800 to 1000" in row["what"]
+    flat = {"metrics:base": [{"step": s, "heldout_loss": 2.0 if s >= 800 else 3.0} for s in losses]}
+    assert regime.convergence(FakeRun({}, flat), CFG)["passed"] is True
