@@ -133,31 +133,36 @@ def run(doc: dict, results: str, cores: int, prefix: str,
             continue
         if only is not None and cand["name"] not in only:
             rec = read_record(prefix, cand["name"])
-            out.append((cand, "pending" if rec is None else "recorded"))
-            passed = rec is not None and all(r["passed"] == "True" for r in rec["regime"])
-            continue
-        cfg = candidate_config(doc, cand, results)
-        path = Path(cfg["results"], "config.yaml")
-        table = Path(Layout(cfg["results"]).regime_checks("csv"))
-        fp, rec = fingerprint(cfg), read_record(prefix, cand["name"])
-        if table.exists() and path.exists() and fingerprint(yaml.safe_load(path.read_text())) == fp:
-            print(f"== {cand['name']}: finished ({table}), not redone", flush=True)
-            rec, status = write_record(prefix, cand, cfg), "finished"
-        elif rec is not None and rec["config_sha256"] == fp:
-            print(f"== {cand['name']}: recorded ({records_dir(prefix)}), not redone", flush=True)
-            status = "recorded"
+            status = "pending" if rec is None else "recorded"
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(config_text(cfg))
-            print(f"== {cand['name']}: {path}", flush=True)
-            rc = subprocess.call(["snakemake", "--cores", str(cores), "--nolock", "--rerun-incomplete",
-                                  "regime_checks", "--configfile", str(path)])
-            if rc:
-                sys.exit(f"candidates: {cand['name']} failed (exit {rc}); its logs: {cfg['results']}/logs")
-            rec, status = write_record(prefix, cand, cfg), "ran"
-        passed = all(r["passed"] == "True" for r in rec["regime"])
+            rec, status = _run_one(doc, cand, results, cores, prefix, Layout)
+        passed = rec is not None and all(r["passed"] == "True" for r in rec["regime"])
         out.append((cand, status))
     return out
+
+
+def _run_one(doc: dict, cand: dict, results: str, cores: int, prefix: str, Layout) -> tuple[dict, str]:
+    """(record, status) of one candidate: finished or recorded under its current config, else run now."""
+    cfg = candidate_config(doc, cand, results)
+    path = Path(cfg["results"], "config.yaml")
+    table = Path(Layout(cfg["results"]).regime_checks("csv"))
+    fp, rec = fingerprint(cfg), read_record(prefix, cand["name"])
+    if table.exists() and path.exists() and fingerprint(yaml.safe_load(path.read_text())) == fp:
+        print(f"== {cand['name']}: finished ({table}), not redone", flush=True)
+        rec, status = write_record(prefix, cand, cfg), "finished"
+    elif rec is not None and rec["config_sha256"] == fp:
+        print(f"== {cand['name']}: recorded ({records_dir(prefix)}), not redone", flush=True)
+        status = "recorded"
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(config_text(cfg))
+        print(f"== {cand['name']}: {path}", flush=True)
+        rc = subprocess.call(["snakemake", "--cores", str(cores), "--nolock", "--rerun-incomplete",
+                              "regime_checks", "--configfile", str(path)])
+        if rc:
+            sys.exit(f"candidates: {cand['name']} failed (exit {rc}); its logs: {cfg['results']}/logs")
+        rec, status = write_record(prefix, cand, cfg), "ran"
+    return rec, status
 
 
 def _pretraining(res: str) -> dict:
@@ -248,19 +253,8 @@ def main() -> None:
         p.error(f"--only: {sorted(unknown)} are not candidates of {a.prereg}; "
                 f"allowed: {[c['name'] for c in doc['candidates']]}")
     doc["_path"] = a.prereg
-    if a.table_only:
-        statuses, passed = [], False
-        for c in doc["candidates"]:
-            rec = read_record(a.out, c["name"])
-            if passed and doc["stop"] == "first_pass":
-                statuses.append((c, "skipped"))
-            elif rec is not None:
-                statuses.append((c, "recorded"))
-                passed = all(r["passed"] == "True" for r in rec["regime"])
-            else:
-                statuses.append((c, "pending"))
-    else:
-        statuses = run(doc, a.results, a.cores, a.out, set(a.only) if a.only else None)
+    # --table-only: the same loop with no candidate to run (each read from its record, or pending)
+    statuses = run(doc, a.results, a.cores, a.out, set() if a.table_only else set(a.only) if a.only else None)
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     table(doc, statuses, a.out)
     print(Path(f"{a.out}.md").read_text())

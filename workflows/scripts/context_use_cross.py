@@ -3,8 +3,8 @@
 Separates what a change of evaluation pieces does to the `context_use` regime check from what a change
 of training does: each base is scored by ``yarnlab eval context-use`` (the check's own command, length L,
 the last ``visible`` tokens visible) on its own pieces and on the other candidate's, and every table is
-summarised as the check does (mean truncated - full NLL, 95% bootstrap-t over works,
-:func:`yarnlab.claims.stats.mean_ci`).
+summarised by the check's own estimator
+(:func:`yarnlab.claims.regime.context_use_estimate`: mean truncated - full NLL, 95% bootstrap-t over works).
 
     python workflows/scripts/context_use_cross.py --results results/candidates \\
         --candidates small-b1e4-6k-mixcopy-warmmixed small-b1e4-6k-mixcopy-warmmixed-fp32 --out /tmp/cross
@@ -20,12 +20,12 @@ from pathlib import Path
 
 
 def summary(path: Path, n_boot: int) -> str:
-    from yarnlab.claims import stats as S
+    from yarnlab.claims.regime import context_use_estimate
 
     with open(path, newline="") as fh:
-        gain = {r["doc"]: float(r["nll_truncated"]) - float(r["nll_full"]) for r in csv.DictReader(fh)}
-    e = S.mean_ci(gain, n_boot)
-    return f"{e.value:.3f} [{e.low:.3f}, {e.high:.3f}] ({len(gain)} pieces)"
+        rows = list(csv.DictReader(fh))
+    e = context_use_estimate(rows, n_boot)
+    return f"{e.value:.3f} [{e.low:.3f}, {e.high:.3f}] ({len(rows)} pieces)"
 
 
 def main() -> None:

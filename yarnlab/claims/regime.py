@@ -104,11 +104,16 @@ def flat_positions(res: Results, cfg: dict) -> dict:
     )
 
 
+def context_use_estimate(rows: list[dict], n_boot: int) -> S.Estimate:
+    """Mean over pieces of NLL with only the last ``visible`` tokens - with full context, and its interval
+    over works (rows of ``yarnlab eval context-use``)."""
+    return S.mean_ci({r["doc"]: float(r["nll_truncated"]) - float(r["nll_full"]) for r in rows}, n_boot)
+
+
 def context_use(res: Results, cfg: dict) -> dict:
     thr = float(cfg["context_use_min_gain"])
     rows = res.table("context_use")
-    gain = {r["doc"]: r["nll_truncated"] - r["nll_full"] for r in rows}
-    est = S.mean_ci(gain, res.n_boot)
+    est = context_use_estimate(rows, res.n_boot)
     vis = rows[0]["visible"]
     return _row(
         "context_use",
