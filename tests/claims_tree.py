@@ -137,6 +137,7 @@ def make_tree(
     noise: float = 0.01,
     corpus: bool = False,
     position_artifact: float = 0.0,
+    extra_position_artifact: float = 0.0,
     base_retrieves: bool = True,
     dynamic_blowup: float = 0.0,
     work_shift_sd: float = 0.01,
@@ -155,7 +156,8 @@ def make_tree(
     the results folder and the claims settings.
 
     ``yarn_vs_pi``: NLL offset of every YaRN model vs PI; ``position_artifact``: nats added to the base's
-    last L/16 positions at L; ``base_retrieves``: the base's passkey within L; ``dynamic_blowup``: nats
+    last L/16 positions at L (``extra_position_artifact``: to base-code's, with ``corpus``);
+    ``base_retrieves``: the base's passkey within L; ``dynamic_blowup``: nats
     added to the dynamic methods past 2L; ``base_blowup``: nats per doubling past L of the base (plain
     RoPE); ``converged``: the base's held-out loss has flattened; ``context_gain``: nats lost on [L/2, L)
     when only the last L/8 tokens are visible; ``m_offset``: added to every optimum of the temperature
@@ -220,7 +222,7 @@ def make_tree(
         elif kind == "long":
             write_table(p, ppl_rows(name, st["long_ppl"]["lengths"]), {})
         elif kind == "metrics":
-            if name == "base":  # converged: < 3% drop over the last 20% of steps
+            if name.startswith("base"):  # base and base-code, converged: < 3% drop over the last 20% of steps
                 losses = [(0, 5.0), (20, 2.5), (40, 2.1), (60, 2.02), (80, 2.0), (100, 1.99 if converged else 1.8)]
             else:
                 write_jsonl(p, curve_rows(st, name, curve_rng, win_off, curves))
@@ -231,8 +233,9 @@ def make_tree(
             Path(p).parent.mkdir(parents=True, exist_ok=True)
             Path(p).write_text(json.dumps({"tokens": 1000}))
         elif kind == "positions":
-            length = L if name == "base" else int(float(name.split("-s")[1].split("-")[0]) * L)
-            write_table(p, positions(length, position_artifact if name == "base" else 0.0), {})
+            length = L if name.startswith("base") else int(float(name.split("-s")[1].split("-")[0]) * L)
+            artifact = {"base": position_artifact, "base-code": extra_position_artifact}.get(name, 0.0)
+            write_table(p, positions(length, artifact), {})
         elif kind == "context_use":
             write_table(
                 p,

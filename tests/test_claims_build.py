@@ -40,7 +40,7 @@ from yarnlab.claims import grammar as G
 from yarnlab.claims import regime
 from yarnlab.claims.inputs import input_paths
 from yarnlab.claims.registry import build
-from yarnlab.claims.results import MissingInputError
+from yarnlab.claims.results import MissingInputError, Results
 from yarnlab.claims.temperature import temperature_fit
 from yarnlab.io import read_table, write_table
 
@@ -145,6 +145,41 @@ def test_premises_follow_one_rule_and_each_has_a_reason(tmp_path):
         assert c["premises"] and all(p["reason"] for p in c["premises"])
         assert [p["check"] for p in c["premises"]] == c["needs"]
     assert f"- context_use: {by_id['10'].premises[-1].reason}" in text
+
+
+def test_q5_is_gated_on_the_code_base_own_checks(tmp_path):
+    """Issue 20 item 1: Q5 (claims 1 and 2 on a base pretrained on code) rests on base-code's regime checks,
+    not the prose base's. A position artifact in base-code alone makes Q5 (and nothing else) not testable,
+    naming base-code's check; the same artifact in the prose base alone gates the prose claims and leaves
+    Q5 judged. CLAIMS.md shows base-code's checks under the base's and names the base in Q5's premises."""
+    from yarnlab.claims.render import markdown
+
+    res, st = make_tree(tmp_path / "code", corpus=True, extra_position_artifact=3.0)
+    doc = build(res, st, N_BOOT)
+    assert not regime.failed(doc["regime"])
+    extra = {r["check"]: r for r in doc["regime_extra"]["base-code"]}
+    assert list(extra) == ["convergence", "flat_positions", "premise"]
+    assert not extra["flat_positions"]["passed"] and extra["convergence"]["passed"] and extra["premise"]["passed"]
+    q5 = claim_of(doc, "Q5")
+    assert q5["premises_of"] == "base-code" and q5["verdict"] == G.NOT_TESTABLE
+    assert q5["not_testable_because"][0].startswith("flat_positions (base-code at L")
+    assert {c["id"] for c in doc["claims"] + doc["open_questions"] if c["verdict"] == G.NOT_TESTABLE} == {"Q5"}
+    text = markdown(doc)
+    assert "Regime checks of `base-code`" in text
+    assert "Premises (the regime checks of base-code, the base this test is about" in text
+
+    res, st = make_tree(tmp_path / "prose", corpus=True, position_artifact=3.0)
+    doc = build(res, st, N_BOOT)
+    assert regime.failed(doc["regime"]) == {"flat_positions"}
+    assert claim_of(doc, "1")["verdict"] == G.NOT_TESTABLE
+    q5 = claim_of(doc, "Q5")
+    assert q5["verdict"] not in (G.NOT_TESTABLE, G.NOT_RUN), q5["verdict"]
+
+
+def test_extra_base_is_evaluated_only_for_checks_it_has_tables_for(tmp_path):
+    res, st = make_tree(tmp_path, corpus=True)
+    with pytest.raises(ValueError, match="context_use.*base-code.*allowed"):
+        regime.extra_base_regime(Results(res, st, 100), "base-code", ("convergence", "context_use"))
 
 
 def test_eq22_that_misses_does_not_transfer(tmp_path):

@@ -15,8 +15,9 @@ from yarnlab.claims.results import Results
 from yarnlab.errors import UsageError
 
 
-def _runs(tmp_path, effects=(0.0, 0.0, 0.0), **kwargs):
-    return [make_tree(tmp_path / f"seed{k}", seed=k, seed_effect=e, **(kwargs if k == 1 else {}))
+def _runs(tmp_path, effects=(0.0, 0.0, 0.0), corpus=False, **kwargs):
+    """Three seeds' trees; ``kwargs`` (defects) apply to seed 1 alone."""
+    return [make_tree(tmp_path / f"seed{k}", seed=k, seed_effect=e, corpus=corpus, **(kwargs if k == 1 else {}))
             for k, e in enumerate(effects)]
 
 
@@ -65,6 +66,17 @@ def test_a_premise_failed_in_one_seed_gates_the_pooled_claim(tmp_path):
     assert c1["verdict"] == G.NOT_TESTABLE and c1["not_testable_because"] == [
         "flat_positions (failed in seed(s) 1)"]
     assert c1["verdict_if_testable"] == G.HOLDS
+
+
+def test_pooled_q5_reads_the_code_base_checks_of_every_seed(tmp_path):
+    """Seed 1's code base has a position artifact: pooled Q5 is not testable, naming base-code's check and
+    the seed; the prose claims are not gated by it."""
+    doc = build_pooled(_runs(tmp_path, corpus=True, extra_position_artifact=3.0), N_BOOT)
+    assert doc["regime_failed_in"] == {} and doc["regime_failed_in_extra"] == {"base-code": {"flat_positions": [1]}}
+    q5 = claim_of(doc, "Q5")
+    assert q5["verdict"] == G.NOT_TESTABLE and q5["premises_of"] == "base-code"
+    assert q5["not_testable_because"] == ["flat_positions (failed in seed(s) 1)"]
+    assert claim_of(doc, "1")["verdict"] != G.NOT_TESTABLE
 
 
 def test_pooling_refuses_fewer_than_three_seeds_and_runs_that_differ(tmp_path):

@@ -17,6 +17,19 @@ if BASE["source"] == "pretrain":
             args=lambda wildcards: f"--preset {BASE['preset']} --steps {BASE['steps']} --batch-size {BASE['batch_size']} "
             f"--eval-every {BASE['eval_every']} {PRETRAIN_DATA} --corpus {wildcards.corpus}",
 
+    use rule positions_base as positions_extra_base with:
+        # An extra base's per-position profile at L on its own corpus' documents: its flat_positions check,
+        # one of the premises of the claims about it (Q5; yarnlab.claims.regime.extra_base_regime).
+        input:
+            model=LAYOUT.extra_base_model("{corpus}", "{seed}", SUMMARY),
+            docs=lambda wildcards: docs_for(wildcards.corpus),
+        output:
+            LAYOUT.positions_table(extra_base_name("{corpus}"), "{seed}"),
+        log:
+            LAYOUT.log("regime/positions-" + extra_base_name("{corpus}") + "-seed{seed}"),
+        wildcard_constraints:
+            corpus=_alternation(EXTRA_BASES),
+
 
 rule variant_model:
     input:

@@ -49,12 +49,14 @@ def input_paths(results: str, settings: dict) -> dict[str, str]:
             out[f"long:{name}"] = at.long_ppl_table(name, seed)
     roles = [cl[k] for k in ROLES if cl.get(k)]
     if cl.get("corpus"):
-        roles += [cl["corpus"]["yarn"], cl["corpus"]["pi"], extra_base_name(cl["corpus"]["corpus"])]
+        extra = extra_base_name(cl["corpus"]["corpus"])
+        roles += [cl["corpus"]["yarn"], cl["corpus"]["pi"], extra]
+        # the extra base's own regime checks (the premises of the claims on it): its per-position profile at L
+        out[f"positions:{extra}"] = at.positions_table(extra, seed)
     for name in roles:
         out[f"variant:{name}"] = at.variant_ppl_table(name, seed)
         out[f"summary:{name}"] = at.model(name, seed, SUMMARY)
-        if not name.startswith("base-"):
-            out[f"metrics:{name}"] = at.model(name, seed, METRICS)
+        out[f"metrics:{name}"] = at.model(name, seed, METRICS)
     for s in settings["sweep"]["scales"]:
         out[f"sweep:{fmt(s)}"] = at.sweep_table(s, seed)
         out[f"rules:{fmt(s)}"] = at.sweep_rules_table(s, seed)

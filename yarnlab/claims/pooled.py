@@ -14,7 +14,8 @@ band from a bootstrap of that argmin over works, not a mean over documents) and 
 is a proportion of trials of one model; the seeds' trials are not exchangeable).
 
 Premises: a pooled claim is "not testable on this toy" when one of its regime checks failed in any seed
-(the check and the seeds are named): its rows average over every seed's base.
+(the check and the seeds are named): its rows average over every seed's base. A claim about an extra base
+(Q5) reads that base's checks in each seed.
 """
 
 from __future__ import annotations
@@ -100,8 +101,9 @@ def _without_seed(settings: dict) -> dict:
     return {k: json.dumps(v, sort_keys=True) for k, v in settings.items() if k != "seed"}
 
 
-def _gate(section: dict, premises, failed_in: dict[str, list[int]]) -> dict:
+def _gate(section: dict, premises, failed_in: dict[str, list[int]], base: str | None = "base") -> dict:
     needs = [p.check for p in premises]
+    section["premises_of"] = base
     hit = [c for c in needs if failed_in.get(c)]
     if hit and section["verdict"] != G.NOT_RUN:
         section["verdict_if_testable"] = section["verdict"]
@@ -115,14 +117,18 @@ def _gate(section: dict, premises, failed_in: dict[str, list[int]]) -> dict:
 def build_pooled(runs: list[tuple[str, dict]], n_boot: int | None = None) -> dict:
     """Pooled sections of every claim from ``runs`` = (results folder, claims settings) of each seed
     (settings as each run's ``claims_settings.json``); a JSON-able dict."""
-    from yarnlab.claims.registry import CLAIMS, PUBLISHED
+    from yarnlab.claims.registry import CLAIMS, PUBLISHED, extra_regimes
 
     per = [(int(st["seed"]), Results(res, st, n_boot)) for res, st in runs]
     pooled = PooledResults(per)
     pub = json.loads(PUBLISHED.read_text())
-    regimes = {sd: regime_table(r) for sd, r in per}
-    failed_in = {c: [sd for sd, t in regimes.items() if any(x["check"] == c and x["passed"] is False for x in t)]
-                 for c in CHECKS}
+    # {base: {seed: its regime rows}}: the main base and every extra base a claim is about
+    regimes: dict[str, dict[int, list[dict]]] = {}
+    for sd, r in per:
+        for b, rows in {"base": regime_table(r), **extra_regimes(r, r.settings)}.items():
+            regimes.setdefault(b, {})[sd] = rows
+    failed_in = {b: {c: [sd for sd, t in by_seed.items() if any(x["check"] == c and x["passed"] is False for x in t)]
+                     for c in CHECKS} for b, by_seed in regimes.items()}
     sections = []
     for claim in CLAIMS:
         head = {"id": claim.id, **pub[claim.published[0]][claim.published[1]]}
@@ -134,7 +140,8 @@ def build_pooled(runs: list[tuple[str, dict]], n_boot: int | None = None) -> dic
             sec, _ = claim.section(pooled)
         except MissingInputError as exc:
             sec = not_run(f"not run in this configuration: {exc}")
-        sections.append(_gate({**head, **sec, "pooled": True}, claim.premises, failed_in))
+        base = claim.base_of(pooled.settings)
+        sections.append(_gate({**head, **sec, "pooled": True}, claim.premises, failed_in.get(base, {}), base))
     return {
         "seeds": [sd for sd, _ in per],
         "interval_method": S.METHOD_SEEDS,
@@ -142,7 +149,8 @@ def build_pooled(runs: list[tuple[str, dict]], n_boot: int | None = None) -> dic
         "n_boot": pooled.n_boot,
         "margin_nats": pooled.margin,
         "L": pooled.L,
-        "regime_failed_in": {c: v for c, v in failed_in.items() if v},
+        "regime_failed_in": {c: v for c, v in failed_in["base"].items() if v},
+        "regime_failed_in_extra": {b: {c: v for c, v in f.items() if v} for b, f in failed_in.items() if b != "base"},
         "claims": [s for s in sections if not s["id"].startswith("Q")],
         "open_questions": [s for s in sections if s["id"].startswith("Q")],
         "inputs": sorted({p for _, r in per for p in r.paths.values()}),

@@ -47,14 +47,14 @@ def outcome(row: dict) -> str:
     return "n/a" if row["passed"] is None else "pass" if row["passed"] else "fail"
 
 
-def convergence(res: Results, cfg: dict) -> dict:
+def convergence(res: Results, cfg: dict, base: str = "base") -> dict:
     thr = float(cfg["convergence_max_rel_drop"])
     source = res.settings.get("base_source", "pretrain")
-    if source != "pretrain":
+    if source != "pretrain" and base == "base":
         return _row("convergence", "held-out loss change over the last 20% of pretraining",
                     f"n/a (base pretrained elsewhere, source {source}: no training curve here)",
                     f"<= {thr:.1%}", None, {})
-    evals = [r for r in res.jsonl("metrics:base") if "heldout_loss" in r and not r.get("final")]
+    evals = [r for r in res.jsonl(f"metrics:{base}") if "heldout_loss" in r and not r.get("final")]
     if len(evals) < 2:
         return _row(
             "convergence",
@@ -79,9 +79,9 @@ def convergence(res: Results, cfg: dict) -> dict:
     )
 
 
-def flat_positions(res: Results, cfg: dict) -> dict:
+def flat_positions(res: Results, cfg: dict, base: str = "base") -> dict:
     L, tol = res.L, float(cfg["position_tolerance"])
-    rows = res.table("positions:base")
+    rows = res.table(f"positions:{base}")
     last, middle = defaultdict(list), defaultdict(list)
     for r in rows:
         if r["pos_lo"] >= L - L // 16:
@@ -96,7 +96,7 @@ def flat_positions(res: Results, cfg: dict) -> dict:
     est = S.mean_ci(diff, res.n_boot)
     return _row(
         "flat_positions",
-        f"base at L = {L}: NLL(last L/16) - NLL(middle half), nats/token",
+        f"{base} at L = {L}: NLL(last L/16) - NLL(middle half), nats/token",
         f"{est.value:.3f} [{est.low:.3f}, {est.high:.3f}]",
         f"upper end <= {tol}",
         est.high <= tol,
@@ -160,33 +160,33 @@ def retrieval(res: Results, cfg: dict) -> dict:
     )
 
 
-def premise(res: Results, cfg: dict) -> dict:
+def premise(res: Results, cfg: dict, base: str = "base") -> dict:
     thr = float(cfg["premise_min_ratio"])
     L = res.L
-    if 2 * L not in res.lengths("base"):
+    if 2 * L not in res.lengths(base):
         return _row(
             "premise",
-            "base PPL(2L) / PPL(L)",
-            f"n/a (no base perplexity at 2L = {2 * L})",
+            f"{base} PPL(2L) / PPL(L)",
+            f"n/a (no {base} perplexity at 2L = {2 * L})",
             f"lower end > {thr}",
             False,
             {},
         )
-    est = S.paired(res.nll("base", 2 * L), res.nll("base", L), res.n_boot)
+    est = S.paired(res.nll(base, 2 * L), res.nll(base, L), res.n_boot)
     r = S.ratio(est)
     value, detail = f"{r.value:.3g} [{r.low:.3g}, {r.high:.3g}]", {"estimate": r.to_dict(), "reading": res.reading}
     other = second_reading(res.settings)
     if other:  # the second reading, on the same files: shown, never judged
         alt = res.with_reading(other)
         try:
-            o = S.ratio(S.paired(alt.nll("base", 2 * L), alt.nll("base", L), res.n_boot))
+            o = S.ratio(S.paired(alt.nll(base, 2 * L), alt.nll(base, L), res.n_boot))
             value += f"; {other} reading (not judged): {o.value:.3g} [{o.low:.3g}, {o.high:.3g}]"
             detail["second_reading"] = {"name": other, "estimate": o.to_dict()}
         except MissingInputError as exc:
             value += f"; {other} reading: missing ({exc})"
     return _row(
         "premise",
-        f"base PPL({2 * L}) / PPL({L}), same documents, {res.reading} reading",
+        f"{base} PPL({2 * L}) / PPL({L}), same documents, {res.reading} reading",
         value,
         f"lower end > {thr}",
         est.low > math.log(thr),
@@ -216,6 +216,23 @@ def regime_table(res: Results) -> list[dict]:
     """One row per check: check, what, value, threshold, passed."""
     cfg = res.settings["regime"]
     return [f(res, cfg) for f in (convergence, flat_positions, context_use, retrieval, premise, induction)]
+
+
+# The checks an extra base (``base-<corpus>``, config ``extra_bases``) is evaluated for: those read from its
+# own training curve, per-position profile and perplexity table. The claims on an extra base (Q5) need no
+# other (registry EXTENDS); context use, retrieval and induction are evaluated on the main base only.
+EXTRA_BASE_CHECKS = {"convergence": convergence, "flat_positions": flat_positions, "premise": premise}
+
+
+def extra_base_regime(res: Results, base: str, checks: tuple[str, ...]) -> list[dict]:
+    """The regime rows of extra base ``base`` for ``checks`` (each in EXTRA_BASE_CHECKS), thresholds as the
+    main base's."""
+    unknown = [c for c in checks if c not in EXTRA_BASE_CHECKS]
+    if unknown:
+        raise ValueError(f"premises: {unknown} are not evaluated on an extra base ({base}); "
+                         f"allowed: {sorted(EXTRA_BASE_CHECKS)}")
+    cfg = res.settings["regime"]
+    return [EXTRA_BASE_CHECKS[c](res, cfg, base) for c in CHECKS if c in checks]
 
 
 REGIME_ROLES = {"metrics:base", "positions:base", "context_use", "passkey:base", "ppl:base", "induction"}

@@ -6,8 +6,10 @@ claims.json show: criterion, headline, tables, figures, rules, sources).
 
 :func:`build` runs the regime checks first, then the claims in registry order (a claim after the claims
 it reads); a claim that depends on a failed check is computed (its numbers stay visible) but its
-verdict is "not testable on this toy", naming the checks. A claim that reads another's measurement is
-"not run" when that claim was not run.
+verdict is "not testable on this toy", naming the checks. A claim about another base (Q5: the base
+pretrained on a second corpus, ``base-<corpus>``) is gated on that base's own checks
+(:func:`~yarnlab.claims.regime.extra_base_regime`), shown in CLAIMS.md under the main base's. A claim
+that reads another's measurement is "not run" when that claim was not run.
 
 A claim read from perplexity tables (``ppl``) votes on one reading and shows the other beside it. A
 claim that compares lengths (``ppl="lengths"``: a ratio PPL(n)/PPL(n') or a model's curve over n)
@@ -31,9 +33,10 @@ from pathlib import Path
 from yarnlab.claims import grammar as G
 from yarnlab.claims import noft, perplexity, retrieval, temperature
 from yarnlab.claims import stats as S
-from yarnlab.claims.regime import failed, regime_table
+from yarnlab.claims.regime import extra_base_regime, failed, regime_table
 from yarnlab.claims.results import MissingInputError, Results, second_reading
 from yarnlab.claims.sections import NotRun, not_run
+from yarnlab.workflow.layout import extra_base_name
 
 PUBLISHED = Path(__file__).with_name("published.json")
 
@@ -75,6 +78,12 @@ class Claim:
     describe: Callable[[dict, Results], dict]  # (measurement, Results) -> the section's words, tables, files
     ppl: str | None = None  # perplexity tables: "lengths" (compares lengths) or "models" (one length); see above
     reads: tuple[Reads, ...] = ()  # claims whose measurement `measure` takes, listed before this one
+    # the base whose regime checks gate the claim: "base", or a function of the claims settings naming an
+    # extra base (``base-<corpus>``; None where the configuration has none, and the claim is not run)
+    base: Callable[[dict], str | None] | None = None
+
+    def base_of(self, settings: dict) -> str | None:
+        return "base" if self.base is None else self.base(settings)
 
     @property
     def needs(self) -> tuple[str, ...]:
@@ -97,11 +106,18 @@ class Claim:
         return self.describe(m, res), m
 
 
+def corpus_base(settings: dict) -> str | None:
+    """The base of the second-corpus claim (``claims.corpus.corpus``), None where the run has none."""
+    cc = settings["claims"].get("corpus")
+    return extra_base_name(cc["corpus"]) if cc else None
+
+
 # Claims 1, 4 and Q2 are one phenomenon (positional extrapolation past what was seen) and share BASE
 # (claim 1 is the premise check's own question, so it cannot rest on it). Claims 2, 3 and 5 (fine-tuned)
 # and 6, 7, Q1, Q4 (no fine-tuning; Eq. 22 was fitted on LLaMA without it) compare ways of extending
 # the base past L: EXTENDS. None of them reads how far back the base looks; only claim 10 (perplexity
-# keeps falling with context) rests on context use.
+# keeps falling with context) rests on context use. Q5 repeats claims 1 and 2 on the code base, so it
+# rests on that base's own checks (EXTENDS, evaluated on base-<corpus>), not the prose base's.
 CLAIMS: tuple[Claim, ...] = (
     Claim("1", ("claims", "1"), BASE, perplexity.measure_claim1, perplexity.describe_claim1, ppl="lengths"),
     Claim("2", ("claims", "2"), EXTENDS, perplexity.measure_claim2, perplexity.describe_claim2, ppl="lengths"),
@@ -121,7 +137,7 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("Q4", ("open_questions", "temperature_theory"), EXTENDS, temperature.measure_temperature_theory,
           temperature.describe_temperature_theory, reads=(Reads("6", "band"),)),
     Claim("Q5", ("open_questions", "corpus"), EXTENDS, perplexity.measure_corpus, perplexity.describe_corpus,
-          ppl="lengths"),
+          ppl="lengths", base=corpus_base),
 )
 
 
@@ -154,8 +170,10 @@ def _readings(sec: dict, claim: Claim, res: Results, second: str | None, measure
     return sec
 
 
-def _gate(section: dict, premises: tuple[Premise, ...], bad: set[str], regime: list[dict]) -> dict:
+def _gate(section: dict, premises: tuple[Premise, ...], regime: list[dict], base: str | None = "base") -> dict:
+    """Gate a section on ``regime``, the rows of the base the claim is about (``base``)."""
     needs = [p.check for p in premises]
+    bad = failed(regime)
     hit = [c for c in needs if c in bad]
     if hit and section["verdict"] != G.NOT_RUN:
         what = {r["check"]: r["what"] for r in regime}
@@ -164,7 +182,19 @@ def _gate(section: dict, premises: tuple[Premise, ...], bad: set[str], regime: l
         section["not_testable_because"] = [f"{c} ({what[c]})" for c in hit]
     section["needs"] = needs
     section["premises"] = [{"check": p.check, "reason": p.reason} for p in premises]
+    section["premises_of"] = base
     return section
+
+
+def extra_regimes(res: Results, settings: dict) -> dict[str, list[dict]]:
+    """{extra base: its regime rows} for every extra base a claim is about, each for the union of the
+    premises of the claims on it."""
+    needs: dict[str, set[str]] = {}
+    for claim in CLAIMS:
+        b = claim.base_of(settings)
+        if b is not None and b != "base":
+            needs.setdefault(b, set()).update(claim.needs)
+    return {b: extra_base_regime(res, b, tuple(sorted(c))) for b, c in needs.items()}
 
 
 def build(results: str, settings: dict, n_boot: int | None = None) -> dict:
@@ -174,8 +204,7 @@ def build(results: str, settings: dict, n_boot: int | None = None) -> dict:
     res = Results(results, settings, n_boot)
     second = second_reading(settings)
     pub = json.loads(PUBLISHED.read_text())
-    regime = regime_table(res)
-    bad = failed(regime)
+    regimes = {"base": regime_table(res), **extra_regimes(res, settings)}
     sections, measured = [], {}
     for claim in CLAIMS:
         used, beside = _voting_results(claim, res, second)
@@ -193,7 +222,8 @@ def build(results: str, settings: dict, n_boot: int | None = None) -> dict:
         measured[claim.id] = m
         sec = _readings(sec, claim, used, beside, measured)
         sec = {"id": claim.id, **pub[claim.published[0]][claim.published[1]], **sec}
-        sections.append(_gate(sec, claim.premises, bad, regime))
+        base = claim.base_of(settings)  # None: about an extra base this configuration lacks (not run)
+        sections.append(_gate(sec, claim.premises, regimes.get(base, []), base))
     return {
         "published_source": pub["source"],
         "n_boot": res.n_boot,
@@ -205,7 +235,8 @@ def build(results: str, settings: dict, n_boot: int | None = None) -> dict:
         "second_reading": second,
         "interval_method": S.METHOD,
         "level": S.LEVEL,
-        "regime": regime,
+        "regime": regimes["base"],
+        "regime_extra": {b: rows for b, rows in regimes.items() if b != "base"},
         "regime_thresholds": settings["regime"],
         "no_finetune": perplexity.no_finetune_table(res),
         "preregistration": settings.get("preregistration"),

@@ -60,7 +60,9 @@ def _section(c: dict) -> list[str]:
         ]
     else:
         out += [f"**Verdict: {c['verdict']}.**", ""]
-    out += [f"Criterion: {c['criterion']}.", "", "Premises (the regime checks this test depends on):", ""]
+    of = c.get("premises_of") or "base"
+    whose = "" if of == "base" else f" of {of}, the base this test is about"
+    out += [f"Criterion: {c['criterion']}.", "", f"Premises (the regime checks{whose} this test depends on):", ""]
     out += [f"- {p['check']}: {p['reason']}" for p in c["premises"]] + [""]
     if c.get("parts"):
         out += [f"- {k}: **{v}**" for k, v in c["parts"].items()] + [""]
@@ -88,6 +90,10 @@ def _section(c: dict) -> list[str]:
     return out
 
 
+def _regime_rows(rows: list[dict]) -> list[str]:
+    return [f"| {r['check']} | {r['what']} | {r['value']} | {r['threshold']} | **{outcome(r)}** |" for r in rows]
+
+
 def regime_lines(doc: dict) -> list[str]:
     from yarnlab.claims.preregistration import lines
 
@@ -102,10 +108,12 @@ def regime_lines(doc: dict) -> list[str]:
         "| check | what | value | threshold | result |",
         "|---|---|---|---|---|",
     ]
-    out += [
-        f"| {r['check']} | {r['what']} | {r['value']} | {r['threshold']} | **{outcome(r)}** |"
-        for r in doc["regime"]
-    ]
+    out += _regime_rows(doc["regime"])
+    for base, rows in (doc.get("regime_extra") or {}).items():
+        out += ["", f"Regime checks of `{base}` (pretrained like the base on another corpus, same thresholds): the "
+                "claims about it are gated on these, not on the main base's. Only the checks those claims rest on "
+                "are evaluated on it.", "", "| check | what | value | threshold | result |", "|---|---|---|---|---|"]
+        out += _regime_rows(rows)
     toy = doc.get("toy") or {}
     if toy:
         out += ["", "The toy (chosen by these checks alone, never by the claims' verdicts):", ""]
