@@ -3,6 +3,7 @@ smoke config end to end (slow)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -165,6 +166,11 @@ def test_smoke_config_end_to_end(tmp_path):
     assert list((res / "eval" / "ppl").glob("*.csv.provenance.json"))
     assert (res / "analysis" / "temperature_fit.csv").is_file()  # the table the figure and CLAIMS.md read
     assert "## Regime checks" in (paper_figs_md := (figs / "CLAIMS.md").read_text()) and "sliding" in paper_figs_md
+    # the code base's own checks (smoke has the code-vs-prose question Q5), which Q5 is gated on
+    assert "Regime checks of `base-code`" in paper_figs_md
+    claims = json.loads((figs / "claims.json").read_text())
+    assert [r["check"] for r in claims["regime_extra"]["base-code"]] == ["convergence", "flat_positions", "premise"]
+    assert next(q for q in claims["open_questions"] if q["id"] == "Q5")["premises_of"] == "base-code"
     again = run(["-n"] + args)
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
     shutil.rmtree(tmp_path, ignore_errors=True)
