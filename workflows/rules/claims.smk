@@ -26,7 +26,7 @@ if BASE["source"] == "pretrain":
         output:
             LAYOUT.positions_table(extra_base_name("{corpus}"), "{seed}"),
         log:
-            LAYOUT.log("regime/positions-" + extra_base_name("{corpus}") + "-seed{seed}"),
+            LAYOUT.log("regime/positions-extra-base-{corpus}-seed{seed}"),
         wildcard_constraints:
             corpus=_alternation(EXTRA_BASES),
 
