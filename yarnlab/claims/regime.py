@@ -23,6 +23,10 @@ check is reported as "not testable on this toy", naming the check.
 - ``induction``: the base copies in context (:mod:`yarnlab.evaluate.induction`): the induction gain
   (NLL of the first copy of a random-letter span minus that of its second copy) at every distance up
   to L - span, t-interval lower end > threshold at the *least* favourable distance.
+
+An extra base (``base-<corpus>``, pretrained like the base on another corpus) is evaluated for
+convergence, flat_positions and premise with the same thresholds (:func:`extra_base_regime`): the claims
+about it (Q5) are gated on its own rows.
 """
 
 from __future__ import annotations
