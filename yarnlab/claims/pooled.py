@@ -24,7 +24,7 @@ import json
 
 from yarnlab.claims import grammar as G
 from yarnlab.claims import stats as S
-from yarnlab.claims.regime import CHECKS, regime_table
+from yarnlab.claims.regime import CHECKS, failed
 from yarnlab.claims.results import MissingInputError, Results
 from yarnlab.claims.sections import not_run
 from yarnlab.errors import UsageError
@@ -117,18 +117,19 @@ def _gate(section: dict, premises, failed_in: dict[str, list[int]], base: str | 
 def build_pooled(runs: list[tuple[str, dict]], n_boot: int | None = None) -> dict:
     """Pooled sections of every claim from ``runs`` = (results folder, claims settings) of each seed
     (settings as each run's ``claims_settings.json``); a JSON-able dict."""
-    from yarnlab.claims.registry import CLAIMS, PUBLISHED, extra_regimes
+    from yarnlab.claims.registry import CLAIMS, PUBLISHED, regimes
 
     per = [(int(st["seed"]), Results(res, st, n_boot)) for res, st in runs]
     pooled = PooledResults(per)
     pub = json.loads(PUBLISHED.read_text())
-    # {base: {seed: its regime rows}}: the main base and every extra base a claim is about
-    regimes: dict[str, dict[int, list[dict]]] = {}
+    # {base: {check: the seeds in which it failed}}: the main base and every extra base a claim is about
+    failed_in: dict[str, dict[str, list[int]]] = {}
     for sd, r in per:
-        for b, rows in {"base": regime_table(r), **extra_regimes(r, r.settings)}.items():
-            regimes.setdefault(b, {})[sd] = rows
-    failed_in = {b: {c: [sd for sd, t in by_seed.items() if any(x["check"] == c and x["passed"] is False for x in t)]
-                     for c in CHECKS} for b, by_seed in regimes.items()}
+        for b, rows in regimes(r, r.settings).items():
+            bad = failed(rows)
+            by_check = failed_in.setdefault(b, {c: [] for c in CHECKS})
+            for c in bad:
+                by_check[c].append(sd)
     sections = []
     for claim in CLAIMS:
         head = {"id": claim.id, **pub[claim.published[0]][claim.published[1]]}

@@ -186,15 +186,15 @@ def _gate(section: dict, premises: tuple[Premise, ...], regime: list[dict], base
     return section
 
 
-def extra_regimes(res: Results, settings: dict) -> dict[str, list[dict]]:
-    """{extra base: its regime rows} for every extra base a claim is about, each for the union of the
-    premises of the claims on it."""
+def regimes(res: Results, settings: dict) -> dict[str, list[dict]]:
+    """{base: its regime rows}: the main base (every check) and every extra base a claim is about, each for
+    the union of the premises of the claims on it."""
     needs: dict[str, set[str]] = {}
     for claim in CLAIMS:
         b = claim.base_of(settings)
         if b is not None and b != "base":
             needs.setdefault(b, set()).update(claim.needs)
-    return {b: extra_base_regime(res, b, tuple(sorted(c))) for b, c in needs.items()}
+    return {"base": regime_table(res), **{b: extra_base_regime(res, b, tuple(sorted(c))) for b, c in needs.items()}}
 
 
 def build(results: str, settings: dict, n_boot: int | None = None) -> dict:
@@ -204,7 +204,7 @@ def build(results: str, settings: dict, n_boot: int | None = None) -> dict:
     res = Results(results, settings, n_boot)
     second = second_reading(settings)
     pub = json.loads(PUBLISHED.read_text())
-    regimes = {"base": regime_table(res), **extra_regimes(res, settings)}
+    by_base = regimes(res, settings)
     sections, measured = [], {}
     for claim in CLAIMS:
         used, beside = _voting_results(claim, res, second)
@@ -223,7 +223,7 @@ def build(results: str, settings: dict, n_boot: int | None = None) -> dict:
         sec = _readings(sec, claim, used, beside, measured)
         sec = {"id": claim.id, **pub[claim.published[0]][claim.published[1]], **sec}
         base = claim.base_of(settings)  # None: about an extra base this configuration lacks (not run)
-        sections.append(_gate(sec, claim.premises, regimes.get(base, []), base))
+        sections.append(_gate(sec, claim.premises, by_base.get(base, []), base))
     return {
         "published_source": pub["source"],
         "n_boot": res.n_boot,
@@ -235,8 +235,8 @@ def build(results: str, settings: dict, n_boot: int | None = None) -> dict:
         "second_reading": second,
         "interval_method": S.METHOD,
         "level": S.LEVEL,
-        "regime": regimes["base"],
-        "regime_extra": {b: rows for b, rows in regimes.items() if b != "base"},
+        "regime": by_base["base"],
+        "regime_extra": {b: rows for b, rows in by_base.items() if b != "base"},
         "regime_thresholds": settings["regime"],
         "no_finetune": perplexity.no_finetune_table(res),
         "preregistration": settings.get("preregistration"),

@@ -90,8 +90,9 @@ def _section(c: dict) -> list[str]:
     return out
 
 
-def _regime_rows(rows: list[dict]) -> list[str]:
-    return [f"| {r['check']} | {r['what']} | {r['value']} | {r['threshold']} | **{outcome(r)}** |" for r in rows]
+def _regime_table(rows: list[dict]) -> list[str]:
+    return ["| check | what | value | threshold | result |", "|---|---|---|---|---|"] + [
+        f"| {r['check']} | {r['what']} | {r['value']} | {r['threshold']} | **{outcome(r)}** |" for r in rows]
 
 
 def regime_lines(doc: dict) -> list[str]:
@@ -105,15 +106,13 @@ def regime_lines(doc: dict) -> list[str]:
         "on a failed check is reported as **not testable on this toy**.",
         "",
         *fixed,
-        "| check | what | value | threshold | result |",
-        "|---|---|---|---|---|",
     ]
-    out += _regime_rows(doc["regime"])
+    out += _regime_table(doc["regime"])
     for base, rows in (doc.get("regime_extra") or {}).items():
         out += ["", f"Regime checks of `{base}` (pretrained like the base on another corpus, same thresholds): the "
                 "claims about it are gated on these, not on the main base's. Only the checks those claims rest on "
-                "are evaluated on it.", "", "| check | what | value | threshold | result |", "|---|---|---|---|---|"]
-        out += _regime_rows(rows)
+                "are evaluated on it.", ""]
+        out += _regime_table(rows)
     toy = doc.get("toy") or {}
     if toy:
         out += ["", "The toy (chosen by these checks alone, never by the claims' verdicts):", ""]
