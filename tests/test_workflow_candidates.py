@@ -14,8 +14,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PREREG = ROOT / "workflows/preregistration/base_recipe.yaml"
 
 
-def _script():
-    spec = importlib.util.spec_from_file_location("candidates", ROOT / "workflows/scripts/candidates.py")
+def _script(name: str = "candidates"):
+    spec = importlib.util.spec_from_file_location(name, ROOT / f"workflows/scripts/{name}.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -148,3 +148,22 @@ def test_only_runs_the_named_candidate_and_reads_the_others_from_records_made_un
     statuses = c.run(doc, str(tmp_path), 1, prefix, only={names[1]})
     assert [s for _, s in statuses] == ["recorded", "ran", "pending"] and len(calls) == 1
     assert json.loads((rec / f"{names[0]}.json").read_text()) == old  # the earlier record is kept as it was
+
+
+def _settings(run: Path, length: int, frac: float) -> Path:
+    run.mkdir(parents=True)
+    (run / "claims_settings.json").write_text(json.dumps({"original_ctx": length,
+                                                          "regime": {"context_visible_frac": frac}}))
+    return run
+
+
+def test_context_use_cross_reads_the_check_settings_of_the_runs_and_refuses_runs_that_differ(tmp_path):
+    cross = _script("context_use_cross")
+    runs = {"a": _settings(tmp_path / "a", 256, 0.125), "b": _settings(tmp_path / "b", 256, 0.125)}
+    assert cross.check_settings(runs, None, None) == (256, 32)
+    assert cross.check_settings(runs, 512, None) == (512, 32)
+    runs["b"] = _settings(tmp_path / "c", 512, 0.125)
+    with pytest.raises(SystemExit, match="differ"):
+        cross.check_settings(runs, None, None)
+    with pytest.raises(SystemExit, match="claims_settings.json"):
+        cross.check_settings({"d": tmp_path / "missing"}, None, None)

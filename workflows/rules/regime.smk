@@ -3,6 +3,8 @@
 # spread), the per-position profile of each method at sL without fine-tuning, and the sliding-window
 # baseline (plain RoPE, at most L tokens of context per token). Every rule calls `yarnlab eval`.
 
+from yarnlab.claims.regime import context_visible
+
 
 rule positions_base:
     input:
@@ -59,7 +61,7 @@ rule context_use:
     threads: THREADS
     params:
         common=_eval_common,
-        visible=max(1, int(round(REGIME["context_visible_frac"] * ORIGINAL_CTX))),
+        visible=context_visible(REGIME["context_visible_frac"], ORIGINAL_CTX),
         length=ORIGINAL_CTX,
         targets="" if REGIME["context_targets"] is None else f"--targets {REGIME['context_targets']}",
     conda:

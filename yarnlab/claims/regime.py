@@ -108,6 +108,11 @@ def flat_positions(res: Results, cfg: dict, base: str = "base") -> dict:
     )
 
 
+def context_visible(frac: float, length: int) -> int:
+    """Tokens left visible by the ``context_use`` check: ``round(frac * L)``, at least 1."""
+    return max(1, int(round(float(frac) * int(length))))
+
+
 def context_use_estimate(rows: list[dict], n_boot: int) -> S.Estimate:
     """Mean over pieces of NLL with only the last ``visible`` tokens - with full context, and its interval
     over works (rows of ``yarnlab eval context-use``)."""
