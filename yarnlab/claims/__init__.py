@@ -10,8 +10,9 @@ with an interval over held-out works and a verdict; written to paper_figs/CLAIMS
 - :mod:`yarnlab.claims.regime`: the checks that decide whether the toy can test a claim.
 - :mod:`yarnlab.claims.registry`: the claims (id, published entry, checks needed, measurement, section,
   the claims each reads).
-- :mod:`yarnlab.claims.perplexity`, :mod:`~yarnlab.claims.temperature`, :mod:`~yarnlab.claims.noft`,
-  :mod:`~yarnlab.claims.retrieval`: the claims, by the tables they read; each a measurement (numbers,
-  intervals, verdicts) and a section written from it (:mod:`yarnlab.claims.sections`: the words they share).
+- :mod:`yarnlab.claims.perplexity`, :mod:`~yarnlab.claims.finetuning`, :mod:`~yarnlab.claims.temperature`,
+  :mod:`~yarnlab.claims.noft`, :mod:`~yarnlab.claims.retrieval`: the claims, by the tables they read; each
+  a measurement (numbers, intervals, verdicts) and a section written from it (:mod:`yarnlab.claims.sections`:
+  the words they share).
 - :mod:`yarnlab.claims.render`: CLAIMS.md and the forest figure.
 """

@@ -30,8 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from yarnlab.claims import finetuning, noft, perplexity, retrieval, temperature
 from yarnlab.claims import grammar as G
-from yarnlab.claims import noft, perplexity, retrieval, temperature
 from yarnlab.claims import stats as S
 from yarnlab.claims.regime import extra_base_regime, failed, regime_table
 from yarnlab.claims.results import MissingInputError, Results, second_reading
@@ -121,9 +121,9 @@ def corpus_base(settings: dict) -> str | None:
 CLAIMS: tuple[Claim, ...] = (
     Claim("1", ("claims", "1"), BASE, perplexity.measure_claim1, perplexity.describe_claim1, ppl="lengths"),
     Claim("2", ("claims", "2"), EXTENDS, perplexity.measure_claim2, perplexity.describe_claim2, ppl="lengths"),
-    Claim("3", ("claims", "3"), EXTENDS, perplexity.measure_claim3, perplexity.describe_claim3, ppl="models"),
+    Claim("3", ("claims", "3"), EXTENDS, finetuning.measure_claim3, finetuning.describe_claim3, ppl="models"),
     Claim("4", ("claims", "4"), BASE, perplexity.measure_claim4, perplexity.describe_claim4, ppl="lengths"),
-    Claim("5", ("claims", "5"), EXTENDS, perplexity.measure_claim5, perplexity.describe_claim5, ppl="models"),
+    Claim("5", ("claims", "5"), EXTENDS, finetuning.measure_claim5, finetuning.describe_claim5, ppl="models"),
     Claim("6", ("claims", "6"), EXTENDS, temperature.measure_claim6, temperature.describe_claim6),
     Claim("7", ("claims", "7"), EXTENDS, noft.measure_claim7, noft.describe_claim7),
     Claim("8", ("claims", "8"), BASE, perplexity.measure_claim8, perplexity.describe_claim8, ppl="models"),
