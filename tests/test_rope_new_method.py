@@ -18,7 +18,7 @@ from yarnlab.cli import build_parser, main
 from yarnlab.errors import UsageError
 from yarnlab.rope import METHODS, RopeSpec, base_inv_freq, hf_supported, read_hf_config, spec_to_hf
 from yarnlab.rope.hf_form import HFRead, HFType
-from yarnlab.rope.hf_read import HF_TYPES
+from yarnlab.rope.hf_types import HF_TYPES
 from yarnlab.rope.methods import GROWS, Geometry, Method, dynamic_scale
 from yarnlab.rope.params import Param
 

@@ -15,7 +15,7 @@ from yarnlab.errors import SpecError, UsageError
 from yarnlab.rope import METHODS, TEMPERATURE_RULES, RopeSpec
 from yarnlab.rope.cli import add_spec_arguments, spec_from_args
 from yarnlab.rope.hf import hf_supported, spec_to_hf
-from yarnlab.rope.hf_read import HF_TYPES
+from yarnlab.rope.hf_types import HF_TYPES
 from yarnlab.rope.methods import Method, Param, all_params, rope_pi
 
 ROOT = Path(__file__).resolve().parents[1]

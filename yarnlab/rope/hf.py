@@ -24,7 +24,8 @@ from __future__ import annotations
 from typing import Any
 
 from yarnlab.errors import UsageError
-from yarnlab.rope.hf_read import HF_TYPES, read_hf_rope
+from yarnlab.rope.hf_read import read_hf_rope
+from yarnlab.rope.hf_types import HF_TYPES
 from yarnlab.rope.hf_write import hf_supported, partial_factor, spec_to_hf
 from yarnlab.rope.spec import RopeSpec
 
