@@ -48,8 +48,8 @@ def check_settings(runs: dict[str, Path], length: int | None, visible: int | Non
         seen.add((n, context_visible(s["regime"]["context_visible_frac"], n)))
     if len(seen) != 1:
         sys.exit(f"--candidates: the runs' context-use settings differ (L, visible): {sorted(seen)}")
-    (n, v), = seen
-    return (length or n), (visible or v)
+    ((n, v),) = seen
+    return (n if length is None else length), (v if visible is None else visible)
 
 
 def main() -> None:
