@@ -3,7 +3,9 @@
 A checkpoint ``<out>/checkpoints/step-<7-digit step>.pt`` holds the model and optimizer state, the
 scheduler state, the step, the token count and every RNG state (Python, NumPy, torch CPU and
 CUDA). Restoring it and running on gives bit-identical weights to an uninterrupted run on CPU
-(threads fixed; the data order is a function of (seed, step)).
+(eager, threads fixed; the data order is a function of (seed, step)). A compiled run (``compile``)
+resumes with the same data and state, but matches an uninterrupted run to float rounding only, not bit
+for bit, and those differences grow over the steps that follow.
 
 Failure handling:
 
