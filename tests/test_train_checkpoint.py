@@ -189,6 +189,32 @@ def test_resume_drops_a_metrics_line_cut_short_by_the_kill(tmp_path, reference):
     assert steps[:-1] == list(range(1, 13))
 
 
+def test_time_of_a_resumed_run_adds_the_earlier_process_up_to_its_checkpoint(tmp_path):
+    fresh = _train(tmp_path / "fresh")[1]
+    assert fresh["resumed_from_step"] is None
+    assert fresh["train_seconds_total"] == fresh["train_seconds_this_run"]
+    assert fresh["elapsed_s_total"] == pytest.approx(fresh["elapsed_s_this_run"], abs=0.5)
+    out = tmp_path / "run"
+    _train(out, stop_after=7)
+    earlier = torch.load(out / "checkpoints" / "step-0000007.pt", weights_only=False)
+    state = torch.load(out / "checkpoints" / "step-0000006.pt", weights_only=False)
+    assert earlier["train_seconds_total"] > 0 and earlier["elapsed_s_total"] >= earlier["train_seconds_total"]
+    resumed = _train(out, seed=99, resume=True)[1]
+    assert resumed["resumed_from_step"] == 7
+    assert resumed["train_seconds_total"] == pytest.approx(earlier["train_seconds_total"]
+                                                           + resumed["train_seconds_this_run"])
+    assert resumed["elapsed_s_total"] == pytest.approx(earlier["elapsed_s_total"] + resumed["elapsed_s_this_run"],
+                                                       abs=0.5)
+    # a checkpoint written before these fields existed: the totals are unknown, not this process's alone
+    del state["train_seconds_total"], state["elapsed_s_total"]
+    old = tmp_path / "old"
+    (old / "checkpoints").mkdir(parents=True)
+    torch.save(state, old / "checkpoints" / "step-0000006.pt")
+    legacy = _train(old, seed=99, resume=True)[1]
+    assert legacy["resumed_from_step"] == 6
+    assert legacy["train_seconds_total"] is None and legacy["elapsed_s_total"] is None
+
+
 def test_resume_restores_metrics_removed_with_the_outputs_of_an_interrupted_job(tmp_path):
     # a workflow manager deletes an interrupted job's outputs (metrics.jsonl) before rerunning it
     full = tmp_path / "full"

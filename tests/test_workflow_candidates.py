@@ -101,6 +101,25 @@ def test_first_pass_stops_after_the_first_passing_candidate_and_the_table_keeps_
     assert "| all checks | fail | pass |" in (tmp_path / "table" / "out.md").read_text()
 
 
+def test_a_resumed_pretraining_is_timed_over_every_process(tmp_path):
+    c = _script()
+    _fake_run(tmp_path, "run", [True])
+    res = tmp_path / "candidates" / "run"
+    bench = res / "benchmarks" / "base_model"
+    bench.mkdir(parents=True)
+    (bench / "seed-0.tsv").write_text("s\th:m:s\n100.0\t0:01:40\n")
+    summary = res / "models" / "base-seed0" / "train_summary.json"
+    assert c._pretraining(str(res)) == {"tokens": 1000, "tokens_per_s": 10.0, "wall_s": 100.0, "heldout_bpb": 2.0}
+    summ = {"tokens": 1000, "steps": 10, "tokens_per_s_this_run": 10.0, "heldout_bpb": 2.0, "resumed_from_step": 4,
+            "elapsed_s_this_run": 90.0, "elapsed_s_total": 150.0, "train_seconds_total": 125.0}
+    summary.write_text(json.dumps(summ))
+    got = c._pretraining(str(res))
+    assert got["wall_s"] == 160.0 and got["tokens_per_s"] == 8.0 and got["resumed_from_step"] == 4
+    summary.write_text(json.dumps({**summ, "elapsed_s_total": None, "train_seconds_total": None}))
+    got = c._pretraining(str(res))
+    assert got["wall_s"] == 100.0 and got["wall_covers"].startswith("the last process only (steps 4-10)")
+
+
 def test_a_record_of_another_config_does_not_stand_in_for_a_run(tmp_path, monkeypatch):
     c = _script()
     monkeypatch.chdir(ROOT)

@@ -166,13 +166,28 @@ def _run_one(doc: dict, cand: dict, results: str, cores: int, prefix: str, Layou
 
 
 def _pretraining(res: str) -> dict:
+    """Tokens, speed and wall time of the base's pretraining. The wall time is the rule's benchmark (the
+    last process); a run resumed from a checkpoint adds the earlier processes' time up to it
+    (``elapsed_s_total - elapsed_s_this_run`` of the training summary), and its tokens/s is over the
+    optimizer steps of all of them. Where the checkpoint did not record that time, ``wall_covers`` says
+    the figures are the last process's alone."""
     from yarnlab.workflow.layout import SUMMARY, Layout
 
     summ = json.loads(Path(Layout(res).base_model(0, SUMMARY)).read_text())
     bench = Path(Layout(res).benchmark("base_model", "seed-0"))
     wall = float(read_rows_tsv(bench)[0]["s"]) if bench.exists() else float("nan")
-    return {"tokens": summ["tokens"], "tokens_per_s": summ["tokens_per_s_this_run"], "wall_s": wall,
-            "heldout_bpb": summ.get("heldout_bpb")}
+    out = {"tokens": summ["tokens"], "tokens_per_s": summ["tokens_per_s_this_run"], "wall_s": wall,
+           "heldout_bpb": summ.get("heldout_bpb")}
+    resumed = summ.get("resumed_from_step")
+    if resumed:
+        out["resumed_from_step"] = resumed
+        if summ.get("elapsed_s_total") is None or summ.get("train_seconds_total") is None:
+            out["wall_covers"] = f"the last process only (steps {resumed}-{summ['steps']})"
+        else:
+            out["wall_s"] = wall + summ["elapsed_s_total"] - summ["elapsed_s_this_run"]
+            out["tokens_per_s"] = summ["tokens"] / summ["train_seconds_total"]
+            out["wall_covers"] = f"every process (resumed at step {resumed}; steps trained twice counted once)"
+    return out
 
 
 def read_rows_tsv(path: Path) -> list[dict]:
@@ -220,7 +235,9 @@ def table(doc: dict, statuses: list[tuple[dict, str]], prefix: str) -> None:
     lines.append("| pretraining tokens | " + " | ".join(f"{per[n]['tokens']:,}" for n in names) + " |")
     lines.append("| tokens/s (pretraining, all cores) | " + " | ".join(f"{per[n]['tokens_per_s']:,.0f}" for n in names)
                  + " |")
-    lines.append("| base_model wall time | " + " | ".join(f"{per[n]['wall_s'] / 60:.1f} min" for n in names) + " |")
+    lines.append("| base_model wall time | " + " | ".join(
+        f"{per[n]['wall_s'] / 60:.1f} min" + (f" ({per[n]['wall_covers']})" if per[n].get("wall_covers") else "")
+        for n in names) + " |")
     lines.append("| held-out bits per byte | " + " | ".join(f"{per[n]['heldout_bpb']:.3f}" for n in names) + " |")
     notes = [f"- `{n}`: {per[n]['note']}" for n in names if per[n]["note"]]
     if notes:

@@ -13,7 +13,8 @@ a SHA-1 of the windows' token ids: the windows are the same at every evaluation 
 with the same held-out stream, so the claims can resample them as paired units; evaluation steps:
 :meth:`TrainConfig.eval_steps`, step 0 being the model before training),
 ``checkpoints/step-*.pt`` (resumable), the final model as an ordinary Hugging Face checkpoint
-(config.json + model.safetensors) and ``train_summary.json`` (results + provenance).
+(config.json + model.safetensors) and ``train_summary.json`` (results + provenance; the time of this
+process, ``*_this_run``, and of the whole run over every process that resumed it, ``*_total``).
 """
 
 from __future__ import annotations
@@ -172,6 +173,16 @@ def save_hf_atomic(model, out: Path, state_dict: dict | None = None) -> None:
         model.save_pretrained(tmp, state_dict=state_dict)
 
 
+def _totals(before: dict, elapsed: float, train_time: float) -> dict:
+    """Cumulative time of a run over all its processes: ``elapsed_s_total`` (wall time inside the loop,
+    compilation and evaluations included) and ``train_seconds_total`` (optimizer steps only), each the
+    earlier processes' value at the checkpoint resumed from plus this process's. Steps trained again
+    after an interruption count once. None where the resumed checkpoint did not record them."""
+    e, t = before["elapsed_s"], before["train_seconds"]
+    return {"elapsed_s_total": None if e is None else e + elapsed,
+            "train_seconds_total": None if t is None else t + train_time}
+
+
 def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, cfg: TrainConfig,
           out: str | os.PathLike, resume: bool = False, progress: bool = True,
           meta: dict | None = None, stop_after: int | None = None, set_aside_stale: bool = False,
@@ -213,6 +224,9 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
     opt = _optimizer(model, cfg)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: cfg.lr_at(s) / cfg.lr)
     step, tokens = 0, 0
+    # time spent by earlier processes on the steps this run resumes from (0 for a fresh start; None when
+    # the checkpoint predates these fields): with this process's own time, the cost of the whole run
+    before = {"elapsed_s": 0.0, "train_seconds": 0.0}
     metrics_path = out / "metrics.jsonl"
     found = ckpt.load_resumable(out) if resume and existing is not None else None
     if found is not None:
@@ -234,6 +248,7 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
         sched.load_state_dict(state["scheduler"])
         ckpt.set_rng_state(state["rng"])
         step, tokens = state["step"], state["tokens"]
+        before = {k: state.get(f"{k}_total") for k in before}
         if ctx.is_main:
             _truncate_metrics(metrics_path, step, state.get("metrics"))
     elif ctx.is_main and metrics_path.exists():  # a fresh start (nothing to resume from)
@@ -264,6 +279,7 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
         if ctx.is_main:
             ckpt.save_checkpoint(out, {"model": model_sd, "optimizer": opt_sd, "scheduler": sched.state_dict(),
                                        "rng": ckpt.rng_state(), "step": at_step, "tokens": tokens,
+                                       **_totals(before, time.perf_counter() - t0, train_time),
                                        "config": cfg.to_dict(),
                                        "metrics": metrics_path.read_text() if metrics_path.exists() else ""},
                                  at_step, cfg.keep_checkpoints)
@@ -276,7 +292,7 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
         from tqdm.auto import tqdm
 
         bar = tqdm(total=cfg.steps, initial=step, desc="train", unit="step", dynamic_ncols=True)
-    t0, tokens0, train_time = time.perf_counter(), tokens, 0.0
+    t0, tokens0, step0, train_time = time.perf_counter(), tokens, step, 0.0
     row = {}
     if step == 0 and cfg.evaluates_at(0) and heldout_stream is not None:  # the early grid: the untrained model
         log({"step": 0, "tokens": 0, "lr": sched.get_last_lr()[0], **evaluate(cfg.eval_batches, units=True)})
@@ -329,6 +345,8 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
     summary = {"steps": step, "tokens": tokens, "final_train_loss": row.get("loss"),
                "tokens_per_s_this_run": (tokens - tokens0) / max(train_time, 1e-9),
                "train_seconds_this_run": train_time, "world_size": ctx.world_size,
+               "elapsed_s_this_run": time.perf_counter() - t0, "resumed_from_step": step0 if step0 else None,
+               **_totals(before, time.perf_counter() - t0, train_time),
                **final_eval, "config": cfg.to_dict(),
                "provenance": provenance({"seed": cfg.seed, **(meta or {})})}
     if ctx.is_main:
