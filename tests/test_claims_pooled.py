@@ -88,6 +88,24 @@ def test_pooling_refuses_fewer_than_three_seeds_and_runs_that_differ(tmp_path):
         build_pooled(runs[:2] + [(r, {**st, "claims": {**st["claims"], "margin": 0.05}})], N_BOOT)
 
 
+def test_runs_made_before_and_after_an_amendment_pool_under_the_newest_history(tmp_path):
+    """A pre-registration amended between the seeds' runs (a later commit, a new amendment's text, same
+    thresholds) does not stop pooling; the pooled record is the newest; a changed threshold or registration
+    still does."""
+    runs = _runs(tmp_path)
+    reg = {"path": "p.yaml", "registered": "2026-12-02", "registered_commit": "abc",
+           "commits": ["c1 amendment 1"], "amendments": ["Amendment 1"]}
+    newer = {**reg, "commits": ["c1 amendment 1", "c2 amendment 2"], "amendments": ["Amendment 1", "Amendment 2"]}
+    runs = [(r, {**st, "preregistration": newer if k == 1 else reg}) for k, (r, st) in enumerate(runs)]
+    pooled = PooledResults([(st["seed"], Results(r, st, N_BOOT)) for r, st in runs])
+    assert pooled.settings["preregistration"] == newer
+    r, st = runs[2]
+    with pytest.raises(UsageError, match=r"differ in \['preregistration'\]"):
+        build_pooled(runs[:2] + [(r, {**st, "preregistration": {**reg, "registered_commit": "def"}})], N_BOOT)
+    with pytest.raises(UsageError, match=r"differ in \['regime'\]"):
+        build_pooled(runs[:2] + [(r, {**st, "regime": {**st["regime"], "context_use_min_gain": 0.04}})], N_BOOT)
+
+
 def test_sensitivity_table_only_pools_finished_runs(tmp_path, monkeypatch):
     """workflows/scripts/sensitivity.py --table-only on finished runs laid out as the script lays them
     (<results>/sensitivity/<toy>-seed<k> with claims_settings.json and paper_figs/claims.json): the

@@ -50,13 +50,16 @@ class PooledResults(Results):
         if len(set(seeds)) < len(seeds):
             raise UsageError(f"seeds: listed more than once ({seeds})")
         first = runs[0][1]
-        ref = _without_seed(first.settings)
-        differ = sorted({k for _, r in runs[1:] for k in set(ref) | set(_without_seed(r.settings))
-                         if _without_seed(r.settings).get(k) != ref.get(k)})
+        ref = _comparable(first.settings)
+        differ = sorted({k for _, r in runs[1:] for k in set(ref) | set(_comparable(r.settings))
+                         if _comparable(r.settings).get(k) != ref.get(k)})
         if differ:
-            raise UsageError(f"settings: the seeds' runs differ in {differ}; only the seed may differ")
+            raise UsageError(f"settings: the seeds' runs differ in {differ}; only the seed (and the "
+                             "pre-registration's later history) may differ")
         self.runs = list(runs)
         self.settings = {**first.settings, "seed": seeds}
+        if "preregistration" in first.settings:
+            self.settings["preregistration"] = _newest_prereg(runs)
         self.results = [r.results for _, r in runs]
         self.paths = first.paths  # the roles of the configuration (membership tests); src() lists every seed's
         self.n_boot, self.margin, self.L = first.n_boot, first.margin, first.L
@@ -97,8 +100,30 @@ class PooledResults(Results):
         return [r.paths[k] for _, r in self.runs for k in keys if k in r.paths]
 
 
-def _without_seed(settings: dict) -> dict:
-    return {k: json.dumps(v, sort_keys=True) for k, v in settings.items() if k != "seed"}
+# the pre-registration's history as each run read it (later commits to the file, the amendments' text):
+# documentation, not a setting; runs made before and after an amendment that changed no threshold pool
+# (the thresholds are compared under ``regime``)
+_PREREG_HISTORY = ("commits", "amendments")
+
+
+def _comparable(settings: dict) -> dict:
+    """The settings that must agree between pooled runs, each as canonical JSON: all but the seed and the
+    pre-registration's history."""
+    out = {}
+    for k, v in settings.items():
+        if k == "seed":
+            continue
+        if k == "preregistration" and isinstance(v, dict):
+            v = {f: x for f, x in v.items() if f not in _PREREG_HISTORY}
+        out[k] = json.dumps(v, sort_keys=True)
+    return out
+
+
+def _newest_prereg(runs: list) -> dict | None:
+    """The pre-registration record of the run that saw the longest history of the file (the newest)."""
+    regs = [r.settings.get("preregistration") for _, r in runs]
+    regs = [x for x in regs if isinstance(x, dict)]
+    return max(regs, key=lambda x: len(x.get("commits") or []), default=None)
 
 
 def _gate(section: dict, premises, failed_in: dict[str, list[int]], base: str | None = "base") -> dict:
