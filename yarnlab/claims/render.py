@@ -61,8 +61,8 @@ def _section(c: dict) -> list[str]:
     else:
         out += [f"**Verdict: {c['verdict']}.**", ""]
     of = c.get("premises_of") or "base"
-    whose = "" if of == "base" else f" of {of}, the base this test is about"
-    out += [f"Criterion: {c['criterion']}.", "", f"Premises (the regime checks{whose} this test depends on):", ""]
+    whose = " this test depends on" if of == "base" else f" of {of}, the base this test is about"
+    out += [f"Criterion: {c['criterion']}.", "", f"Premises (the regime checks{whose}):", ""]
     out += [f"- {p['check']}: {p['reason']}" for p in c["premises"]] + [""]
     if c.get("parts"):
         out += [f"- {k}: **{v}**" for k, v in c["parts"].items()] + [""]
