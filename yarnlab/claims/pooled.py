@@ -50,9 +50,8 @@ class PooledResults(Results):
         if len(set(seeds)) < len(seeds):
             raise UsageError(f"seeds: listed more than once ({seeds})")
         first = runs[0][1]
-        ref = _comparable(first.settings)
-        differ = sorted({k for _, r in runs[1:] for k in set(ref) | set(_comparable(r.settings))
-                         if _comparable(r.settings).get(k) != ref.get(k)})
+        ref, others = _comparable(first.settings), [_comparable(r.settings) for _, r in runs[1:]]
+        differ = sorted({k for o in others for k in set(ref) | set(o) if o.get(k) != ref.get(k)})
         if differ:
             raise UsageError(f"settings: the seeds' runs differ in {differ}; only the seed (and the "
                              "pre-registration's later history) may differ")

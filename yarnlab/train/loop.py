@@ -342,11 +342,12 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
     n_final = max(1, math.ceil(cfg.final_eval_chunks / cfg.batch_size))
     final_eval = evaluate(n_final)
     final_sd = save(step)
+    elapsed = time.perf_counter() - t0
     summary = {"steps": step, "tokens": tokens, "final_train_loss": row.get("loss"),
                "tokens_per_s_this_run": (tokens - tokens0) / max(train_time, 1e-9),
                "train_seconds_this_run": train_time, "world_size": ctx.world_size,
-               "elapsed_s_this_run": time.perf_counter() - t0, "resumed_from_step": step0 if step0 else None,
-               **_totals(before, time.perf_counter() - t0, train_time),
+               "elapsed_s_this_run": elapsed, "resumed_from_step": step0 if step0 else None,
+               **_totals(before, elapsed, train_time),
                **final_eval, "config": cfg.to_dict(),
                "provenance": provenance({"seed": cfg.seed, **(meta or {})})}
     if ctx.is_main:
