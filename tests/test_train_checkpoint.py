@@ -1,6 +1,7 @@
 """Checkpoints that survive: stale settings set aside (never deleted), corrupt files named with a
 fallback to the previous checkpoint, unwritable results folders and bad inputs named."""
 
+import dataclasses
 import errno
 import json
 import shutil
@@ -227,3 +228,26 @@ def test_resume_restores_metrics_removed_with_the_outputs_of_an_interrupted_job(
     got = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in got] == [r["step"] for r in ref]
     assert [r.get("loss") for r in got] == [r.get("loss") for r in ref]
+
+
+def test_time_based_checkpoints_come_at_log_steps_and_resume_bit_identical(tmp_path, reference):
+    # checkpoint_minutes so small that every log step is due: checkpoints at each log step, none by count
+    timed = dataclasses.replace(CFG, checkpoint_every=0, checkpoint_minutes=1e-9, log_every=2, keep_checkpoints=20)
+    out = tmp_path / "run"
+    _train(out, cfg=timed, stop_after=7)
+    assert _steps(out) == [2, 4, 6, 7]  # log steps 2, 4, 6, then the stop
+    resumed, _ = _train(out, cfg=timed, seed=99, resume=True)
+    assert _steps(out) == [2, 4, 6, 7, 8, 10, 12]  # 12: the final checkpoint
+    _same(reference, resumed)  # saving by time does not touch the weights, the data order or the RNG
+    off = tmp_path / "off"
+    _train(off, cfg=dataclasses.replace(timed, checkpoint_minutes=0))
+    assert _steps(off) == [12]  # neither by count nor by time: the final one only
+
+
+def test_checkpoint_minutes_is_resume_free_and_validated(tmp_path):
+    out = tmp_path / "run"
+    _train(out, stop_after=4)
+    _, summary = _train(out, cfg=dataclasses.replace(CFG, checkpoint_minutes=5.0), resume=True)
+    assert summary["resumed_from_step"] == 4  # a new interval is not a stale setting
+    with pytest.raises(UsageError, match=r"checkpoint_minutes.*>= 0"):
+        dataclasses.replace(CFG, checkpoint_minutes=-1.0)

@@ -33,6 +33,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--eval-batches", type=int, default=8, help="batches per periodic evaluation (default 8)")
     p.add_argument("--final-eval-chunks", type=int, default=1024, help="held-out chunks at the end (default 1024)")
     p.add_argument("--checkpoint-every", type=int, default=None, help="resumable checkpoint every N steps")
+    p.add_argument("--checkpoint-minutes", type=float, default=None,
+                   help="also a resumable checkpoint whenever this many minutes passed since the last (0: off)")
     p.add_argument("--log-every", type=int, default=10, help="metrics line every N steps (default 10)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     p.add_argument("--data-format", choices=["chunks", "windows"], default=None,
@@ -88,6 +90,7 @@ def _config(args, defaults: dict):
              "eval_every": args.eval_every, "eval_batches": args.eval_batches,
              "eval_early_every": args.eval_early_every, "eval_early_until": args.eval_early_until,
              "final_eval_chunks": args.final_eval_chunks, "checkpoint_every": args.checkpoint_every,
+             "checkpoint_minutes": args.checkpoint_minutes,
              "log_every": args.log_every, "threads": args.threads, "strategy": args.strategy,
              "data_format": args.data_format, "retrieval_fraction": args.retrieval_fraction,
              "copy_fraction": args.copy_fraction, "copy_gap_share": args.copy_gap_share,

@@ -45,6 +45,7 @@ class TrainConfig:
     eval_batches: int = 8            # batches per periodic held-out evaluation
     final_eval_chunks: int = 1024    # held-out chunks evaluated at the end
     checkpoint_every: int = 100      # resumable checkpoint every N steps (0: only at the end)
+    checkpoint_minutes: float = 20.0  # and one whenever this many minutes passed since the last (0: off)
     keep_checkpoints: int = 2        # newest checkpoints kept
     log_every: int = 10              # metrics line every N steps
     threads: int = 1                 # torch.set_num_threads
@@ -96,6 +97,7 @@ class TrainConfig:
         need("heldout_fraction", is_num(self.heldout_fraction) and 0 < self.heldout_fraction < 1, "in (0, 1)")
         for f in ("eval_every", "checkpoint_every"):
             need(f, is_int(getattr(self, f)) and getattr(self, f) >= 0, "an integer >= 0")
+        need("checkpoint_minutes", is_num(self.checkpoint_minutes) and self.checkpoint_minutes >= 0, ">= 0 (0: off)")
         need("eval_early_every", is_int(self.eval_early_every) and self.eval_early_every >= 0, "an integer >= 0")
         early = is_int(self.eval_early_every) and self.eval_early_every > 0
         need("eval_early_until", is_int(self.eval_early_until) and (

@@ -40,7 +40,7 @@ from yarnlab.train.config import TrainConfig
 # settings that may change between a run and its resumption (they do not change the weights)
 _RESUME_FREE = {"threads", "log_every", "eval_every", "eval_early_every", "eval_early_until", "eval_batches",
                 "final_eval_chunks",
-                "checkpoint_every", "keep_checkpoints", "induction_eval", "compile"}
+                "checkpoint_every", "checkpoint_minutes", "keep_checkpoints", "induction_eval", "compile"}
 
 
 def next_token_loss(logits: torch.Tensor, labels: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
@@ -274,7 +274,19 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
             out.update(unit_losses(rows))
         return out
 
+    last_save = [time.perf_counter()]
+
+    def _save_due(at_step):
+        """Whether `checkpoint_minutes` have passed since the last checkpoint (or the start), so that a run
+        stopped from outside loses at most that much. Asked at log steps only, where every rank asks: the
+        ranks agree through one collective (any rank due -> all save)."""
+        if not cfg.checkpoint_minutes or at_step % cfg.log_every:
+            return False
+        due = time.perf_counter() - last_save[0] >= 60.0 * cfg.checkpoint_minutes
+        return distributed.all_sum(int(due), ctx) > 0
+
     def save(at_step):
+        last_save[0] = time.perf_counter()
         model_sd, opt_sd = _state_dicts(model, opt, ctx, cfg)
         if ctx.is_main:
             ckpt.save_checkpoint(out, {"model": model_sd, "optimizer": opt_sd, "scheduler": sched.state_dict(),
@@ -329,10 +341,12 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
                 bar.set_postfix(loss=f"{row['loss']:.3f}", bpb=f"{row.get('heldout_bpb', float('nan')):.3f}")
         if bar is not None:
             bar.update(1)
-        if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < cfg.steps:
+        saved = False
+        if step < cfg.steps and (cfg.checkpoint_every and step % cfg.checkpoint_every == 0 or _save_due(step)):
             save(step)
+            saved = True
         if stop_after is not None and step >= stop_after and step < cfg.steps:
-            if not (cfg.checkpoint_every and step % cfg.checkpoint_every == 0):
+            if not saved:
                 save(step)
             if bar is not None:
                 bar.close()
