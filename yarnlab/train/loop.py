@@ -274,7 +274,7 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
             out.update(unit_losses(rows))
         return out
 
-    last_save = [time.perf_counter()]
+    last_save = time.perf_counter()
 
     def _save_due(at_step):
         """Whether `checkpoint_minutes` have passed since the last checkpoint (or the start), so that a run
@@ -282,11 +282,12 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
         ranks agree through one collective (any rank due -> all save)."""
         if not cfg.checkpoint_minutes or at_step % cfg.log_every:
             return False
-        due = time.perf_counter() - last_save[0] >= 60.0 * cfg.checkpoint_minutes
+        due = time.perf_counter() - last_save >= 60.0 * cfg.checkpoint_minutes
         return distributed.all_sum(int(due), ctx) > 0
 
     def save(at_step):
-        last_save[0] = time.perf_counter()
+        nonlocal last_save
+        last_save = time.perf_counter()
         model_sd, opt_sd = _state_dicts(model, opt, ctx, cfg)
         if ctx.is_main:
             ckpt.save_checkpoint(out, {"model": model_sd, "optimizer": opt_sd, "scheduler": sched.state_dict(),
@@ -341,13 +342,11 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
                 bar.set_postfix(loss=f"{row['loss']:.3f}", bpb=f"{row.get('heldout_bpb', float('nan')):.3f}")
         if bar is not None:
             bar.update(1)
-        saved = False
-        if step < cfg.steps and (cfg.checkpoint_every and step % cfg.checkpoint_every == 0 or _save_due(step)):
+        stopping = stop_after is not None and stop_after <= step < cfg.steps
+        if step < cfg.steps and (stopping or cfg.checkpoint_every and step % cfg.checkpoint_every == 0
+                                 or _save_due(step)):
             save(step)
-            saved = True
-        if stop_after is not None and step >= stop_after and step < cfg.steps:
-            if not saved:
-                save(step)
+        if stopping:
             if bar is not None:
                 bar.close()
             return {"steps": step, "tokens": tokens, "interrupted": True}
