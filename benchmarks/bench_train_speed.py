@@ -30,7 +30,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-compile", action="store_true", help="time the eager variants only")
     args = ap.parse_args()
-    torch.set_num_threads(args.threads)
+    from yarnlab import cpu
+
+    cpu.configure(args.threads)  # as the training command does
     from yarnlab.model.tiny import build_model
     from yarnlab.train.config import TrainConfig
     from yarnlab.train.loop import next_token_loss, training_forward

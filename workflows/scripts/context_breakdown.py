@@ -80,11 +80,10 @@ def main(argv=None) -> int:
     p.add_argument("--visible", type=int, default=32)
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args(argv)
-    import torch
-
+    from yarnlab import cpu
     from yarnlab.model.patch import load_model
 
-    torch.set_num_threads(args.threads)
+    cpu.configure(args.threads)
     model = load_model(args.model).eval()
     with np.load(args.docs) as z:
         docs = [z[k] for k in sorted((k for k in z.files if k != "ids"), key=lambda k: (len(k), k))]

@@ -116,6 +116,7 @@ class EvalSession:
         documents of ``--corpus`` / ``--docs`` into ``docs`` and the record's ``data_manifest``."""
         import torch
 
+        from yarnlab import cpu
         from yarnlab.cli_support import key_values
         from yarnlab.errors import UsageError
         from yarnlab.io import provenance
@@ -123,8 +124,7 @@ class EvalSession:
         from yarnlab.rope.cli import given_scaling_options, spec_from_args
 
         key_values(args.tag, "--tag")  # a malformed tag fails before any model is loaded
-        if args.threads:
-            torch.set_num_threads(args.threads)
+        cpu.configure(args.threads)  # subnormals flushed; threads set when given
         torch.manual_seed(args.seed)
         device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
         try:

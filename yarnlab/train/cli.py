@@ -124,9 +124,9 @@ def _diagnostics(cfg):
 
 
 def _pretrain(args) -> int:
-    import torch
+    from yarnlab import cpu
 
-    torch.set_num_threads(args.threads)
+    cpu.configure(args.threads)  # before any torch work: the worker threads inherit the flushing
     from yarnlab.model.tiny import tiny_config
     from yarnlab.train import distributed, recipes
     from yarnlab.train.config import pretrain_config
@@ -146,9 +146,9 @@ def _pretrain(args) -> int:
 
 
 def _finetune(args) -> int:
-    import torch
+    from yarnlab import cpu
 
-    torch.set_num_threads(args.threads)
+    cpu.configure(args.threads)  # before any torch work: the worker threads inherit the flushing
     from yarnlab.train import distributed, recipes
     from yarnlab.train.config import TrainConfig
 

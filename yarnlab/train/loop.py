@@ -29,6 +29,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from yarnlab import cpu
 from yarnlab.data.chunks import IGNORE, ChunkStream
 from yarnlab.data.tokenizer import BYTE_VOCAB
 from yarnlab.errors import StaleCheckpoint, UsageError
@@ -207,7 +208,8 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
     if cfg.induction_eval and diagnostics is None:
         raise UsageError("induction_eval: needs a diagnostics function (e.g. "
                          "yarnlab.evaluate.induction.training_diagnostics); pass diagnostics= or set it false")
-    torch.set_num_threads(cfg.threads)
+    cpu.configure(cfg.threads)
+    subnormals_flushed = cpu.workers_flush()
     if train_stream.seq_len != cfg.seq_len:
         raise UsageError(f"seq_len: stream has {train_stream.seq_len}, config has {cfg.seq_len}")
     ctx = distributed.current()
@@ -360,6 +362,7 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
                "tokens_per_s_this_run": (tokens - tokens0) / max(train_time, 1e-9),
                "train_seconds_this_run": train_time, "world_size": ctx.world_size,
                "elapsed_s_this_run": elapsed, "resumed_from_step": step0 if step0 else None,
+               "subnormals_flushed_this_run": subnormals_flushed,
                **_totals(before, elapsed, train_time),
                **final_eval, "config": cfg.to_dict(),
                "provenance": provenance({"seed": cfg.seed, **(meta or {})})}
