@@ -43,10 +43,7 @@ def test_configure_after_the_threads_started_reaches_the_calling_thread_only():
 
 @x86
 def test_pretrain_command_trains_with_flushing_on_all_threads(tmp_path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for i in range(4):
-        (corpus / f"d{i}.txt").write_text(f"Text {i}. " + "All the world's a stage, and all the men " * 30)
+    corpus = _corpus(tmp_path)
     out = tmp_path / "o"
     subprocess.run([sys.executable, "-m", "yarnlab.train", "pretrain", "--preset", "micro", "--seq-len", "32",
                     "--batch-size", "2", "--steps", "2", "--threads", "2", "--corpus", str(corpus), "--out", str(out),
@@ -54,3 +51,25 @@ def test_pretrain_command_trains_with_flushing_on_all_threads(tmp_path):
                    check=True, env=ENV, capture_output=True, timeout=300)
     summary = json.loads((out / "train_summary.json").read_text())
     assert summary["subnormals_flushed_this_run"] is True
+
+
+def _corpus(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(4):
+        (corpus / f"d{i}.txt").write_text(f"Text {i}. " + "All the world's a stage, and all the men " * 30)
+    return corpus
+
+
+@x86
+def test_a_command_run_in_process_gives_the_caller_its_numerics_back(tmp_path):
+    import numpy as np
+
+    from yarnlab import cpu
+    from yarnlab.train.__main__ import main
+
+    assert main(["pretrain", "--preset", "micro", "--seq-len", "32", "--batch-size", "2", "--steps", "1",
+                 "--corpus", str(_corpus(tmp_path)), "--out", str(tmp_path / "o"), "--eval-batches", "1",
+                 "--final-eval-chunks", "2", "--no-progress", "--induction-eval", "off"]) == 0
+    assert not cpu.calling_thread_flushes()
+    assert np.float64(1e-310) * 1.0 != 0.0  # numpy's float64 on this thread keeps its subnormals

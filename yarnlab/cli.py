@@ -12,7 +12,7 @@ import argparse
 import importlib
 import sys
 
-from yarnlab import __version__
+from yarnlab import __version__, cpu
 from yarnlab.cli_support import closed_pipe
 from yarnlab.errors import UsageError
 
@@ -58,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # --help into a closed pipe
         return closed_pipe()
     try:
-        rc = args.func(args)
+        with cpu.restored():  # a command's subnormal flushing ends with it (yarnlab/cpu.py)
+            rc = args.func(args)
         sys.stdout.flush()
     except BrokenPipeError:  # the reader went away (``yarnlab ... | head -1``): stop quietly
         return closed_pipe()

@@ -14,9 +14,17 @@ The flag (MXCSR's flush-to-zero and denormals-are-zero bits, set by ``torch.set_
 thread, and the OpenMP worker threads copy it from the thread that starts them, at the process's first
 parallel operation. :func:`configure` must therefore run before any parallel torch work; a process
 that ran some before calling it flushes on the calling thread only (:func:`workers_flush` tells).
+
+The flag also changes numpy's float64 arithmetic on that thread (subnormal inputs read as zero), so it
+belongs to a process that trains or evaluates: the commands set it, and the command-line dispatchers
+give the calling thread its previous state back when a command returns (:func:`restored`), so that a
+command run in-process (a test, a notebook) leaves the caller's numerics as they were.
 """
 
 from __future__ import annotations
+
+import contextlib
+import sys
 
 # the probe's elements: the bits 2**20, the float32 2**-129 (a subnormal); enough of them for every
 # thread to get a share of an element-wise product
@@ -44,3 +52,26 @@ def workers_flush() -> bool:
 
     x = torch.full((_PROBE,), _PROBE_BITS, dtype=torch.int32).view(torch.float32)
     return not bool(((x * 1.0).view(torch.int32) != 0).count_nonzero())
+
+
+def calling_thread_flushes() -> bool:
+    """Whether the calling thread flushes subnormals (a one-element product runs on it alone)."""
+    import torch
+
+    x = torch.tensor([_PROBE_BITS], dtype=torch.int32).view(torch.float32)
+    return int((x * 1.0).view(torch.int32).item()) == 0
+
+
+@contextlib.contextmanager
+def restored():
+    """Run a command, then turn flushing off again on the calling thread if the command turned it on.
+    Worker threads the command started keep the flag (torch's own threads; numpy runs on the caller)."""
+    before = "torch" in sys.modules and calling_thread_flushes()
+    try:
+        yield
+    finally:
+        if "torch" in sys.modules and not before:
+            import torch
+
+            torch.set_flush_denormal(False)
+

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from yarnlab import cpu
 from yarnlab.errors import UsageError
 from yarnlab.train.cli import register
 
@@ -14,7 +15,8 @@ def main(argv: list[str] | None = None) -> int:
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["train", *(sys.argv[1:] if argv is None else argv)])
     try:
-        return int(args.func(args) or 0)
+        with cpu.restored():  # a command's subnormal flushing ends with it (yarnlab/cpu.py)
+            return int(args.func(args) or 0)
     except BrokenPipeError:  # output piped into a reader that went away
         from yarnlab.cli_support import closed_pipe
 

@@ -208,8 +208,8 @@ def train(model, train_stream: ChunkStream, heldout_stream: ChunkStream | None, 
     if cfg.induction_eval and diagnostics is None:
         raise UsageError("induction_eval: needs a diagnostics function (e.g. "
                          "yarnlab.evaluate.induction.training_diagnostics); pass diagnostics= or set it false")
-    cpu.configure(cfg.threads)
-    subnormals_flushed = cpu.workers_flush()
+    torch.set_num_threads(cfg.threads)
+    subnormals_flushed = cpu.workers_flush()  # set by the command line (yarnlab/cpu.py), reported
     if train_stream.seq_len != cfg.seq_len:
         raise UsageError(f"seq_len: stream has {train_stream.seq_len}, config has {cfg.seq_len}")
     ctx = distributed.current()
