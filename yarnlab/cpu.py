@@ -1,9 +1,10 @@
 """CPU numerics of a process: subnormal floats flushed to zero, then the thread count.
 
-As a model trains, its attention sharpens and the softmax probabilities of the masked-out and ignored
-keys underflow below the smallest normal float32 (``2**-126``, about 1.18e-38) into subnormal numbers.
-x86 cores handle subnormal operands and results in microcode, tens of times slower than normal ones,
-and the attention products that read those probabilities slow down with them. In a medium-preset
+As a model trains, its attention sharpens and the softmax probabilities of the keys a head ignores
+(not the masked ones, which are exactly 0) underflow below the smallest normal float32 (``2**-126``,
+about 1.18e-38) into subnormal numbers. x86 cores handle subnormal operands and results through
+microcode assists, far slower than normal arithmetic, and the attention products that read those
+probabilities slow down with them. In a medium-preset
 model after 1130 pretraining steps (``benchmarks/bench_denormals.py``, 2 threads) 6.1% of the attention
 probabilities were subnormal and a forward and backward pass ran 1.58x slower than with them flushed
 (692 against 1,095 tokens/s; the untrained model: 1,062); the small preset's trained bases had none.
@@ -74,4 +75,3 @@ def restored():
             import torch
 
             torch.set_flush_denormal(False)
-
