@@ -86,10 +86,10 @@ def child(args) -> None:
     import numpy as np
     import torch
 
+    from yarnlab.evaluate.docs import read_eval_docs
     from yarnlab.train.loop import next_token_loss
 
-    with np.load(args.docs) as z:
-        docs = [z[k] for k in sorted((k for k in z.files if k != "ids"), key=lambda k: (len(k), k))]
+    docs, _ = read_eval_docs(args.docs)
     if len(docs) < args.batch or min(len(d) for d in docs[:args.batch]) < args.seq:
         sys.exit(f"--docs: needs {args.batch} documents of at least {args.seq} tokens")
     ids = torch.as_tensor(np.stack([d[:args.seq] for d in docs[:args.batch]]))
@@ -130,7 +130,7 @@ def main() -> None:
     if args.child:
         return child(args)
 
-    argv = [a for a in sys.argv[1:]]
+    argv = sys.argv[1:]
     runs = {v: [] for v in VARIANTS}
     share = None
     for _ in range(args.rounds):

@@ -49,18 +49,20 @@ def workers_flush() -> bool:
     """Whether every intra-op thread flushes: a subnormal times one, element-wise over a tensor long
     enough to be split across all threads, comes out as zero everywhere. Built and read as integer bits,
     since a float conversion or comparison on a flushing thread would itself read the subnormal as 0."""
-    import torch
-
-    x = torch.full((_PROBE,), _PROBE_BITS, dtype=torch.int32).view(torch.float32)
-    return not bool(((x * 1.0).view(torch.int32) != 0).count_nonzero())
+    return _survivors(_PROBE) == 0
 
 
 def calling_thread_flushes() -> bool:
     """Whether the calling thread flushes subnormals (a one-element product runs on it alone)."""
+    return _survivors(1) == 0
+
+
+def _survivors(n: int) -> int:
+    """How many of ``n`` subnormals survive a product with one."""
     import torch
 
-    x = torch.tensor([_PROBE_BITS], dtype=torch.int32).view(torch.float32)
-    return int((x * 1.0).view(torch.int32).item()) == 0
+    x = torch.full((n,), _PROBE_BITS, dtype=torch.int32).view(torch.float32)
+    return int(((x * 1.0).view(torch.int32) != 0).count_nonzero())
 
 
 @contextlib.contextmanager

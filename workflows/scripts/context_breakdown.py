@@ -81,12 +81,12 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args(argv)
     from yarnlab import cpu
+    from yarnlab.evaluate.docs import read_eval_docs
     from yarnlab.model.patch import load_model
 
     cpu.configure(args.threads)
     model = load_model(args.model).eval()
-    with np.load(args.docs) as z:
-        docs = [z[k] for k in sorted((k for k in z.files if k != "ids"), key=lambda k: (len(k), k))]
+    docs, _ = read_eval_docs(args.docs)
     print(json.dumps(breakdown(model, docs, args.length, args.visible), indent=1))
     return 0
 

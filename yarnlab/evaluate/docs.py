@@ -162,3 +162,18 @@ def write_eval_docs(out: str | os.PathLike, pieces: Sequence[np.ndarray], ids: S
         np.savez(tmp, ids=np.array(ids), **{f"doc{i}": d for i, d in enumerate(pieces)})
     write_json(os.fspath(out) + ".provenance.json", provenance(params, source=source, n_docs=len(pieces)))
     return Path(out)
+
+
+def read_eval_docs(path: str | os.PathLike, field: str = "--docs") -> tuple[list[np.ndarray], list[str]]:
+    """The pieces (int64 arrays ``doc0 .. doc{N-1}``, in order) and ids of an .npz that
+    :func:`write_eval_docs` wrote; ids fall back to the array names when it has no ``ids``. Other
+    array names raise :class:`UsageError` naming ``field``."""
+    with np.load(path) as z:
+        keys = sorted((k for k in z.files if k != "ids"), key=lambda k: (len(k), k))
+        if [k for k in keys if not (k.startswith("doc") and k[3:].isdigit())] or \
+                [int(k[3:]) for k in keys] != list(range(len(keys))):
+            raise UsageError(f"{field}: {Path(path).name} must hold arrays doc0 .. doc{{N-1}} (got {keys[:5]}...)")
+        docs = [np.asarray(z[k], dtype=np.int64) for k in keys]
+        # stable ids "<work>@<offset>" (yarnlab eval docs), else the key
+        ids = [str(x) for x in z["ids"]] if "ids" in z.files else keys
+    return docs, ids

@@ -285,18 +285,9 @@ def _npz_documents(args: argparse.Namespace, root) -> tuple[list, dict]:
     """Token arrays ``doc0, doc1, ...`` of an .npz (already tokenized; ``doc`` = the key's number)."""
     import hashlib
 
-    import numpy as np
+    from yarnlab.evaluate.docs import read_eval_docs
 
-    from yarnlab.errors import UsageError
-
-    with np.load(root) as z:
-        keys = sorted((k for k in z.files if k != "ids"), key=lambda k: (len(k), k))
-        if [k for k in keys if not (k.startswith("doc") and k[3:].isdigit())] or \
-                [int(k[3:]) for k in keys] != list(range(len(keys))):
-            raise UsageError(f"--docs: {root.name} must hold arrays doc0 .. doc{{N-1}} (got {keys[:5]}...)")
-        docs = [np.asarray(z[k], dtype=np.int64) for k in keys]
-        # stable ids "<work>@<offset>" (yarnlab eval docs), else the key
-        ids = [str(x) for x in z["ids"]] if "ids" in z.files else keys
+    docs, ids = read_eval_docs(root)
     docs = _at_most(args, docs)
     manifest = {"docs": root.name, "sha256": hashlib.sha256(root.read_bytes()).hexdigest(),
                 "documents": [{"file": f"doc{i}", "id": ids[i], "tokens": len(d)} for i, d in enumerate(docs)]}
