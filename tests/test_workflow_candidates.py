@@ -169,6 +169,35 @@ def test_only_runs_the_named_candidate_and_reads_the_others_from_records_made_un
     assert json.loads((rec / f"{names[0]}.json").read_text()) == old  # the earlier record is kept as it was
 
 
+def test_a_config_written_for_a_run_elsewhere_makes_that_run_finished_here(tmp_path, monkeypatch):
+    """--write-config writes the file a run here would write; a run made from it elsewhere (the GPU runbook)
+    and unpacked into the results root is read as finished, not run again."""
+    c = _script()
+    monkeypatch.chdir(ROOT)
+    doc = c.load(str(PREREG))
+    doc["_path"] = str(PREREG)
+    name = doc["candidates"][-1]["name"]
+    [path] = c.write_configs(doc, str(tmp_path), {name})
+    assert path == tmp_path / "candidates" / name / "config.yaml"
+    assert yaml.safe_load(path.read_text()) == c.candidate_config(doc, doc["candidates"][-1], str(tmp_path))
+    assert list((tmp_path / "candidates").iterdir()) == [path.parent]  # the named candidate's alone
+    monkeypatch.setattr(c.subprocess, "call", lambda *a, **k: pytest.fail("a run made elsewhere was rerun"))
+    _fake_run(tmp_path, name, [True, False])  # what the unpacked products hold
+    statuses = c.run(doc, str(tmp_path), 1, str(tmp_path / "table" / "out"), only={name})
+    assert dict((cand["name"], s) for cand, s in statuses)[name] == "finished"
+
+
+def test_write_config_needs_only(tmp_path):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, str(ROOT / "workflows/scripts/candidates.py"), "--prereg", str(PREREG),
+                        "--results", str(tmp_path), "--out", str(tmp_path / "t"), "--write-config"],
+                       cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 2 and "--write-config: needs --only" in r.stderr
+    assert not (tmp_path / "candidates").exists()
+
+
 def _settings(run: Path, length: int, frac: float) -> Path:
     run.mkdir(parents=True)
     (run / "claims_settings.json").write_text(json.dumps({"original_ctx": length,

@@ -141,6 +141,24 @@ def run(doc: dict, results: str, cores: int, prefix: str,
     return out
 
 
+def write_configs(doc: dict, results: str, names) -> list[Path]:
+    """Write the config each named candidate runs with (``RESULTS/candidates/NAME/config.yaml``, the file
+    :func:`_run_one` writes before it runs), running nothing. A run made elsewhere from that file (the GPU
+    runbook: ``--job NAME=<that file>:regime_checks``) and unpacked into ``RESULTS/candidates`` is then
+    ``finished``: its regime table exists and its config is the registered one."""
+    from yarnlab.io import atomic_write_text
+
+    out = []
+    for cand in doc["candidates"]:
+        if cand["name"] in names:
+            cfg = candidate_config(doc, cand, results)
+            path = Path(cfg["results"], "config.yaml")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(str(path), config_text(cfg))
+            out.append(path)
+    return out
+
+
 def _run_one(doc: dict, cand: dict, results: str, cores: int, prefix: str, Layout) -> tuple[dict, str]:
     """(record, status) of one candidate: finished or recorded under its current config, else run now."""
     cfg = candidate_config(doc, cand, results)
@@ -263,6 +281,9 @@ def main() -> None:
     p.add_argument("--table-only", action="store_true", help="only rebuild the table from the committed records")
     p.add_argument("--only", nargs="+", metavar="NAME",
                    help="run only these candidates; the others are read from their records as they stand")
+    p.add_argument("--write-config", action="store_true",
+                   help="with --only: write each named candidate's config (RESULTS/candidates/NAME/config.yaml) "
+                        "and run nothing, e.g. for the GPU runbook (workflows/scripts/gpu_runbook.py)")
     a = p.parse_args()
     doc = load(a.prereg)
     unknown = set(a.only or ()) - {c["name"] for c in doc["candidates"]}
@@ -270,6 +291,12 @@ def main() -> None:
         p.error(f"--only: {sorted(unknown)} are not candidates of {a.prereg}; "
                 f"allowed: {[c['name'] for c in doc['candidates']]}")
     doc["_path"] = a.prereg
+    if a.write_config:
+        if not a.only:
+            p.error("--write-config: needs --only NAME [NAME ...] (the candidates whose configs to write)")
+        for path in write_configs(doc, a.results, a.only):
+            print(path)
+        return
     # --table-only: the same loop with no candidate to run (each read from its record, or pending)
     statuses = run(doc, a.results, a.cores, a.out, set() if a.table_only else set(a.only) if a.only else None)
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)

