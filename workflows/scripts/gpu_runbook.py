@@ -221,8 +221,9 @@ def run(args) -> None:
     table = out / "jobs.tsv"
     table.write_text("set\trule\tseconds\tstatus\toutput\n" + "".join("\t".join(r) + "\n" for r in rows))
     _pack(plan, out / "runbook.tar.gz", args.only)
-    ok = sum(r[3] in ("ok", "done before") for r in rows)
-    print(f"{ok} of {len(rows)} jobs ran; {table}; {out / 'runbook.tar.gz'}")
+    ok, before = sum(r[3] == "ok" for r in rows), sum(r[3] == "done before" for r in rows)
+    print(f"{ok} of {len(rows)} jobs ran" + (f", {before} were done before" if before else "")
+          + f"; {table}; {out / 'runbook.tar.gz'}")
 
 
 def _write_benchmarks(job: dict, seconds: float) -> None:
