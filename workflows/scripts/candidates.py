@@ -146,17 +146,17 @@ def write_configs(doc: dict, results: str, names) -> list[Path]:
     :func:`_run_one` writes before it runs), running nothing. A run made elsewhere from that file (the GPU
     runbook: ``--job NAME=<that file>:regime_checks``) and unpacked into ``RESULTS/candidates`` is then
     ``finished``: its regime table exists and its config is the registered one."""
+    return [_write_config(candidate_config(doc, cand, results)) for cand in doc["candidates"] if cand["name"] in names]
+
+
+def _write_config(cfg: dict) -> Path:
+    """``<cfg results>/config.yaml``: the file a candidate's run reads and its fingerprint is checked against."""
     from yarnlab.io import atomic_write_text
 
-    out = []
-    for cand in doc["candidates"]:
-        if cand["name"] in names:
-            cfg = candidate_config(doc, cand, results)
-            path = Path(cfg["results"], "config.yaml")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(str(path), config_text(cfg))
-            out.append(path)
-    return out
+    path = Path(cfg["results"], "config.yaml")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(str(path), config_text(cfg))
+    return path
 
 
 def _run_one(doc: dict, cand: dict, results: str, cores: int, prefix: str, Layout) -> tuple[dict, str]:
@@ -172,8 +172,7 @@ def _run_one(doc: dict, cand: dict, results: str, cores: int, prefix: str, Layou
         print(f"== {cand['name']}: recorded ({records_dir(prefix)}), not redone", flush=True)
         status = "recorded"
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(config_text(cfg))
+        _write_config(cfg)
         print(f"== {cand['name']}: {path}", flush=True)
         rc = subprocess.call(["snakemake", "--cores", str(cores), "--nolock", "--rerun-incomplete",
                               "regime_checks", "--configfile", str(path)])
